@@ -1,0 +1,261 @@
+-- The command line: `lmp <command> [options]`. main(argv) returns the exit code; user
+-- errors are raised as lmp errors (one line, exit code attached) and printed by main.c.
+local core = require "lmp.core"
+local lmp = require "lmp"
+local report = require "lmp.report"
+local db = require "lmp.db"
+
+local EXIT = core.EXIT
+local cli = {}
+
+local function usage_error(msg) core.error(EXIT.USAGE, msg) end
+
+local HELP = [[
+lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer
+
+usage:
+  lmp analyze --model-json FILE [options]   analyse a model in the standard JSON format
+  lmp module list                           list calculators and where each comes from
+  lmp module show CLASS                     a calculator's parameters and its db entry
+  lmp module flops|memory|params|compute CLASS name=value ...
+                                            run one calculator (CLASS: full class name or db key)
+  lmp db check [--db FILE]                  prove module_db.json formulas agree with the calculators
+  lmp script.lua [args]                     run a Lua script with the lmp API (like `lua`)
+  lmp help | --help, lmp version | --version
+
+analyze options:
+  --model-json FILE     model file (see models/ for examples)
+  --batch N             batch size (default 1)
+  --seq N               tokens processed in this step (default 2048; 1 for --phase decode)
+  --phase P             prefill (default) or decode
+  --kv-len N            tokens already in the KV cache (default 0; needed for decode)
+  --w-bits N, --a-bits N, --kv-bits N
+                        bits per weight, activation, KV-cache entry (default 16)
+  --depth N             levels of the tree to show (default: all)
+  --format F            table (default), json, csv or markdown
+
+everywhere:
+  --modules DIR         search DIR for calculators before the bundled ones (repeatable;
+                        LMP_PATH=dir1:dir2 does the same)
+
+exit codes: 0 ok, 1 analysis incomplete (unknown modules), 2 bad usage or input,
+            3 calculator error or overflow, 4 check failed, 70 internal error
+]]
+
+-- parse(args, spec) -> options, positionals. spec: option name -> "int" | "string" | "list"
+local function parse(args, spec, command)
+  local opts, pos = {}, {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    local name, inline = a:match("^%-%-([%w-]+)=(.*)$")
+    name = name or a:match("^%-%-([%w-]+)$")
+    if name then
+      local kind = spec[name]
+      if not kind then
+        usage_error(("lmp %s: unknown option --%s (see lmp --help)"):format(command, name))
+      end
+      local value = inline
+      if value == nil then
+        i = i + 1
+        value = args[i]
+        if value == nil then usage_error(("lmp %s: --%s needs a value"):format(command, name)) end
+      end
+      if kind == "int" then
+        local n = value:match("^%d+$") and math.tointeger(tonumber(value))
+        if not n then
+          usage_error(("lmp %s: --%s expects a non-negative integer, got '%s'"):format(command, name, value))
+        end
+        value = n
+      end
+      if kind == "list" then
+        opts[name] = opts[name] or {}
+        table.insert(opts[name], value)
+      else
+        opts[name] = value
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, pos
+end
+
+local function apply_modules(opts)
+  if opts.modules then lmp.set_module_paths(opts.modules) end
+end
+
+local function out(s) io.stdout:write(s) end
+
+-- ---- analyze ----
+
+local ANALYZE_OPTS = { ["model-json"] = "string", batch = "int", seq = "int", phase = "string", ["kv-len"] = "int",
+  ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
+
+function cli.analyze(args)
+  local o, pos = parse(args, ANALYZE_OPTS, "analyze")
+  if #pos > 0 then usage_error("lmp analyze: unexpected argument '" .. pos[1] .. "'") end
+  apply_modules(o)
+  if not o["model-json"] then usage_error("lmp analyze: --model-json FILE is required") end
+  local phase = o.phase or "prefill"
+  if phase ~= "prefill" and phase ~= "decode" then
+    usage_error("lmp analyze: --phase must be prefill or decode, got '" .. phase .. "'")
+  end
+  if phase == "decode" and not o["kv-len"] then
+    usage_error("lmp analyze: --phase decode needs --kv-len N (tokens already in the KV cache)")
+  end
+  local format = o.format or "table"
+  if not ({ table = 1, json = 1, csv = 1, markdown = 1 })[format] then
+    usage_error("lmp analyze: --format must be table, json, csv or markdown, got '" .. format .. "'")
+  end
+  local inputs = {
+    batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
+    w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase,
+  }
+  local result = lmp.analyze(o["model-json"], inputs, { depth = o.depth })
+  out(report.format(result, format))
+  if not result.complete then
+    local classes = {}
+    for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end
+    io.stderr:write(("lmp: analysis incomplete: no calculator for %s\n"):format(table.concat(classes, ", ")))
+    return EXIT.INCOMPLETE
+  end
+  return EXIT.OK
+end
+
+-- ---- module ----
+
+local function parse_value(s)
+  if s == "true" then return true elseif s == "false" then return false end
+  if s:match("^%-?%d+$") then
+    local n = math.tointeger(tonumber(s))
+    if n then return n end
+    usage_error("value " .. s .. " does not fit in 64 bits")
+  end
+  local f = s:match("^%-?%d*%.?%d+[eE]?[-+]?%d*$") and tonumber(s)
+  if f then return f end
+  return s
+end
+
+local function parse_params(list)
+  local p = {}
+  for _, kv in ipairs(list) do
+    local k, v = kv:match("^([%a_][%w_]*)=(.*)$")
+    if not k then usage_error("expected name=value, got '" .. kv .. "'") end
+    p[k] = parse_value(v)
+  end
+  return p
+end
+
+local function module_list()
+  local rows = lmp.registry.list()
+  local bundled = lmp.home .. "/modules_lua"
+  for _, r in ipairs(rows) do
+    local where = r.dir == bundled and "bundled" or ("user " .. r.dir)
+    local note = r.error and ("  ERROR: " .. r.error) or (r.shadowed_by and ("  (shadowed by " .. r.shadowed_by .. ")") or "")
+    out(("%-44s %-62s %s%s\n"):format(r.key or "?", r.full_class_name or "?", where, note))
+  end
+  out(("%d calculators\n"):format(#rows))
+  return EXIT.OK
+end
+
+local function module_show(name)
+  local calc = lmp.registry.get(name)
+  local key = lmp.registry.key_of(calc.full_class_name)
+  out(("class       %s\nkey         %s\ncalculator  %s\nparameters\n"):format(calc.full_class_name, key, calc.file))
+  for _, p in ipairs(calc.names) do
+    local spec = calc.required[p]
+    local extra = ""
+    if spec.min then extra = extra .. " >= " .. spec.min end
+    if spec.max then extra = extra .. " <= " .. spec.max end
+    if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
+    out(("  %-22s %s%s\n"):format(p, spec.type, extra))
+  end
+  local ok, entries = pcall(db.load, lmp.db_path)
+  local entry = ok and entries[key]
+  if entry then
+    out("module_db.json formulas\n")
+    for _, f in ipairs(db.FORMULAS) do
+      local section = entry[f[1]]
+      if type(section) == "table" and section[f[2]] then out(("  %-14s %s\n"):format(f[3], section[f[2]])) end
+    end
+    if type(entry.code_location) == "table" then
+      out(("source      %s:%s\n"):format(tostring(entry.code_location.file), tostring(entry.code_location.line_start)))
+    end
+  else
+    out("module_db.json has no entry for " .. key .. "\n")
+  end
+  return EXIT.OK
+end
+
+local function module_compute(what, name, params)
+  local r = lmp.compute(name, params)
+  if what == "flops" then
+    out(("flops %d\nmatmul_flops %d\n"):format(r.flops, r.matmul_flops))
+  elseif what == "memory" then
+    out(("reads %d\nwrites %d\nintermediates %d\n"):format(r.reads, r.writes, r.intermediates))
+  elseif what == "params" then
+    out(("params %d\n"):format(r.params))
+  else
+    for _, k in ipairs({ "flops", "matmul_flops", "params", "reads", "writes", "intermediates" }) do
+      out(("%s %d\n"):format(k, r[k]))
+    end
+  end
+  return EXIT.OK
+end
+
+function cli.module(args)
+  local o, pos = parse(args, { modules = "list" }, "module")
+  apply_modules(o)
+  local sub = pos[1]
+  if sub == "list" then return module_list() end
+  if sub == "show" then
+    if not pos[2] then usage_error("lmp module show CLASS") end
+    return module_show(pos[2])
+  end
+  if sub == "flops" or sub == "memory" or sub == "params" or sub == "compute" then
+    if not pos[2] then usage_error(("lmp module %s CLASS name=value ..."):format(sub)) end
+    return module_compute(sub, pos[2], parse_params({ table.unpack(pos, 3) }))
+  end
+  usage_error("lmp module: expected list, show, flops, memory, params or compute" ..
+    (sub and (", got '" .. sub .. "'") or ""))
+end
+
+-- ---- db ----
+
+function cli.db(args)
+  local o, pos = parse(args, { db = "string", modules = "list" }, "db")
+  apply_modules(o)
+  if pos[1] ~= "check" then usage_error("lmp db: expected check") end
+  local path = o.db or lmp.db_path
+  local results = db.check(path)
+  local failed = 0
+  for _, r in ipairs(results) do
+    if #r.problems == 0 then
+      out(("ok    %-44s %d samples\n"):format(r.key, r.samples))
+    else
+      failed = failed + 1
+      for _, p in ipairs(r.problems) do out(("FAIL  %-44s %s\n"):format(r.key, p)) end
+    end
+  end
+  out(("%d entries, %d failed (%s)\n"):format(#results, failed, path))
+  return failed == 0 and EXIT.OK or EXIT.CHECK
+end
+
+function cli.main(argv)
+  local cmd = argv[1]
+  local rest = { table.unpack(argv, 2) }
+  if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then
+    out(HELP:format(lmp.version))
+    return EXIT.OK
+  elseif cmd == "version" or cmd == "--version" then
+    out(("lmp %s (%s)\n"):format(lmp.version, _VERSION))
+    return EXIT.OK
+  elseif cmd == "analyze" or cmd == "module" or cmd == "db" then
+    return cli[cmd](rest)
+  end
+  usage_error("unknown command '" .. tostring(cmd) .. "' (see lmp --help)")
+end
+
+return cli

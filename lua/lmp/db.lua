@@ -1,0 +1,151 @@
+-- module_db.json: loading, and the check that every entry's formulas agree with its Lua
+-- calculator on sample parameters (`lmp db check`).
+local core = require "lmp.core"
+local registry = require "lmp.registry"
+
+local db = {}
+
+-- the formula fields of an entry, and the calculator figure each must equal
+db.FORMULAS = {
+  { "flop_analysis", "calculation_formula", "flops" },
+  { "flop_analysis", "matmul_calculation_formula", "matmul_flops" },
+  { "params_analysis", "calculation_formula", "params" },
+  { "memory_analysis", "reads_calculation_formula", "reads" },
+  { "memory_analysis", "writes_calculation_formula", "writes" },
+  { "memory_analysis", "intermediates_calculation_formula", "intermediates" },
+}
+
+function db.load(path)
+  local entries = core.json_decode(core.read_file(path), path)
+  if type(entries) ~= "table" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries") end
+  return entries
+end
+
+-- Deterministic sample values from a calculator's parameter specs: a few shapes per entry,
+-- odd sizes included so that ceil() in byte formulas is exercised.
+local INTS = { 1, 3, 64, 257, 4096, 11 }
+local BITS = { 16, 4, 8, 32, 16, 4 }
+local function generate_samples(calc, count)
+  local samples = {}
+  for s = 1, count do
+    local p = {}
+    for i, name in ipairs(calc.names) do
+      local spec = calc.required[name]
+      if spec.type == "bool" then
+        p[name] = (s + i) % 2 == 0
+      elseif spec.type == "string" then
+        local values = spec.values or { "x" }
+        p[name] = values[(s + i) % #values + 1]
+      elseif spec.type == "number" then
+        p[name] = 0.5 * s
+      else
+        local list = name:match("bits$") and BITS or INTS
+        local v = list[(s + i) % #list + 1]
+        if spec.min and v < spec.min then v = spec.min end
+        if spec.max and v > spec.max then v = spec.max end
+        p[name] = v
+      end
+    end
+    samples[#samples + 1] = p
+  end
+  return samples
+end
+
+local function describe(p)
+  local keys = {}
+  for k in pairs(p) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(p[k]) end
+  return table.concat(parts, " ")
+end
+
+-- check_entry(entries, key) -> list of problems (empty when the entry is consistent)
+function db.check_entry(entries, key)
+  local entry, problems = entries[key], {}
+  local function problem(msg) problems[#problems + 1] = msg end
+  local ok, calc = pcall(registry.find, key)
+  if not ok then problem(tostring(calc)) return problems end
+  if not calc then problem("no calculator file " .. (registry.file_of(key))) return problems end
+  if entry.full_class_name ~= calc.full_class_name then
+    problem(("full_class_name %s differs from the calculator's %s"):format(tostring(entry.full_class_name), calc.full_class_name))
+  end
+  if registry.key_of(calc.full_class_name) ~= key then
+    problem(("key should be %s for %s"):format(tostring(registry.key_of(calc.full_class_name)), calc.full_class_name))
+  end
+  -- the entry's parameter list and the calculator's required_parameters must agree
+  local listed = {}
+  local fa = type(entry.flop_analysis) == "table" and entry.flop_analysis or {}
+  for _, p in ipairs(type(fa.parameters) == "table" and fa.parameters or {}) do
+    listed[p.name] = true
+    if not calc.required[p.name] then problem(("parameter %s is listed but the calculator does not take it"):format(p.name)) end
+  end
+  for _, name in ipairs(calc.names) do
+    if not listed[name] then problem(("the calculator takes %s but the entry does not list it"):format(name)) end
+  end
+  for _, section in ipairs({ "code_location", "memory_analysis", "params_analysis" }) do
+    if type(entry[section]) ~= "table" then problem("missing " .. section) end
+  end
+  if type(fa.thinking_process) ~= "string" then problem("missing flop_analysis.thinking_process") end
+  if #problems > 0 then return problems end
+
+  local samples
+  if calc.impl.sample_parameters then
+    samples = core.call_calculator(calc, "sample_parameters")
+  else
+    samples = generate_samples(calc, 6)
+  end
+  for _, sample in ipairs(samples) do
+    local ok_c, fig = pcall(core.compute, calc, sample)
+    if not ok_c then
+      problem(("calculator fails on sample {%s}: %s"):format(describe(sample), tostring(fig)))
+    else
+      for _, f in ipairs(db.FORMULAS) do
+        local section, field, figure = f[1], f[2], f[3]
+        local formula = type(entry[section]) == "table" and entry[section][field]
+        if type(formula) ~= "string" then
+          problem(("missing %s.%s"):format(section, field))
+        else
+          local depth = 0
+          -- {Other} is the other entry's formula of the same field, with the same parameters
+          local function resolve(name)
+            local dep = entries[name]
+            depth = depth + 1
+            if depth > 16 then core.error(core.EXIT.CHECK, "{" .. name .. "}: references nested too deeply") end
+            if type(dep) ~= "table" or type(dep[section]) ~= "table" or type(dep[section][field]) ~= "string" then
+              core.error(core.EXIT.CHECK, ("{%s}: no %s.%s in module_db.json"):format(name, section, field))
+            end
+            local v = core.eval(dep[section][field], sample, resolve)
+            depth = depth - 1
+            return v
+          end
+          local ok_e, value = pcall(core.eval, formula, sample, resolve)
+          if not ok_e then
+            problem(("%s.%s: %s"):format(section, field, tostring(value)))
+          elseif value ~= fig[figure] then
+            problem(("%s.%s gives %s but the calculator's %s gives %s for {%s}")
+              :format(section, field, tostring(value), figure, tostring(fig[figure]), describe(sample)))
+          end
+        end
+      end
+    end
+    if #problems > 0 then break end
+  end
+  return problems, #samples
+end
+
+-- check(path) -> { {key=, problems={...}, samples=n}, ... } for every entry, in key order
+function db.check(path)
+  local entries = db.load(path)
+  local keys = {}
+  for k in pairs(entries) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local out = {}
+  for _, key in ipairs(keys) do
+    local problems, n = db.check_entry(entries, key)
+    out[#out + 1] = { key = key, problems = problems, samples = n or 0 }
+  end
+  return out
+end
+
+return db

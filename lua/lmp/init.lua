@@ -1,0 +1,134 @@
+-- lmp: the Lua API. `require "lmp"` in any script; preloaded as the global `lmp` in
+-- `lmp script.lua`. Everything the CLI does goes through these functions.
+local core = require "lmp.core"
+local registry = require "lmp.registry"
+
+local lmp = {
+  version = core.version,
+  EXIT = core.EXIT,
+  null = core.null,
+  core = core,
+  registry = registry,
+  kernels = core.kernels,
+}
+
+-- where the bundled data lives: LMP_HOME, else the source tree lmp was built from, else
+-- <prefix>/share/lmp next to the installed binary
+local function find_home()
+  local function has_db(dir) return dir and core.file_kind(dir .. "/module_db.json") == "file" end
+  local env = os.getenv("LMP_HOME")
+  if env and env ~= "" then return env end
+  if has_db(core.source_dir) then return core.source_dir end
+  local exe = core.exe_path()
+  local bindir = exe and exe:match("^(.*)/[^/]*$")
+  if bindir then
+    for _, dir in ipairs({ bindir .. "/..", bindir .. "/../share/lmp" }) do
+      if has_db(dir) then return dir end
+    end
+  end
+  return core.source_dir ~= "" and core.source_dir or "."
+end
+
+lmp.home = find_home()
+lmp.executable = core.exe_path()
+lmp.db_path = os.getenv("LMP_DB") or (lmp.home .. "/module_db.json")
+
+-- calculator search path: LMP_PATH folders (colon-separated), then the bundled ones
+function lmp.set_module_paths(extra)
+  local paths = {}
+  for _, dir in ipairs(extra or {}) do paths[#paths + 1] = dir end
+  for dir in (os.getenv("LMP_PATH") or ""):gmatch("[^:]+") do paths[#paths + 1] = dir end
+  paths[#paths + 1] = lmp.home .. "/modules_lua"
+  registry.set_paths(paths)
+end
+lmp.set_module_paths()
+
+lmp.DEFAULT_INPUTS = { batch_size = 1, seq_len = 2048, kv_len = 0, w_bits = 16, a_bits = 16, kv_bits = 16 }
+
+local function fail(msg) core.error(core.EXIT.USAGE, msg) end
+
+-- load_model(path) -> model (JSON file in the standard model format)
+function lmp.load_model(path)
+  if type(path) ~= "string" then fail("load_model: expected a file path") end
+  return core.load_model(path)
+end
+
+-- load_model_string(json_text [, name]) -> model
+function lmp.load_model_string(text, name)
+  return core.load_model_string(text, name or "(string)")
+end
+
+-- inputs with defaults filled and every value checked
+function lmp.inputs(given)
+  local inputs = {}
+  for k, v in pairs(lmp.DEFAULT_INPUTS) do inputs[k] = v end
+  for k, v in pairs(given or {}) do
+    if lmp.DEFAULT_INPUTS[k] == nil and k ~= "phase" then
+      fail(("unknown input '%s' (inputs: batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits)"):format(k))
+    end
+    inputs[k] = v
+  end
+  for k in pairs(lmp.DEFAULT_INPUTS) do
+    local v = inputs[k]
+    if math.type(v) ~= "integer" then fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
+    local min = (k == "kv_len") and 0 or 1
+    if v < min then fail(("input %s must be >= %d, got %d"):format(k, min, v)) end
+    if k:match("bits$") and v > 64 then fail(("input %s must be at most 64, got %d"):format(k, v)) end
+  end
+  inputs.phase = inputs.phase or (inputs.kv_len > 0 and "decode" or "prefill")
+  return inputs
+end
+
+-- analyze(model_or_path, inputs, opts) -> result
+--   result.totals   { flops, matmul_flops, params, reads_bytes, writes_bytes, intermediates_bytes }
+--   result.tree     nested nodes { name, class, repeat, path, <figures>, children | parameters }
+--   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
+-- Figures are exact Lua integers (an exact decimal string past 2^63-1).
+-- opts.depth limits the levels materialised in result.tree.
+function lmp.analyze(model, inputs, opts)
+  if type(model) == "string" then model = lmp.load_model(model) end
+  inputs = lmp.inputs(inputs)
+  local result = core.analyze(model, inputs, registry.lookup, opts or {})
+  table.sort(result.unknown_modules, function (a, b) return a.class < b.class end)
+  result.model_id = model.model_id or model.file
+  result.inputs = inputs
+  return result
+end
+
+-- registry API (the original LM-Predictor's paved path). name: full class name or db key.
+function lmp.get_required_parameters(name)
+  local calc = registry.get(name)
+  local out = {}
+  for k, spec in pairs(calc.required) do out[k] = spec.type end
+  return out
+end
+
+local function with_bit_defaults(calc, params)
+  local p = {}
+  for k, v in pairs(params or {}) do p[k] = v end
+  for _, k in ipairs({ "w_bits", "a_bits", "kv_bits" }) do
+    if p[k] == nil and calc.required[k] then p[k] = 16 end
+  end
+  return p
+end
+
+-- compute(name, params) -> { flops, matmul_flops, params, reads, writes, intermediates }
+function lmp.compute(name, params)
+  local calc = registry.get(name)
+  return core.compute(calc, with_bit_defaults(calc, params))
+end
+function lmp.compute_flops(name, params) return lmp.compute(name, params).flops end
+function lmp.compute_matmul_flops(name, params) return lmp.compute(name, params).matmul_flops end
+function lmp.compute_params(name, params) return lmp.compute(name, params).params end
+function lmp.compute_memory(name, params)
+  local r = lmp.compute(name, params)
+  return { reads = r.reads, writes = r.writes, intermediates = r.intermediates }
+end
+
+-- eval(formula, vars [, resolve_module]) -> exact integer value of a ${param} formula
+lmp.eval = core.eval
+
+-- json_decode(text [, name]): exact 64-bit integers, errors with name:line:col
+lmp.json_decode = core.json_decode
+
+return lmp

@@ -1,0 +1,126 @@
+-- The registry: full class name <-> db key <-> calculator file, over a search path of
+-- folders (user folders first, the bundled modules_lua last). Calculators are loaded once,
+-- in the sandbox, and cached.
+local core = require "lmp.core"
+
+local registry = { paths = {} }
+
+local loaded = {}   -- file path -> calculator object
+
+-- "torch.nn.modules.linear.Linear" -> "torch_Linear"
+function registry.key_of(full_class_name)
+  local library = full_class_name:match("^([^.]+)%.")
+  local last = full_class_name:match("([^.]+)$")
+  if not library or not last or last == "" then return nil end
+  return library .. "_" .. last
+end
+
+-- "transformers_LlamaRMSNorm" -> "transformers_llama_rms_norm": an underscore before a
+-- capital that follows a lower-case letter, or that follows a capital or digit and is
+-- followed by a lower-case letter.
+function registry.snake_case(key)
+  local out = {}
+  for i = 1, #key do
+    local c = key:sub(i, i)
+    local prev, nxt = key:sub(i - 1, i - 1), key:sub(i + 1, i + 1)
+    if i > 1 and c:match("%u") and prev ~= "_"
+        and (prev:match("%l") or (prev:match("[%u%d]") and nxt:match("%l"))) then
+      out[#out + 1] = "_"
+    end
+    out[#out + 1] = c:lower()
+  end
+  return table.concat(out)
+end
+
+function registry.file_of(name)
+  local key = name:find(".", 1, true) and registry.key_of(name) or name
+  if not key then return nil end
+  return registry.snake_case(key) .. ".lua", key
+end
+
+function registry.set_paths(paths)
+  registry.paths = paths
+  loaded = {}
+end
+
+local function load(path)
+  local calc = loaded[path]
+  if not calc then
+    calc = core.load_calculator(path)
+    loaded[path] = calc
+  end
+  return calc
+end
+
+-- find(name) -> calculator object, or nil and the list of places searched.
+-- name is a full class name or a db key.
+function registry.find(name)
+  local file, key = registry.file_of(name)
+  if not file then
+    core.error(core.EXIT.USAGE, ("'%s' is neither a full class name (library.module.Class) nor a db key (library_Class)"):format(name))
+  end
+  local searched = {}
+  for _, dir in ipairs(registry.paths) do
+    local path = dir .. "/" .. file
+    if core.file_kind(path) == "file" then
+      local calc = load(path)
+      local full = name:find(".", 1, true) and name or nil
+      if full and calc.full_class_name ~= full then
+        -- two classes can share a key (same library, same last name): say so
+        core.error(core.EXIT.CALC, ("%s is the calculator for %s, not %s (they share the key %s)")
+          :format(path, calc.full_class_name, full, key))
+      end
+      return calc
+    end
+    searched[#searched + 1] = path
+  end
+  return nil, searched
+end
+
+-- find() that raises a clear error when there is no calculator
+function registry.get(name)
+  local calc, searched = registry.find(name)
+  if not calc then
+    core.error(core.EXIT.USAGE, ("no calculator for %s (looked for %s)"):format(name, table.concat(searched, ", ")))
+  end
+  return calc
+end
+
+-- lookup(full_class_name) -> calculator or nil: what the walk uses
+function registry.lookup(full_class_name)
+  return (registry.find(full_class_name))
+end
+
+-- list() -> every calculator file on the path, first occurrence wins:
+--   { {file=, dir=, key=, full_class_name=, shadowed_by=?, error=?}, ... } sorted by key
+function registry.list()
+  local seen, out = {}, {}
+  for _, dir in ipairs(registry.paths) do
+    for _, name in ipairs(core.listdir(dir) or {}) do
+      if name:match("%.lua$") then
+        local path = dir .. "/" .. name
+        local entry = { file = path, dir = dir }
+        local ok, calc = pcall(load, path)
+        if ok then
+          entry.full_class_name = calc.full_class_name
+          entry.key = registry.key_of(calc.full_class_name)
+          if registry.snake_case(entry.key or "") .. ".lua" ~= name then
+            entry.error = ("file name should be %s.lua for %s"):format(registry.snake_case(entry.key or "?"), calc.full_class_name)
+          end
+        else
+          entry.error = tostring(calc)
+          entry.key = name:gsub("%.lua$", "")
+        end
+        if seen[name] then entry.shadowed_by = seen[name] else seen[name] = path end
+        out[#out + 1] = entry
+      end
+    end
+  end
+  table.sort(out, function (a, b)
+    if a.key ~= b.key then return (a.key or "") < (b.key or "") end
+    return a.file < b.file
+  end)
+  return out
+end
+
+return registry

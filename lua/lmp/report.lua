@@ -1,0 +1,227 @@
+-- Report formatting: table (a readable tree), json, csv, markdown. Figures are exact
+-- integers (or exact decimal strings past 2^63-1) and are written as such, never through
+-- a float; only the human-unit columns round.
+local report = {}
+
+report.FIGURES = { "flops", "matmul_flops", "params", "reads_bytes", "writes_bytes", "intermediates_bytes" }
+
+-- 29261612187648 -> "29.26 T"; 3 significant digits or more, SI or IEC prefixes
+function report.human(n, binary)
+  local x = tonumber(n)
+  if x == nil then return tostring(n) end
+  local base = binary and 1024 or 1000
+  local units = binary and { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB" }
+                       or { "", "K", "M", "G", "T", "P", "E", "Z", "Y" }
+  local i = 1
+  while math.abs(x) >= base and i < #units do
+    x = x / base
+    i = i + 1
+  end
+  if i == 1 then
+    return binary and ("%d B"):format(math.tointeger(x) or x) or tostring(math.tointeger(x) or x)
+  end
+  local fmt = math.abs(x) >= 100 and "%.1f %s" or "%.2f %s"
+  return fmt:format(x, units[i])
+end
+
+-- 6738415616 -> "6,738,415,616"
+function report.grouped(n)
+  local s = tostring(n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  if not digits then return s end
+  digits = digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return sign .. digits
+end
+
+local function short_class(cls)
+  return cls:match("([^.]+)$") or cls
+end
+
+local function phase_line(result)
+  local i = result.inputs
+  return ("%s | %s | batch %d, seq %d, kv_len %d | w%d a%d kv%d bits"):format(
+    result.model_id or "?", i.phase, i.batch_size, i.seq_len, i.kv_len, i.w_bits, i.a_bits, i.kv_bits)
+end
+
+-- rows of the tree in display order: { node=, depth= }
+local function flatten(nodes, depth, out)
+  for _, n in ipairs(nodes or {}) do
+    out[#out + 1] = { node = n, depth = depth }
+    flatten(n.children, depth + 1, out)
+  end
+  return out
+end
+
+local function macs(result)
+  local m = result.totals.matmul_flops
+  return math.type(m) == "integer" and m // 2 or nil
+end
+
+function report.table(result)
+  local lines = { phase_line(result), "" }
+  local rows = flatten(result.tree, 0, {})
+  local name_w, class_w = 5, 5
+  for _, r in ipairs(rows) do
+    name_w = math.max(name_w, #r.node.name + 2 * r.depth)
+    class_w = math.max(class_w, #short_class(r.node.class))
+  end
+  name_w, class_w = math.min(name_w, 48), math.min(class_w, 32)
+  local fmt = "%-" .. name_w .. "s  %-" .. class_w .. "s %5s %11s %11s %11s %11s %11s %11s"
+  lines[#lines + 1] = fmt:format("layer", "class", "rep", "FLOPs", "matmul", "params", "reads", "writes", "interm.")
+  for _, r in ipairs(rows) do
+    local n = r.node
+    local mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "")
+    lines[#lines + 1] = fmt:format(
+      (string.rep("  ", r.depth) .. n.name):sub(1, name_w), short_class(n.class):sub(1, class_w),
+      n["repeat"] > 1 and ("x" .. n["repeat"]) or "",
+      report.human(n.flops), report.human(n.matmul_flops), report.human(n.params),
+      report.human(n.reads_bytes, true), report.human(n.writes_bytes, true),
+      report.human(n.intermediates_bytes, true)) .. mark
+  end
+  local t = result.totals
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "totals (exact)"
+  local function total(label, v, human)
+    lines[#lines + 1] = ("  %-20s %28s   %s"):format(label, report.grouped(v), human)
+  end
+  total("flops", t.flops, report.human(t.flops) .. "FLOP")
+  total("matmul_flops", t.matmul_flops, report.human(t.matmul_flops) .. "FLOP")
+  if macs(result) then total("matmul MACs", macs(result), report.human(macs(result)) .. "MAC") end
+  total("params", t.params, report.human(t.params))
+  total("reads_bytes", t.reads_bytes, report.human(t.reads_bytes, true))
+  total("writes_bytes", t.writes_bytes, report.human(t.writes_bytes, true))
+  total("intermediates_bytes", t.intermediates_bytes, report.human(t.intermediates_bytes, true))
+  if #result.unknown_modules > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
+    for _, u in ipairs(result.unknown_modules) do
+      lines[#lines + 1] = ("  %s  (x%s)"):format(u.class, tostring(u.count))
+    end
+    lines[#lines + 1] = "  add a calculator to modules_lua/ (see docs/calculators.md) to price them"
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- ---- JSON, written by hand so that integers stay exact ----
+
+local FIGURE_SET = {}
+for _, f in ipairs(report.FIGURES) do FIGURE_SET[f] = true end
+FIGURE_SET.count = true
+FIGURE_SET.macs = true
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function (c)
+    local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+    return named[c] or ("\\u%04x"):format(c:byte())
+  end) .. '"'
+end
+
+local function encode(v, key, out)
+  local t = type(v)
+  if t == "table" then
+    if #v > 0 or next(v) == nil and key and (key == "tree" or key == "children" or key == "unknown_modules") then
+      out[#out + 1] = "["
+      for i, item in ipairs(v) do
+        if i > 1 then out[#out + 1] = "," end
+        encode(item, nil, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = json_string(k) .. ":"
+        encode(v[k], k, out)
+      end
+      out[#out + 1] = "}"
+    end
+  elseif t == "string" then
+    if key and FIGURE_SET[key] and v:match("^%-?%d+$") then out[#out + 1] = v  -- past 2^63: exact digits
+    else out[#out + 1] = json_string(v) end
+  elseif t == "number" then
+    if math.type(v) == "integer" then out[#out + 1] = ("%d"):format(v)
+    elseif v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    else out[#out + 1] = ("%.17g"):format(v) end
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  else
+    out[#out + 1] = "null"
+  end
+end
+
+function report.to_json(value)
+  local out = {}
+  encode(value, nil, out)
+  return table.concat(out)
+end
+
+function report.json(result)
+  local totals = {}
+  for k, v in pairs(result.totals) do totals[k] = v end
+  totals.macs = macs(result)
+  return report.to_json({
+    model_id = result.model_id,
+    inputs = result.inputs,
+    totals = totals,
+    tree = result.tree,
+    unknown_modules = result.unknown_modules,
+    complete = result.complete,
+  }) .. "\n"
+end
+
+-- ---- CSV and markdown: one row per node shown ----
+
+local function csv_field(s)
+  s = tostring(s)
+  if s:find('[,"\n]') then return '"' .. s:gsub('"', '""') .. '"' end
+  return s
+end
+
+function report.csv(result)
+  local lines = { "path,depth,name,class,repeat," .. table.concat(report.FIGURES, ",") .. ",unknown" }
+  for _, r in ipairs(flatten(result.tree, 0, {})) do
+    local n = r.node
+    local row = { csv_field(n.path), r.depth, csv_field(n.name), csv_field(n.class), n["repeat"] }
+    for _, f in ipairs(report.FIGURES) do row[#row + 1] = tostring(n[f]) end
+    row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
+    lines[#lines + 1] = table.concat(row, ",")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+function report.markdown(result)
+  local lines = { "**" .. phase_line(result) .. "**", "",
+    "| layer | class | repeat | FLOPs | matmul FLOPs | params | reads | writes | intermediates |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|" }
+  for _, r in ipairs(flatten(result.tree, 0, {})) do
+    local n = r.node
+    lines[#lines + 1] = ("| %s%s | `%s` | %s | %s | %s | %s | %s | %s | %s |"):format(
+      string.rep("&nbsp;&nbsp;", r.depth), n.name .. (n.unknown and " **(unknown)**" or ""), short_class(n.class),
+      n["repeat"], report.grouped(n.flops), report.grouped(n.matmul_flops), report.grouped(n.params),
+      report.grouped(n.reads_bytes), report.grouped(n.writes_bytes), report.grouped(n.intermediates_bytes))
+  end
+  local t = result.totals
+  lines[#lines + 1] = ("| **total** | | | %s | %s | %s | %s | %s | %s |"):format(report.grouped(t.flops),
+    report.grouped(t.matmul_flops), report.grouped(t.params), report.grouped(t.reads_bytes),
+    report.grouped(t.writes_bytes), report.grouped(t.intermediates_bytes))
+  if #result.unknown_modules > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "Unknown modules (not counted): " .. table.concat((function ()
+      local l = {}
+      for _, u in ipairs(result.unknown_modules) do l[#l + 1] = ("`%s` x%s"):format(u.class, tostring(u.count)) end
+      return l
+    end)(), ", ")
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+function report.format(result, format)
+  local f = report[format]
+  if format == "table" or format == "json" or format == "csv" or format == "markdown" then return f(result) end
+  error("unknown format " .. tostring(format))
+end
+
+return report

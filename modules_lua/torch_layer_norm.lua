@@ -1,0 +1,40 @@
+-- torch.nn.modules.normalization.LayerNorm: y = (x - mean) * rstd * gamma + beta over N rows of d.
+-- COST.layernorm per element, +1 (mul) for the weight, +1 (add) for the bias when present.
+local function weights(p)
+  local w = p.elementwise_affine and p.normalized_shape or 0
+  local b = (p.elementwise_affine and p.bias) and p.normalized_shape or 0
+  return kernels.add(w, b)
+end
+
+return {
+  full_class_name = "torch.nn.modules.normalization.LayerNorm",
+
+  required_parameters = function ()
+    return { N = "int", normalized_shape = "posint", elementwise_affine = "bool", bias = "bool",
+             a_bits = "posint", w_bits = "posint" }
+  end,
+
+  params = weights,
+
+  matmul_flops = function (p)
+    return 0
+  end,
+
+  flops = function (p)
+    local per = kernels.COST.layernorm
+    if p.elementwise_affine then
+      per = per + kernels.COST.mul
+      if p.bias then per = per + kernels.COST.add end
+    end
+    return kernels.elementwise(kernels.mul(p.N, p.normalized_shape), per)
+  end,
+
+  memory = function (p)
+    local x = kernels.mul(p.N, p.normalized_shape)
+    return {
+      reads = kernels.add(kernels.bytes(x, p.a_bits), kernels.bytes(weights(p), p.w_bits)),
+      writes = kernels.bytes(x, p.a_bits),
+      intermediates = 0,
+    }
+  end,
+}

@@ -1,0 +1,34 @@
+-- torch.nn.modules.normalization.RMSNorm: y = x * rsqrt(mean(x^2) + eps) * gamma over N rows of d.
+-- COST.rmsnorm per element, +1 (mul) for the weight when elementwise_affine.
+local function weights(p)
+  return p.elementwise_affine and p.normalized_shape or 0
+end
+
+return {
+  full_class_name = "torch.nn.modules.normalization.RMSNorm",
+
+  required_parameters = function ()
+    return { N = "int", normalized_shape = "posint", elementwise_affine = "bool",
+             a_bits = "posint", w_bits = "posint" }
+  end,
+
+  params = weights,
+
+  matmul_flops = function (p)
+    return 0
+  end,
+
+  flops = function (p)
+    local per = kernels.COST.rmsnorm + (p.elementwise_affine and kernels.COST.mul or 0)
+    return kernels.elementwise(kernels.mul(p.N, p.normalized_shape), per)
+  end,
+
+  memory = function (p)
+    local x = kernels.mul(p.N, p.normalized_shape)
+    return {
+      reads = kernels.add(kernels.bytes(x, p.a_bits), kernels.bytes(weights(p), p.w_bits)),
+      writes = kernels.bytes(x, p.a_bits),
+      intermediates = 0,
+    }
+  end,
+}

@@ -1,0 +1,34 @@
+-- transformers.models.llama.modeling_llama.apply_rotary_pos_emb: x*cos + rotate_half(x)*sin
+-- for q (H heads) and k (Hkv heads): COST.rotary per element; reads q, k, cos and sin.
+return {
+  full_class_name = "transformers.models.llama.modeling_llama.apply_rotary_pos_emb",
+
+  required_parameters = function ()
+    return { batch_size = "int", seq_len = "int", num_heads = "posint", num_kv_heads = "posint",
+             head_dim = "posint", a_bits = "posint" }
+  end,
+
+  params = function (p)
+    return 0
+  end,
+
+  matmul_flops = function (p)
+    return 0
+  end,
+
+  flops = function (p)
+    local heads = kernels.add(p.num_heads, p.num_kv_heads)
+    return kernels.elementwise(kernels.mul(p.batch_size, p.seq_len, p.head_dim, heads), kernels.COST.rotary)
+  end,
+
+  memory = function (p)
+    local q = kernels.bytes(kernels.mul(p.batch_size, p.num_heads, p.seq_len, p.head_dim), p.a_bits)
+    local k = kernels.bytes(kernels.mul(p.batch_size, p.num_kv_heads, p.seq_len, p.head_dim), p.a_bits)
+    local table_bytes = kernels.bytes(kernels.mul(p.seq_len, p.head_dim), p.a_bits)  -- cos, and again sin
+    return {
+      reads = kernels.add(q, k, kernels.mul(2, table_bytes)),
+      writes = kernels.add(q, k),
+      intermediates = 0,
+    }
+  end,
+}

@@ -1,0 +1,80 @@
+-- torch.nn.functional.scaled_dot_product_attention: QK^T and PV products plus scale, softmax, mask.
+local lmp = require "lmp"
+
+local NAME = "torch.nn.functional.scaled_dot_product_attention"
+
+describe("torch.nn.functional.scaled_dot_product_attention", function ()
+  -- one Llama-2-7B layer, prefill of 2048 tokens, causal
+  local prefill = { batch_size = 1, num_heads = 32, num_kv_heads = 32, q_len = 2048, key_len = 2048,
+                    head_dim = 128, masked = true }
+
+  it("counts QK^T and PV as FlopCounterMode does", function ()
+    -- 4*1*32*2048*2048*128 = 128 * 4,194,304 * 128 = 68,719,476,736
+    assert.are.equal(68719476736, lmp.compute_matmul_flops(NAME, prefill))
+  end)
+
+  it("adds scale, softmax and mask over the dense score matrix", function ()
+    -- scores 32*2048*2048 = 134,217,728; * (1 + 5 + 1) = 939,524,096
+    -- 68,719,476,736 + 939,524,096 = 69,659,000,832
+    assert.are.equal(69659000832, lmp.compute_flops(NAME, prefill))
+    assert.are.equal(0, lmp.compute_params(NAME, prefill))
+  end)
+
+  it("reads Q, K, V, writes the output and materialises scores and probabilities", function ()
+    local m = lmp.compute_memory(NAME, prefill)
+    -- Q 32*2048*128 = 8,388,608 el * 2 B = 16,777,216; K and V the same, 33,554,432; sum 50,331,648
+    assert.are.equal(50331648, m.reads)
+    assert.are.equal(16777216, m.writes)
+    -- 2 * 134,217,728 * 2 B = 536,870,912
+    assert.are.equal(536870912, m.intermediates)
+  end)
+
+  it("prices a grouped-query decode step with an 8-bit KV cache", function ()
+    -- Llama-2-70B-like: 64 query heads share 8 KV heads; 4 sequences, 1 new token over 4096 keys
+    local p = { batch_size = 4, num_heads = 64, num_kv_heads = 8, q_len = 1, key_len = 4096,
+                head_dim = 128, masked = false, a_bits = 16, kv_bits = 8 }
+    -- 4*4*64*1*4096*128 = 1024 * 524,288 = 536,870,912
+    assert.are.equal(536870912, lmp.compute_matmul_flops(NAME, p))
+    -- scores 4*64*4096 = 1,048,576 * (1 + 5) = 6,291,456; + 536,870,912 = 543,162,368
+    assert.are.equal(543162368, lmp.compute_flops(NAME, p))
+    local m = lmp.compute_memory(NAME, p)
+    -- Q 4*64*128 = 32,768 el * 2 B = 65,536; K 4*8*4096*128 = 16,777,216 el * 1 B, V the same
+    -- 65,536 + 2 * 16,777,216 = 33,619,968
+    assert.are.equal(33619968, m.reads)
+    assert.are.equal(65536, m.writes)
+    -- 2 * 1,048,576 * 2 B = 4,194,304
+    assert.are.equal(4194304, m.intermediates)
+  end)
+
+  it("rounds odd 4-bit tensors up to whole bytes", function ()
+    local p = { batch_size = 1, num_heads = 3, num_kv_heads = 1, q_len = 1, key_len = 5, head_dim = 3,
+                masked = true, a_bits = 4, kv_bits = 4 }
+    -- 4*3*1*5*3 = 180 matmul; scores 3*5 = 15 * 7 = 105; 285 in all
+    assert.are.equal(180, lmp.compute_matmul_flops(NAME, p))
+    assert.are.equal(285, lmp.compute_flops(NAME, p))
+    local m = lmp.compute_memory(NAME, p)
+    -- Q 9 el * 4 bits = 4.5 B -> 5; K 15 el -> 7.5 B -> 8, V 8; 5 + 16 = 21
+    assert.are.equal(21, m.reads)
+    assert.are.equal(5, m.writes)
+    -- scores 15 el -> 8 B, twice = 16
+    assert.are.equal(16, m.intermediates)
+  end)
+
+  it("answers to its db key", function ()
+    -- 4*1*1*1*1*1 = 4, + 1*(1 + 5) = 10
+    assert.are.equal(10, lmp.compute_flops("torch_scaled_dot_product_attention",
+      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = false }))
+  end)
+
+  it("rejects query heads that are not a multiple of the KV heads", function ()
+    local p = { batch_size = 1, num_heads = 32, num_kv_heads = 5, q_len = 1, key_len = 1, head_dim = 128, masked = false }
+    assert.error_matches(function () lmp.compute_flops(NAME, p) end, "multiple of num_kv_heads")
+    assert.error_matches(function () lmp.compute_memory(NAME, p) end, "multiple of num_kv_heads")
+  end)
+
+  it("rejects a missing parameter", function ()
+    assert.error_matches(function ()
+      lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 8 })
+    end, "masked")
+  end)
+end)

@@ -1,0 +1,399 @@
+/* Calculators: loading a modules_lua file into the sandbox, checking its shape, validating
+ * parameters before every call (the original's validate_parameters) and every value after,
+ * and the checked-integer kernels calculators build on. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+const char *const LMP_FIGURES[FIG_COUNT] = {"flops", "matmul_flops", "params", "reads", "writes", "intermediates"};
+
+/* ---- kernels: checked int64 arithmetic ---- */
+
+static int64_t karg(lua_State *L, int i, const char *fn) {
+  if (!lua_isinteger(L, i)) {
+    if (lua_type(L, i) == LUA_TNUMBER)
+      return luaL_error(L, "kernels.%s: argument %d is %s, a float; pass integers (use // not /)", fn, i,
+                        lua_tostring(L, i)), 0;
+    return luaL_error(L, "kernels.%s: argument %d is %s, not an integer", fn, i, luaL_typename(L, i)), 0;
+  }
+  int64_t v = lua_tointeger(L, i);
+  if (v < 0) return luaL_error(L, "kernels.%s: argument %d is negative (%I)", fn, i, (lua_Integer)v), 0;
+  return v;
+}
+
+static int overflow(lua_State *L, const char *fn) {
+  return luaL_error(L, "kernels.%s: integer overflow (result beyond 2^63-1)", fn);
+}
+
+static int k_mul(lua_State *L) {
+  int n = lua_gettop(L);
+  int64_t acc = 1;
+  for (int i = 1; i <= n; i++)
+    if (__builtin_mul_overflow(acc, karg(L, i, "mul"), &acc)) return overflow(L, "mul");
+  lua_pushinteger(L, acc);
+  return 1;
+}
+
+static int k_add(lua_State *L) {
+  int n = lua_gettop(L);
+  int64_t acc = 0;
+  for (int i = 1; i <= n; i++)
+    if (__builtin_add_overflow(acc, karg(L, i, "add"), &acc)) return overflow(L, "add");
+  lua_pushinteger(L, acc);
+  return 1;
+}
+
+static int k_matmul(lua_State *L) {
+  luaL_argcheck(L, lua_gettop(L) == 3, 1, "kernels.matmul takes m, k, n");
+  int64_t m = karg(L, 1, "matmul"), k = karg(L, 2, "matmul"), n = karg(L, 3, "matmul"), r;
+  if (__builtin_mul_overflow(m, k, &r) || __builtin_mul_overflow(r, n, &r) || __builtin_mul_overflow(r, 2, &r))
+    return overflow(L, "matmul");
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+static int k_elementwise(lua_State *L) {
+  int64_t n = karg(L, 1, "elementwise"), c = karg(L, 2, "elementwise"), r;
+  if (__builtin_mul_overflow(n, c, &r)) return overflow(L, "elementwise");
+  lua_pushinteger(L, r);
+  return 1;
+}
+
+static int k_bytes(lua_State *L) {
+  int64_t n = karg(L, 1, "bytes"), bits = karg(L, 2, "bytes");
+  i128 b = ((i128)n * bits + 7) / 8;
+  if (b > INT64_MAX) return overflow(L, "bytes");
+  lua_pushinteger(L, (lua_Integer)b);
+  return 1;
+}
+
+static int k_conv_out(lua_State *L) {
+  int64_t len = karg(L, 1, "conv_out"), k = karg(L, 2, "conv_out"), s = karg(L, 3, "conv_out");
+  int64_t p = karg(L, 4, "conv_out"), d = karg(L, 5, "conv_out");
+  if (s == 0) return luaL_error(L, "kernels.conv_out: stride must be >= 1");
+  if (k == 0 || d == 0) return luaL_error(L, "kernels.conv_out: kernel size and dilation must be >= 1");
+  i128 span = (i128)len + 2 * (i128)p - (i128)d * (k - 1) - 1;
+  if (span < 0)
+    return luaL_error(L, "kernels.conv_out: input of length %I with padding %I is smaller than the dilated kernel (%I)",
+                      (lua_Integer)len, (lua_Integer)p, (lua_Integer)(d * (k - 1) + 1));
+  lua_pushinteger(L, (lua_Integer)(span / s + 1));
+  return 1;
+}
+
+/* The one table of per-element costs (docs/calculators.md explains each). */
+static const struct { const char *op; int cost; } COSTS[] = {
+    {"add", 1},     {"mul", 1},       {"scale", 1},     {"mask", 1},   {"relu", 1},      {"tanh", 1},
+    {"sigmoid", 3}, {"silu", 4},      {"gelu", 5},      {"gelu_tanh", 9}, {"softmax", 5}, {"layernorm", 5},
+    {"rmsnorm", 3}, {"rotary", 3},    {"dropout", 0},   {"embedding", 0}};
+
+static void push_kernels(lua_State *L) {
+  static const luaL_Reg fns[] = {{"matmul", k_matmul}, {"elementwise", k_elementwise}, {"bytes", k_bytes},
+                                 {"mul", k_mul},       {"add", k_add},                 {"conv_out", k_conv_out},
+                                 {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof COSTS / sizeof COSTS[0]; i++) {
+    lua_pushinteger(L, COSTS[i].cost);
+    lua_setfield(L, -2, COSTS[i].op);
+  }
+  lua_setfield(L, -2, "COST");
+}
+
+/* ---- loading ---- */
+
+static const char *const FUNCTIONS[] = {"required_parameters", "flops", "matmul_flops", "params", "memory"};
+static const char *const TYPES[] = {"int", "posint", "bool", "string", "number", NULL};
+
+/* Normalises one required_parameters entry (value at -1) into {type=, min=, max=, values=}. */
+static void normalise_spec(lua_State *L, const char *file, const char *name) {
+  lua_newtable(L); /* spec */
+  const char *type = NULL;
+  if (lua_type(L, -2) == LUA_TSTRING) {
+    type = lua_tostring(L, -2);
+  } else if (lua_istable(L, -2)) {
+    lua_getfield(L, -2, "type");
+    type = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    static const char *const extra[] = {"min", "max", "values"};
+    for (int i = 0; i < 3; i++) {
+      lua_getfield(L, -2, extra[i]);
+      lua_setfield(L, -2, extra[i]);
+    }
+  }
+  int ok = 0;
+  for (const char *const *t = TYPES; type && *t; t++)
+    if (strcmp(type, *t) == 0) ok = 1;
+  if (!ok)
+    lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters: '%s' has type %s; expected \"int\", \"posint\", \"bool\", \"string\", \"number\" or {type=..., min=, max=, values=}",
+              file, name, type ? type : luaL_typename(L, -2));
+  lua_pushstring(L, type);
+  lua_setfield(L, -2, "type");
+  if (strcmp(type, "posint") == 0) {
+    lua_pushstring(L, "int");
+    lua_setfield(L, -2, "type");
+    lua_getfield(L, -1, "min");
+    if (lua_isnil(L, -1)) {
+      lua_pushinteger(L, 1);
+      lua_setfield(L, -3, "min");
+    }
+    lua_pop(L, 1);
+  }
+}
+
+static int by_string(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* core.load_calculator(path [, source]) -> calculator object
+ *   { file=, full_class_name=, impl=<the script's table>, required={name -> spec}, names={sorted} } */
+static int l_load_calculator(lua_State *L) {
+  const char *file = luaL_checkstring(L, 1);
+  char *text = NULL;
+  size_t len;
+  char err[600];
+  if (lua_isnoneornil(L, 2)) {
+    if (lmp_read_file(file, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  }
+  lua_settop(L, 2);
+  char chunk[600];
+  snprintf(chunk, sizeof chunk, "@%s", file);
+  int rc = text ? luaL_loadbufferx(L, text, len, chunk, "t")
+                : luaL_loadbufferx(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), chunk, "t");
+  free(text);
+  if (rc != LUA_OK) return lmp_raise(L, LMP_EXIT_CALC, "%s", lua_tostring(L, -1));
+  sandbox_push_env(L);
+  lua_setupvalue(L, -2, 1); /* _ENV */
+  snprintf(err, sizeof err, "%s", file);
+  if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
+  if (!lua_istable(L, -1))
+    return lmp_raise(L, LMP_EXIT_CALC, "%s: a calculator must return a table, not %s", file, luaL_typename(L, -1));
+  int impl = lua_gettop(L);
+  lua_newtable(L);
+  int obj = impl + 1;
+  lua_pushvalue(L, 1);
+  lua_setfield(L, obj, "file");
+  lua_pushvalue(L, impl);
+  lua_setfield(L, obj, "impl");
+  lua_getfield(L, impl, "full_class_name");
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+    return lmp_raise(L, LMP_EXIT_CALC, "%s: the table needs full_class_name, a string such as \"torch.nn.modules.linear.Linear\"", file);
+  lua_setfield(L, obj, "full_class_name");
+  for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
+    lua_getfield(L, impl, FUNCTIONS[i]);
+    if (lua_type(L, -1) != LUA_TFUNCTION)
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: %s must be a function, got %s", file, FUNCTIONS[i], luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  /* required_parameters, normalised */
+  lua_getfield(L, impl, "required_parameters");
+  snprintf(err, sizeof err, "%s: required_parameters", file);
+  if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
+  if (!lua_istable(L, -1))
+    return lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters must return a table, got %s", file, luaL_typename(L, -1));
+  int raw = lua_gettop(L);
+  lua_newtable(L); /* required */
+  int required = raw + 1;
+  const char *names[512];
+  int nnames = 0;
+  lua_pushnil(L);
+  while (lua_next(L, raw) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters keys must be parameter names", file);
+    if (nnames == 512) return lmp_raise(L, LMP_EXIT_CALC, "%s: more than 512 parameters", file);
+    const char *name = lua_tostring(L, -2);
+    normalise_spec(L, file, name);
+    lua_pushvalue(L, -3);
+    lua_insert(L, -2);
+    lua_rawset(L, required); /* required[name] = spec; the key stays anchored there */
+    names[nnames++] = name;
+    lua_pop(L, 1);
+  }
+  qsort(names, (size_t)nnames, sizeof names[0], by_string);
+  lua_createtable(L, nnames, 0);
+  for (int i = 0; i < nnames; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, obj, "names");
+  lua_setfield(L, obj, "required");
+  lua_pop(L, 1); /* raw */
+  lua_pushvalue(L, obj);
+  return 1;
+}
+
+/* ---- validation and calls ---- */
+
+/* Checks params (at index p) against calc's required spec; raises an lmp.Error naming the problem. */
+static void validate(lua_State *L, int calc, int p) {
+  lua_getfield(L, calc, "file");
+  const char *file = lua_tostring(L, -1);
+  lua_getfield(L, calc, "required");
+  int required = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, required) != 0) {
+    const char *name = lua_tostring(L, -2);
+    lua_getfield(L, -1, "type");
+    const char *type = lua_tostring(L, -1);
+    lua_getfield(L, p, name);
+    int v = lua_gettop(L);
+    if (lua_isnil(L, v)) lmp_raise(L, LMP_EXIT_USAGE, "missing parameter '%s' (%s) for %s", name, type, file);
+    if (strcmp(type, "int") == 0) {
+      if (!lua_isinteger(L, v))
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s %s", name,
+                  lua_type(L, v) == LUA_TNUMBER ? "the float" : luaL_typename(L, v), lua_type(L, v) == LUA_TNUMBER ? lua_tostring(L, v) : "");
+      lua_Integer x = lua_tointeger(L, v);
+      lua_getfield(L, v - 2, "min");
+      lua_Integer min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+      lua_getfield(L, v - 2, "max");
+      int has_max = lua_isinteger(L, -1);
+      lua_Integer max = has_max ? lua_tointeger(L, -1) : 0;
+      lua_pop(L, 2);
+      if (x < min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %I, got %I", name, min, x);
+      if (has_max && x > max) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %I, got %I", name, max, x);
+    } else if (strcmp(type, "bool") == 0) {
+      if (!lua_isboolean(L, v)) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, luaL_typename(L, v));
+    } else if (strcmp(type, "number") == 0) {
+      if (lua_type(L, v) != LUA_TNUMBER) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, luaL_typename(L, v));
+    } else { /* string */
+      if (lua_type(L, v) != LUA_TSTRING) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, luaL_typename(L, v));
+      lua_getfield(L, v - 2, "values");
+      if (lua_istable(L, -1)) {
+        int found = 0;
+        for (lua_Integer i = 1; !found && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+          found = lua_rawequal(L, -1, v);
+          lua_pop(L, 1);
+        }
+        if (!found) {
+          lua_pop(L, 1); /* the nil that ended the loop */
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
+        }
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 3); /* value, type, spec */
+  }
+  /* a parameter the calculator does not take is almost always a typo */
+  lua_pushnil(L);
+  while (lua_next(L, p) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) lmp_raise(L, LMP_EXIT_USAGE, "parameter names must be strings");
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, required) == LUA_TNIL)
+      lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes", lua_tostring(L, -2), file);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2); /* required, file */
+}
+
+static int64_t checked_result(lua_State *L, int idx, const char *file, const char *what) {
+  if (!lua_isinteger(L, idx)) {
+    if (lua_type(L, idx) == LUA_TNUMBER)
+      lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, a float; calculators return integers (use // or kernels.bytes)",
+                file, what, lua_tostring(L, idx));
+    lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, not an integer", file, what, luaL_typename(L, idx));
+  }
+  int64_t v = lua_tointeger(L, idx);
+  if (v < 0) lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %lld, a negative value", file, what, (long long)v);
+  return v;
+}
+
+/* Calls impl[fname](params-copy) in the sandbox and leaves the result on the stack. The
+ * calculator gets a copy so it cannot change the caller's table. */
+static void call_impl(lua_State *L, int calc, int p, const char *fname, const char *file) {
+  lua_getfield(L, calc, "impl");
+  lua_getfield(L, -1, fname);
+  lua_remove(L, -2);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, p) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+  char what[600];
+  snprintf(what, sizeof what, "%s: %s", file, fname);
+  if (sandbox_pcall(L, 1, 1, what) != LUA_OK) lua_error(L);
+}
+
+int calc_compute(lua_State *L, int calc, int p, int64_t out[FIG_COUNT]) {
+  calc = lua_absindex(L, calc);
+  p = lua_absindex(L, p);
+  luaL_checkstack(L, 20, "calculator call");
+  validate(L, calc, p);
+  lua_getfield(L, calc, "file");
+  const char *file = lua_tostring(L, -1);
+  static const char *const scalar[] = {"flops", "matmul_flops", "params"};
+  for (int i = 0; i < 3; i++) {
+    call_impl(L, calc, p, scalar[i], file);
+    char what[64];
+    snprintf(what, sizeof what, "%s()", scalar[i]);
+    out[i] = checked_result(L, -1, file, what);
+    lua_pop(L, 1);
+  }
+  call_impl(L, calc, p, "memory", file);
+  if (!lua_istable(L, -1)) lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must return {reads=, writes=, intermediates=}, got %s", file, luaL_typename(L, -1));
+  static const char *const mem[] = {"reads", "writes", "intermediates"};
+  for (int i = 0; i < 3; i++) {
+    lua_getfield(L, -1, mem[i]);
+    char what[64];
+    snprintf(what, sizeof what, "memory().%s", mem[i]);
+    out[FIG_READS + i] = checked_result(L, -1, file, what);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2); /* memory table, file */
+  if (out[FIG_MATMUL] > out[FIG_FLOPS])
+    lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
+              file, (long long)out[FIG_MATMUL], (long long)out[FIG_FLOPS]);
+  return 0;
+}
+
+/* core.compute(calc, params) -> { flops=, matmul_flops=, params=, reads=, writes=, intermediates= } */
+static int l_compute(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int64_t fig[FIG_COUNT];
+  calc_compute(L, 1, 2, fig);
+  lua_createtable(L, 0, FIG_COUNT);
+  for (int i = 0; i < FIG_COUNT; i++) {
+    lua_pushinteger(L, fig[i]);
+    lua_setfield(L, -2, LMP_FIGURES[i]);
+  }
+  return 1;
+}
+
+/* core.call_calculator(calc, fname, params): one raw sandboxed call, result unchecked
+ * (for sample_parameters and tests). */
+static int l_call_calculator(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  const char *fname = luaL_checkstring(L, 2);
+  if (lua_isnoneornil(L, 3)) { lua_newtable(L); lua_replace(L, 3); }
+  lua_settop(L, 3);
+  lua_getfield(L, 1, "file");
+  const char *file = lua_tostring(L, -1);
+  lua_getfield(L, 1, "impl");
+  lua_getfield(L, -1, fname);
+  if (lua_type(L, -1) != LUA_TFUNCTION) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_remove(L, -2);
+  lua_pushvalue(L, 3);
+  char what[600];
+  snprintf(what, sizeof what, "%s: %s", file, fname);
+  if (sandbox_pcall(L, 1, 1, what) != LUA_OK) return lua_error(L);
+  return 1;
+}
+
+int luaopen_lmp_calc(lua_State *L) {
+  static const luaL_Reg fns[] = {{"load_calculator", l_load_calculator}, {"compute", l_compute},
+                                 {"call_calculator", l_call_calculator}, {NULL, NULL}};
+  push_kernels(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "lmp.kernels");
+  luaL_newlib(L, fns);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "kernels");
+  return 1;
+}

@@ -1,0 +1,80 @@
+/* User-facing errors are tables {code = <exit code>, message = "..."} with the metatable
+ * "lmp.Error" (its __tostring is the message). A plain string error means a bug in lmp:
+ * main.c prints those with a traceback. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "lmp.h"
+
+#define ERROR_MT "lmp.Error"
+
+static int error_tostring(lua_State *L) {
+  lua_getfield(L, 1, "message");
+  if (!lua_isstring(L, -1)) lua_pushliteral(L, "(lmp error without a message)");
+  return 1;
+}
+
+static void push_error_metatable(lua_State *L) {
+  if (luaL_newmetatable(L, ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, "lmp.Error");
+    lua_setfield(L, -2, "__name");
+  }
+}
+
+void lmp_push_error(lua_State *L, int code, const char *msg) {
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, code);
+  lua_setfield(L, -2, "code");
+  lua_pushstring(L, msg);
+  lua_setfield(L, -2, "message");
+  push_error_metatable(L);
+  lua_setmetatable(L, -2);
+}
+
+int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  lmp_push_error(L, code, buf);
+  return lua_error(L);
+}
+
+/* lmp.core.error(code, message): raise an lmp.Error from Lua. */
+static int l_raise(lua_State *L) {
+  int code = (int)luaL_checkinteger(L, 1);
+  const char *msg = luaL_checkstring(L, 2);
+  lmp_push_error(L, code, msg);
+  return lua_error(L);
+}
+
+/* lmp.core.is_error(v): true for an lmp.Error object. */
+static int l_is_error(lua_State *L) {
+  int is = 0;
+  if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
+    luaL_getmetatable(L, ERROR_MT);
+    is = lua_rawequal(L, -1, -2);
+  }
+  lua_pushboolean(L, is);
+  return 1;
+}
+
+int luaopen_lmp_errors(lua_State *L) {
+  static const luaL_Reg fns[] = {{"error", l_raise}, {"is_error", l_is_error}, {NULL, NULL}};
+  push_error_metatable(L);
+  lua_pop(L, 1);
+  luaL_newlib(L, fns);
+  lua_createtable(L, 0, 6);
+  static const struct { const char *name; int code; } codes[] = {
+      {"OK", LMP_EXIT_OK},       {"INCOMPLETE", LMP_EXIT_INCOMPLETE}, {"USAGE", LMP_EXIT_USAGE},
+      {"CALC", LMP_EXIT_CALC},   {"CHECK", LMP_EXIT_CHECK},           {"INTERNAL", LMP_EXIT_INTERNAL}};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    lua_pushinteger(L, codes[i].code);
+    lua_setfield(L, -2, codes[i].name);
+  }
+  lua_setfield(L, -2, "EXIT");
+  return 1;
+}

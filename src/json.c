@@ -1,0 +1,437 @@
+/* Strict JSON (RFC 8259) parser into an arena-allocated tree. Integers that fit in 64 bits
+ * stay exact (lua-cjson turns every number into a double); every value keeps its
+ * line:column so that validation errors can point at the place in the file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+typedef struct {
+  Arena *arena;
+  const char *p, *end, *line_start;
+  int line;
+  int depth;
+  char *err;
+  size_t errlen;
+} Parser;
+
+static int col_of(const Parser *ps) {
+  return (int)(ps->p - ps->line_start) + 1;
+}
+
+static int fail(Parser *ps, const char *msg) {
+  snprintf(ps->err, ps->errlen, "%d:%d: %s", ps->line, col_of(ps), msg);
+  return -1;
+}
+
+static void skip_ws(Parser *ps) {
+  while (ps->p < ps->end) {
+    char c = *ps->p;
+    if (c == '\n') {
+      ps->line++;
+      ps->p++;
+      ps->line_start = ps->p;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      ps->p++;
+    } else {
+      break;
+    }
+  }
+}
+
+static int parse_value(Parser *ps, JsonValue *v);
+
+static int hex4(const char *s, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = s[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+    else return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp) {
+  if (cp < 0x80) { o[0] = (char)cp; return 1; }
+  if (cp < 0x800) { o[0] = (char)(0xC0 | (cp >> 6)); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+  if (cp < 0x10000) {
+    o[0] = (char)(0xE0 | (cp >> 12)); o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (char)(0xF0 | (cp >> 18)); o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* On entry p points at the opening quote. */
+static int parse_string(Parser *ps, const char **out, size_t *outlen) {
+  const char *s = ++ps->p;
+  size_t n = 0;
+  int simple = 1;
+  while (s < ps->end && *s != '"') {
+    if ((unsigned char)*s < 0x20) { ps->p = s; return fail(ps, "control character in string"); }
+    if (*s == '\\') { simple = 0; s++; }
+    s++;
+    n++;
+  }
+  if (s >= ps->end) return fail(ps, "unterminated string");
+  if (simple) {
+    *out = arena_strndup(ps->arena, ps->p, (size_t)(s - ps->p));
+    *outlen = (size_t)(s - ps->p);
+    ps->p = s + 1;
+    return *out ? 0 : fail(ps, "out of memory");
+  }
+  /* escapes never grow: \uXXXX (6 bytes) -> at most 3 bytes, a surrogate pair (12) -> 4 */
+  char *buf = arena_alloc(ps->arena, (size_t)(s - ps->p) + 1);
+  if (buf == NULL) return fail(ps, "out of memory");
+  char *o = buf;
+  while (ps->p < s) {
+    char c = *ps->p++;
+    if (c != '\\') { *o++ = c; continue; }
+    char e = *ps->p++;
+    switch (e) {
+      case '"': *o++ = '"'; break;
+      case '\\': *o++ = '\\'; break;
+      case '/': *o++ = '/'; break;
+      case 'b': *o++ = '\b'; break;
+      case 'f': *o++ = '\f'; break;
+      case 'n': *o++ = '\n'; break;
+      case 'r': *o++ = '\r'; break;
+      case 't': *o++ = '\t'; break;
+      case 'u': {
+        unsigned cp;
+        if (s - ps->p < 4 || hex4(ps->p, &cp) != 0) { ps->p -= 2; return fail(ps, "bad \\u escape"); }
+        ps->p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          unsigned lo;
+          if (s - ps->p < 6 || ps->p[0] != '\\' || ps->p[1] != 'u' || hex4(ps->p + 2, &lo) != 0 ||
+              lo < 0xDC00 || lo > 0xDFFF) {
+            return fail(ps, "unpaired UTF-16 surrogate in \\u escape");
+          }
+          ps->p += 6;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          return fail(ps, "unpaired UTF-16 surrogate in \\u escape");
+        }
+        o += put_utf8(o, cp);
+        break;
+      }
+      default: ps->p -= 2; return fail(ps, "bad escape in string");
+    }
+  }
+  *o = '\0';
+  *out = buf;
+  *outlen = (size_t)(o - buf);
+  ps->p = s + 1;
+  return 0;
+}
+
+static int parse_number(Parser *ps, JsonValue *v) {
+  const char *s = ps->p;
+  const char *q = s;
+  if (q < ps->end && *q == '-') q++;
+  if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "invalid number");
+  if (*q == '0' && q + 1 < ps->end && q[1] >= '0' && q[1] <= '9') return fail(ps, "leading zero in number");
+  while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  int is_int = 1;
+  if (q < ps->end && *q == '.') {
+    is_int = 0;
+    q++;
+    if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "invalid number");
+    while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  }
+  if (q < ps->end && (*q == 'e' || *q == 'E')) {
+    is_int = 0;
+    q++;
+    if (q < ps->end && (*q == '+' || *q == '-')) q++;
+    if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "invalid number");
+    while (q < ps->end && *q >= '0' && *q <= '9') q++;
+  }
+  char tmp[400];
+  size_t n = (size_t)(q - s);
+  if (n >= sizeof tmp) return fail(ps, "number too long");
+  memcpy(tmp, s, n);
+  tmp[n] = '\0';
+  if (is_int) {
+    errno = 0;
+    long long x = strtoll(tmp, NULL, 10);
+    if (errno == ERANGE) return fail(ps, "integer out of the 64-bit range");
+    v->type = JSON_INT;
+    v->integer = x;
+  } else {
+    v->type = JSON_NUM;
+    v->number = strtod(tmp, NULL);
+  }
+  ps->p = q;
+  return 0;
+}
+
+static int literal(Parser *ps, const char *word) {
+  size_t n = strlen(word);
+  if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) return fail(ps, "invalid value");
+  ps->p += n;
+  return 0;
+}
+
+/* Items are collected in a growing malloc'd buffer, then copied into the arena. */
+typedef struct {
+  JsonValue *items;
+  const char **keys;
+  size_t n, cap;
+} Growth;
+
+static int grow(Growth *g, int with_keys) {
+  if (g->n < g->cap) return 0;
+  size_t cap = g->cap ? g->cap * 2 : 8;
+  JsonValue *items = realloc(g->items, cap * sizeof *items);
+  if (items == NULL) return -1;
+  g->items = items;
+  if (with_keys) {
+    const char **keys = realloc(g->keys, cap * sizeof *keys);
+    if (keys == NULL) return -1;
+    g->keys = keys;
+  }
+  g->cap = cap;
+  return 0;
+}
+
+static int finish(Parser *ps, Growth *g, JsonValue *v, int with_keys) {
+  v->n = g->n;
+  if (g->n > 0) {
+    v->items = arena_alloc(ps->arena, g->n * sizeof *v->items);
+    if (v->items == NULL) return -1;
+    memcpy(v->items, g->items, g->n * sizeof *v->items);
+    if (with_keys) {
+      v->keys = arena_alloc(ps->arena, g->n * sizeof *v->keys);
+      if (v->keys == NULL) return -1;
+      memcpy(v->keys, g->keys, g->n * sizeof *v->keys);
+    }
+  }
+  return 0;
+}
+
+static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
+  if (++ps->depth > JSON_MAX_DEPTH) return fail(ps, "nesting deeper than 256 levels");
+  char close = is_obj ? '}' : ']';
+  v->type = is_obj ? JSON_OBJ : JSON_ARR;
+  ps->p++;
+  Growth g = {0};
+  int rc = -1;
+  skip_ws(ps);
+  if (ps->p < ps->end && *ps->p == close) {
+    ps->p++;
+    rc = 0;
+    goto done;
+  }
+  for (;;) {
+    skip_ws(ps);
+    if (grow(&g, is_obj) != 0) { fail(ps, "out of memory"); goto done; }
+    JsonValue *item = &g.items[g.n];
+    if (is_obj) {
+      if (ps->p >= ps->end || *ps->p != '"') { fail(ps, "expected a string key"); goto done; }
+      const char *key;
+      size_t keylen;
+      int kline = ps->line, kcol = col_of(ps);
+      if (parse_string(ps, &key, &keylen) != 0) goto done;
+      for (size_t i = 0; i < g.n; i++) {
+        if (strcmp(g.keys[i], key) == 0) {
+          snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%s\"", kline, kcol, key);
+          goto done;
+        }
+      }
+      g.keys[g.n] = key;
+      skip_ws(ps);
+      if (ps->p >= ps->end || *ps->p != ':') { fail(ps, "expected ':' after key"); goto done; }
+      ps->p++;
+      skip_ws(ps);
+    }
+    if (parse_value(ps, item) != 0) goto done;
+    g.n++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ',') { ps->p++; continue; }
+    if (ps->p < ps->end && *ps->p == close) { ps->p++; break; }
+    fail(ps, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    goto done;
+  }
+  rc = finish(ps, &g, v, is_obj);
+  if (rc != 0) fail(ps, "out of memory");
+done:
+  free(g.items);
+  free(g.keys);
+  ps->depth--;
+  return rc;
+}
+
+static int parse_value(Parser *ps, JsonValue *v) {
+  memset(v, 0, sizeof *v);
+  v->line = ps->line;
+  v->col = col_of(ps);
+  if (ps->p >= ps->end) return fail(ps, "unexpected end of input");
+  switch (*ps->p) {
+    case '{': return parse_container(ps, v, 1);
+    case '[': return parse_container(ps, v, 0);
+    case '"': v->type = JSON_STR; return parse_string(ps, &v->str, &v->len);
+    case 't': v->type = JSON_BOOL; v->boolean = 1; return literal(ps, "true");
+    case 'f': v->type = JSON_BOOL; v->boolean = 0; return literal(ps, "false");
+    case 'n': v->type = JSON_NULL; return literal(ps, "null");
+    default:
+      if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);
+      if ((unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f) {
+        char msg[40];
+        snprintf(msg, sizeof msg, "unexpected character '%c'", *ps->p);
+        return fail(ps, msg);
+      }
+      return fail(ps, "unexpected byte");
+  }
+}
+
+JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen) {
+  Parser ps = {a, text, text + len, text, 1, 0, err, errlen};
+  JsonValue *v = arena_alloc(a, sizeof *v);
+  if (v == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ps.p += 3; /* UTF-8 BOM */
+  skip_ws(&ps);
+  if (parse_value(&ps, v) != 0) return NULL;
+  skip_ws(&ps);
+  if (ps.p != ps.end) {
+    fail(&ps, "unexpected text after the JSON value");
+    return NULL;
+  }
+  return v;
+}
+
+const JsonValue *json_get(const JsonValue *obj, const char *key) {
+  if (obj == NULL || obj->type != JSON_OBJ) return NULL;
+  for (size_t i = 0; i < obj->n; i++)
+    if (strcmp(obj->keys[i], key) == 0) return &obj->items[i];
+  return NULL;
+}
+
+const char *json_type_name(JsonType t) {
+  static const char *const names[] = {"null", "a boolean", "an integer", "a number", "a string",
+                                      "an array", "an object"};
+  return names[t];
+}
+
+/* JSON null becomes lmp.null (a light userdata) so that arrays keep their length. */
+void json_push_lua(lua_State *L, const JsonValue *v) {
+  luaL_checkstack(L, 4, "JSON nesting");
+  switch (v->type) {
+    case JSON_NULL: lua_pushlightuserdata(L, NULL); break;
+    case JSON_BOOL: lua_pushboolean(L, v->boolean); break;
+    case JSON_INT: lua_pushinteger(L, (lua_Integer)v->integer); break;
+    case JSON_NUM: lua_pushnumber(L, v->number); break;
+    case JSON_STR: lua_pushlstring(L, v->str, v->len); break;
+    case JSON_ARR:
+      lua_createtable(L, (int)v->n, 0);
+      for (size_t i = 0; i < v->n; i++) {
+        json_push_lua(L, &v->items[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+      }
+      break;
+    case JSON_OBJ:
+      lua_createtable(L, 0, (int)v->n);
+      for (size_t i = 0; i < v->n; i++) {
+        json_push_lua(L, &v->items[i]);
+        lua_setfield(L, -2, v->keys[i]);
+      }
+      break;
+  }
+}
+
+int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap + 1);
+  while (buf != NULL) {
+    n += fread(buf + n, 1, cap - n, f);
+    if (n < cap) break;
+    char *bigger = realloc(buf, cap * 2 + 1);
+    if (bigger == NULL) { free(buf); buf = NULL; break; }
+    buf = bigger;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (buf == NULL || bad) {
+    snprintf(err, errlen, "%s: cannot read%s", path, buf == NULL ? ": out of memory" : "");
+    free(buf);
+    return -1;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return 0;
+}
+
+int i128_to_str(i128 v, char buf[48]) {
+  char tmp[48];
+  int n = 0, neg = v < 0;
+  unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+  do {
+    tmp[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u != 0);
+  int len = 0;
+  if (neg) buf[len++] = '-';
+  while (n > 0) buf[len++] = tmp[--n];
+  buf[len] = '\0';
+  return len;
+}
+
+void lmp_push_i128(lua_State *L, i128 v) {
+  if (v >= INT64_MIN && v <= INT64_MAX) {
+    lua_pushinteger(L, (lua_Integer)v);
+  } else {
+    char buf[48];
+    i128_to_str(v, buf);
+    lua_pushstring(L, buf);
+  }
+}
+
+/* core.json_decode(text [, source_name]) -> value; errors name source:line:col */
+static int l_json_decode(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *name = luaL_optstring(L, 2, "(json)");
+  Arena *a = lmp_push_arena(L);
+  char err[600];
+  JsonValue *v = json_parse(a, text, len, err, sizeof err);
+  if (v == NULL) return lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", name, err);
+  json_push_lua(L, v);
+  return 1;
+}
+
+/* core.read_file(path) -> text, or raises an lmp.Error naming the path */
+static int l_read_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char *text;
+  size_t len;
+  char err[600];
+  if (lmp_read_file(path, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  lua_pushlstring(L, text, len);
+  free(text);
+  return 1;
+}
+
+int luaopen_lmp_json(lua_State *L) {
+  static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {"read_file", l_read_file}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  return 1;
+}

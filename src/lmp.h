@@ -1,0 +1,159 @@
+/* lmp: shared declarations of the C host. One header; each area lives in its own file. */
+#ifndef LMP_H
+#define LMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#define LMP_VERSION "0.1.0"
+
+/* Exit codes, one named set for the whole program (exported to Lua as lmp.EXIT). */
+enum lmp_exit {
+  LMP_EXIT_OK = 0,         /* analysis complete */
+  LMP_EXIT_INCOMPLETE = 1, /* report printed, but some modules had no calculator */
+  LMP_EXIT_USAGE = 2,      /* bad command line or bad input file */
+  LMP_EXIT_CALC = 3,       /* a calculator failed or returned a bad value; overflow */
+  LMP_EXIT_CHECK = 4,      /* a check (lmp db check, lmp module check) found disagreements */
+  LMP_EXIT_INTERNAL = 70   /* a bug in lmp itself (traceback printed) */
+};
+
+typedef __int128 i128;
+
+/* errors.c: user-facing errors are LmpError objects {code=, message=}; plain string errors
+ * are internal and get a traceback. */
+void lmp_push_error(lua_State *L, int code, const char *msg);
+int lmp_raise(lua_State *L, int code, const char *fmt, ...);
+int luaopen_lmp_errors(lua_State *L);
+
+/* arena.c: bump allocator; a model and everything parsed from it share one arena. */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void *arena_alloc(Arena *a, size_t size);
+char *arena_strndup(Arena *a, const char *s, size_t len);
+void arena_free(Arena *a);
+
+/* json.c: a strict JSON parser with exact 64-bit integers and line:column positions. */
+typedef enum { JSON_NULL, JSON_BOOL, JSON_INT, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ } JsonType;
+typedef struct JsonValue {
+  JsonType type;
+  int line, col;
+  int boolean;
+  int64_t integer;
+  double number;
+  const char *str; /* JSON_STR: NUL-terminated, len bytes (may hold \0) */
+  size_t len;
+  size_t n;                /* JSON_ARR / JSON_OBJ: item count */
+  struct JsonValue *items; /* n values */
+  const char **keys;       /* JSON_OBJ: n keys */
+} JsonValue;
+#define JSON_MAX_DEPTH 256
+JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen);
+const JsonValue *json_get(const JsonValue *obj, const char *key);
+const char *json_type_name(JsonType t);
+void json_push_lua(lua_State *L, const JsonValue *v);
+int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
+int luaopen_lmp_json(lua_State *L);
+
+/* int128 <-> text and Lua */
+int i128_to_str(i128 v, char buf[48]);
+void lmp_push_i128(lua_State *L, i128 v); /* Lua integer when it fits, else exact decimal string */
+
+/* formula.c: ${param} / {Module} templates over exact rationals. */
+typedef struct Formula Formula;
+typedef struct FValue {
+  i128 num, den; /* value = num/den, den > 0, reduced */
+  const char *str; /* non-NULL for a string value */
+  size_t slen;
+} FValue;
+/* Resolvers return 0 on success, or fill err and return -1 (unknown name, bad type). */
+typedef int (*formula_lookup_fn)(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen);
+#define FORMULA_MAX_LEN 4096
+#define FORMULA_MAX_DEPTH 64
+Formula *formula_parse(Arena *a, const char *src, char *err, size_t errlen);
+int formula_eval(const Formula *f, formula_lookup_fn lookup, void *ud, FValue *out, char *err, size_t errlen);
+const char *formula_source(const Formula *f);
+/* Visit every ${name} (is_ref 0) and {Module} (is_ref 1) the formula mentions. */
+void formula_names(const Formula *f, void (*visit)(void *ud, int is_ref, const char *name), void *ud);
+int luaopen_lmp_formula(lua_State *L);
+
+/* arena.c: an arena owned by a Lua userdata, freed by __gc even when an error unwinds */
+Arena *lmp_push_arena(lua_State *L);
+int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen);
+
+/* model.c: the standard model JSON, validated into a tree. */
+typedef enum { P_INT, P_BOOL, P_NUM, P_STR, P_FORMULA } ParamKind;
+typedef struct Param {
+  const char *name;
+  ParamKind kind;
+  int64_t i;
+  double d;
+  const char *s;
+  size_t slen;
+  Formula *f;
+} Param;
+typedef struct Node {
+  const char *name, *cls, *tied_to;
+  struct Node *parent;
+  size_t index; /* position in the parent's sub_layers (or in layers) */
+  int line, col;
+  int64_t repeat;
+  struct Node *kids;
+  size_t nkids;
+  int composite;
+  Param *params; /* sorted by name */
+  size_t nparams;
+} Node;
+typedef struct Model {
+  Arena *arena;
+  const char *file, *model_id;
+  Node *roots;
+  size_t nroots;
+  size_t n_nodes, n_basic;
+} Model;
+#define MODEL_MT "lmp.Model"
+#define MODEL_MAX_DEPTH 64
+Model *lmp_check_model(lua_State *L, int idx);
+/* "$.layers[0].sub_layers[2]" for errors; dotted "model.layers.self_attn" for people */
+void node_json_path(const Node *n, luaL_Buffer *b);
+void node_dotted_path(const Node *n, luaL_Buffer *b);
+int luaopen_lmp_model(lua_State *L);
+
+/* walk.c */
+int luaopen_lmp_walk(lua_State *L);
+
+/* sandbox.c: allocator with a cap, instruction budget, restricted environments. */
+typedef struct LmpAlloc {
+  size_t used;
+  size_t limit;           /* 0: no cap; set only while untrusted code runs */
+  int64_t budget;         /* instructions left for the running sandboxed call */
+} LmpAlloc;
+void *lmp_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+/* Limits for one sandboxed call (defaults; LMP_CALC_INSTRUCTIONS / LMP_CALC_MEMORY override). */
+#define SANDBOX_INSTRUCTIONS 10000000
+#define SANDBOX_MEMORY (64u << 20)
+/* Pushes a fresh restricted environment table (math, string, table copies; kernels). */
+void sandbox_push_env(lua_State *L);
+/* lua_pcall under the instruction budget and memory cap; on error leaves an lmp.Error
+ * (code LMP_EXIT_CALC) whose message starts with `what`. */
+int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what);
+int luaopen_lmp_sandbox(lua_State *L);
+
+/* calc.c: loading and calling calculators, parameter validation, kernels. */
+int luaopen_lmp_calc(lua_State *L);
+/* Calls calculator table at index `calc` on params table at index `params`; fills out[6]
+ * in the order of LMP_FIGURES. Returns 0, or pushes an LmpError and returns -1. */
+enum { FIG_FLOPS, FIG_MATMUL, FIG_PARAMS, FIG_READS, FIG_WRITES, FIG_INTER, FIG_COUNT };
+extern const char *const LMP_FIGURES[FIG_COUNT];
+int calc_compute(lua_State *L, int calc, int params, int64_t out[FIG_COUNT]);
+
+/* fsutil.c */
+int luaopen_lmp_fs(lua_State *L);
+
+/* embedded Lua sources (generated by CMake) */
+typedef struct { const char *name; const char *source; size_t len; } LmpEmbedded;
+extern const LmpEmbedded lmp_embedded_lua[];
+
+#endif

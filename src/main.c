@@ -1,0 +1,278 @@
+/* lmp: main only builds the state and lua_pcall's pmain (as lua.c does). Subcommands
+ * (analyze, module, db, ...) are parsed and run by lua/lmp/cli.lua; anything else makes
+ * lmp behave like the `lua` interpreter (lmp script.lua args, -e, -l, -), which is how
+ * Busted runs the specs inside the host. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lualib.h>
+
+#include "lmp.h"
+
+#ifndef LMP_SOURCE_DIR
+#define LMP_SOURCE_DIR ""
+#endif
+
+static const char *progname = "lmp";
+
+/* ---- lmp.core: every C area merged into one table ---- */
+
+static int luaopen_lmp_core(lua_State *L) {
+  static lua_CFunction const areas[] = {luaopen_lmp_errors, luaopen_lmp_json,    luaopen_lmp_formula, luaopen_lmp_model,
+                                        luaopen_lmp_walk,   luaopen_lmp_sandbox, luaopen_lmp_calc,    luaopen_lmp_fs};
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
+    lua_pushcfunction(L, areas[i]);
+    lua_call(L, 0, 1);
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -5);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushliteral(L, LMP_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_pushliteral(L, LMP_SOURCE_DIR);
+  lua_setfield(L, -2, "source_dir");
+  return 1;
+}
+
+/* The host's own Lua files are compiled in and reached through package.preload (as mpv does). */
+static int load_embedded(lua_State *L) {
+  const LmpEmbedded *e = lua_touserdata(L, lua_upvalueindex(1));
+  char chunk[256];
+  snprintf(chunk, sizeof chunk, "=[lmp] %s", e->name);
+  if (luaL_loadbufferx(L, e->source, e->len, chunk, "t") != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static void register_preloads(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_lmp_core);
+  lua_setfield(L, -2, "lmp.core");
+  for (const LmpEmbedded *e = lmp_embedded_lua; e->name != NULL; e++) {
+    lua_pushlightuserdata(L, (void *)e);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, e->name);
+  }
+  lua_pop(L, 1);
+}
+
+/* ---- running chunks (lua.c's docall with a traceback handler) ---- */
+
+static int is_lmp_error(lua_State *L, int idx) {
+  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
+  luaL_getmetatable(L, "lmp.Error");
+  int yes = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return yes;
+}
+
+static int msghandler(lua_State *L) {
+  if (is_lmp_error(L, 1)) return 1; /* a user error: its message is enough */
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+static lua_State *globalL = NULL;
+
+static void interrupted_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig) {
+  signal(sig, SIG_DFL);
+  lua_sethook(globalL, interrupted_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+static int docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  globalL = L;
+  signal(SIGINT, on_sigint);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+/* Prints the error on top of the stack; returns the exit code it calls for. */
+static int report(lua_State *L, int status, int internal_code) {
+  if (status == LUA_OK) return LMP_EXIT_OK;
+  int code = internal_code;
+  if (is_lmp_error(L, -1)) {
+    lua_getfield(L, -1, "code");
+    code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_USAGE;
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "message");
+    fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+  } else {
+    const char *msg = lua_tostring(L, -1);
+    if (internal_code == LMP_EXIT_INTERNAL)
+      fprintf(stderr, "%s: internal error (please report it): %s\n", progname, msg ? msg : "(no message)");
+    else
+      fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(no message)");
+  }
+  fflush(stderr);
+  lua_pop(L, 1);
+  return code;
+}
+
+/* ---- the lua-like interpreter mode ---- */
+
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int run_chunk_status(lua_State *L, int status) {
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  return report(L, status, 1);
+}
+
+static int interpreter(lua_State *L, int argc, char **argv) {
+  int i = 1;
+  /* options first, as lua.c: -e stat, -l mod, -v, --, - */
+  for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    } else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "%s: '%s' needs an argument\n", progname, a);
+        return LMP_EXIT_USAGE;
+      }
+      const char *v = argv[++i];
+      int code;
+      if (a[1] == 'e') {
+        code = run_chunk_status(L, luaL_loadbuffer(L, v, strlen(v), "=(command line)"));
+      } else {
+        lua_getglobal(L, "require");
+        lua_pushstring(L, v);
+        int st = docall(L, 1, 1);
+        if (st == LUA_OK) lua_setglobal(L, v);
+        code = report(L, st, 1);
+      }
+      if (code != 0) return code;
+    } else if (strcmp(a, "-v") == 0) {
+      printf("lmp %s (%s)\n", LMP_VERSION, LUA_RELEASE);
+    } else if (strcmp(a, "-i") == 0) {
+      fprintf(stderr, "%s: -i (interactive mode) is not available yet; run a script instead\n", progname);
+      return LMP_EXIT_USAGE;
+    } else {
+      fprintf(stderr, "%s: unrecognized option '%s'\n", progname, a);
+      return LMP_EXIT_USAGE;
+    }
+  }
+  if (i >= argc) return LMP_EXIT_OK; /* only options */
+  int script = i;
+  create_arg_table(L, argv, argc, script);
+  const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = argc - script - 1;
+    luaL_checkstack(L, n, "too many arguments to script");
+    for (int k = script + 1; k < argc; k++) lua_pushstring(L, argv[k]);
+    status = docall(L, n, 0);
+  }
+  return report(L, status, 1);
+}
+
+static int is_subcommand(const char *a) {
+  static const char *const cmds[] = {"analyze", "module", "db", "help", "version", "--help", "-h", "--version", NULL};
+  for (const char *const *c = cmds; *c; c++)
+    if (strcmp(a, *c) == 0) return 1;
+  return 0;
+}
+
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = lua_touserdata(L, 2);
+  luaL_openlibs(L);
+  /* no bytecode dumps anywhere in the host: calculators must not reach string.dump */
+  lua_getglobal(L, "string");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "dump");
+  lua_pop(L, 1);
+  register_preloads(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "lmp");
+  if (docall(L, 1, 1) != LUA_OK) {
+    lua_pushinteger(L, report(L, LUA_ERRRUN, LMP_EXIT_INTERNAL));
+    return 1;
+  }
+  lua_setglobal(L, "lmp");
+  int code;
+  if (argc < 2 || is_subcommand(argv[1])) {
+    if (argc < 2 && !isatty(0)) {
+      code = interpreter(L, 2, (char *[]){argv[0], "-", NULL});
+    } else {
+      lua_getglobal(L, "require");
+      lua_pushliteral(L, "lmp.cli");
+      int st = docall(L, 1, 1);
+      if (st == LUA_OK) {
+        lua_getfield(L, -1, "main");
+        lua_createtable(L, argc, 0);
+        for (int i = 1; i < argc; i++) {
+          lua_pushstring(L, argv[i]);
+          lua_rawseti(L, -2, i);
+        }
+        st = docall(L, 1, 1);
+        if (st == LUA_OK) {
+          code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_OK;
+          lua_pushinteger(L, code);
+          return 1;
+        }
+      }
+      code = report(L, st, LMP_EXIT_INTERNAL);
+    }
+  } else {
+    code = interpreter(L, argc, argv);
+  }
+  lua_pushinteger(L, code);
+  return 1;
+}
+
+static int panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "%s: unprotected Lua error: %s\n", progname, msg ? msg : "(not a string)");
+  return 0; /* lua_atpanic: returning aborts */
+}
+
+int main(int argc, char **argv) {
+  static LmpAlloc alloc_state;
+  lua_State *L = lua_newstate(lmp_alloc, &alloc_state);
+  if (L != NULL) lua_atpanic(L, panic);
+  if (L == NULL) {
+    fprintf(stderr, "%s: cannot create the Lua state: out of memory\n", progname);
+    return LMP_EXIT_INTERNAL;
+  }
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  int status = lua_pcall(L, 2, 1, 0);
+  int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : report(L, status, LMP_EXIT_INTERNAL);
+  fflush(stdout);
+  lua_close(L);
+  return code;
+}

@@ -1,0 +1,327 @@
+/* The standard model JSON (DESIGN.md section 2) -> a validated tree of Nodes.
+ * Every error names the file, the line:column and the JSON path of the offending node. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lmp.h"
+
+typedef struct {
+  lua_State *L;
+  Model *m;
+  char path[1024]; /* JSON path of the value being checked */
+} Loader;
+
+static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
+  char msg[700];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%d:%d: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
+}
+
+static size_t path_push(Loader *ld, const char *fmt, const char *key, size_t idx) {
+  size_t len = strlen(ld->path);
+  if (key) snprintf(ld->path + len, sizeof ld->path - len, fmt, key);
+  else snprintf(ld->path + len, sizeof ld->path - len, fmt, idx);
+  return len;
+}
+
+static void *alloc(Loader *ld, size_t n) {
+  void *p = arena_alloc(ld->m->arena, n);
+  if (p == NULL) luaL_error(ld->L, "out of memory");
+  return p;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const Param *)a)->name, ((const Param *)b)->name);
+}
+
+static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
+  node->nparams = obj->n;
+  node->params = obj->n ? alloc(ld, obj->n * sizeof(Param)) : NULL;
+  for (size_t i = 0; i < obj->n; i++) {
+    const JsonValue *v = &obj->items[i];
+    Param *p = &node->params[i];
+    memset(p, 0, sizeof *p);
+    p->name = obj->keys[i];
+    size_t mark = path_push(ld, ".%s", obj->keys[i], 0);
+    if (p->name[0] == '\0') load_fail(ld, v, "empty parameter name");
+    switch (v->type) {
+      case JSON_INT: p->kind = P_INT; p->i = v->integer; break;
+      case JSON_BOOL: p->kind = P_BOOL; p->i = v->boolean; break;
+      case JSON_NUM: p->kind = P_NUM; p->d = v->number; break;
+      case JSON_STR:
+        if (strstr(v->str, "${") != NULL || strchr(v->str, '{') != NULL) {
+          char err[600];
+          p->kind = P_FORMULA;
+          p->s = v->str;
+          p->f = formula_parse(ld->m->arena, v->str, err, sizeof err);
+          if (p->f == NULL) load_fail(ld, v, "formula \"%s\": %s", v->str, err);
+        } else {
+          p->kind = P_STR;
+          p->s = v->str;
+          p->slen = v->len;
+        }
+        break;
+      default:
+        load_fail(ld, v, "a parameter must be an integer, a number, a boolean, a string or a \"${...}\" formula, not %s",
+                  json_type_name(v->type));
+    }
+    ld->path[mark] = '\0';
+  }
+  qsort(node->params, node->nparams, sizeof(Param), by_name);
+}
+
+static void load_layers(Loader *ld, Node *parent, const JsonValue *arr, Node **out, size_t *nout, int depth);
+
+static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const JsonValue *v, int depth,
+                      int64_t multiplier) {
+  memset(node, 0, sizeof *node);
+  node->parent = parent;
+  node->index = index;
+  node->line = v->line;
+  node->col = v->col;
+  node->repeat = 1;
+  ld->m->n_nodes++;
+  if (v->type != JSON_OBJ) load_fail(ld, v, "a layer must be an object, not %s", json_type_name(v->type));
+  const JsonValue *sub = NULL, *params = NULL;
+  for (size_t i = 0; i < v->n; i++) {
+    const char *k = v->keys[i];
+    const JsonValue *x = &v->items[i];
+    size_t mark = path_push(ld, ".%s", k, 0);
+    if (strcmp(k, "name") == 0 || strcmp(k, "class") == 0 || strcmp(k, "weights_tied_to") == 0 ||
+        strcmp(k, "note") == 0) {
+      if (x->type != JSON_STR) load_fail(ld, x, "expected a string, got %s", json_type_name(x->type));
+      if (x->len == 0 && strcmp(k, "note") != 0) load_fail(ld, x, "must not be empty");
+      if (strlen(x->str) != x->len) load_fail(ld, x, "must not contain a NUL character");
+      if (k[0] == 'n' && k[1] == 'a') node->name = x->str;
+      else if (k[0] == 'c') node->cls = x->str;
+      else if (k[0] == 'w') node->tied_to = x->str;
+    } else if (strcmp(k, "repeat") == 0) {
+      if (x->type != JSON_INT || x->integer < 1)
+        load_fail(ld, x, "expected an integer >= 1, got %s", x->type == JSON_INT ? "a smaller integer" : json_type_name(x->type));
+      node->repeat = x->integer;
+      if (__builtin_mul_overflow(multiplier, x->integer, &multiplier))
+        load_fail(ld, x, "the product of the repeat counts down to this layer exceeds 2^63-1");
+    } else if (strcmp(k, "sub_layers") == 0) {
+      if (x->type != JSON_ARR) load_fail(ld, x, "expected an array of layers, got %s", json_type_name(x->type));
+      if (x->n == 0) load_fail(ld, x, "a composite layer needs at least one sub-layer");
+      sub = x;
+    } else if (strcmp(k, "parameters") == 0) {
+      if (x->type != JSON_OBJ) load_fail(ld, x, "expected an object, got %s", json_type_name(x->type));
+      params = x;
+    } else {
+      load_fail(ld, x, "unknown field \"%s\" (a layer has name, class, repeat, sub_layers, parameters, weights_tied_to, note)", k);
+    }
+    ld->path[mark] = '\0';
+  }
+  if (node->name == NULL) load_fail(ld, v, "a layer needs a \"name\"");
+  if (node->cls == NULL) load_fail(ld, v, "layer \"%s\" needs a \"class\" (the full Python class name)", node->name);
+  if (sub != NULL && params != NULL)
+    load_fail(ld, v, "layer \"%s\" has both sub_layers and parameters: a composite layer's cost is its children's", node->name);
+  if (params != NULL) {
+    size_t mark = path_push(ld, ".parameters", NULL, 0);
+    load_params(ld, node, params);
+    ld->path[mark] = '\0';
+  }
+  if (sub != NULL) {
+    if (depth >= MODEL_MAX_DEPTH) load_fail(ld, sub, "layers nested deeper than %d levels", MODEL_MAX_DEPTH);
+    node->composite = 1;
+    size_t mark = path_push(ld, ".sub_layers", NULL, 0);
+    /* children inherit the multiplier through the recursion below */
+    Node *kids = NULL;
+    size_t nkids = 0;
+    (void)multiplier;
+    load_layers(ld, node, sub, &kids, &nkids, depth + 1);
+    node->kids = kids;
+    node->nkids = nkids;
+    ld->path[mark] = '\0';
+  } else {
+    ld->m->n_basic++;
+  }
+}
+
+static int64_t multiplier_of(const Node *n) {
+  int64_t m = 1;
+  for (; n != NULL; n = n->parent) m *= n->repeat; /* checked at load time */
+  return m;
+}
+
+static void load_layers(Loader *ld, Node *parent, const JsonValue *arr, Node **out, size_t *nout, int depth) {
+  Node *nodes = alloc(ld, arr->n * sizeof(Node));
+  int64_t multiplier = multiplier_of(parent);
+  for (size_t i = 0; i < arr->n; i++) {
+    size_t mark = path_push(ld, "[%zu]", NULL, i);
+    load_node(ld, &nodes[i], parent, i, &arr->items[i], depth, multiplier);
+    ld->path[mark] = '\0';
+  }
+  *out = nodes;
+  *nout = arr->n;
+}
+
+void node_json_path(const Node *n, luaL_Buffer *b) {
+  if (n == NULL) {
+    luaL_addstring(b, "$.layers");
+    return;
+  }
+  node_json_path(n->parent, b);
+  if (n->parent != NULL) luaL_addstring(b, ".sub_layers");
+  char idx[32];
+  snprintf(idx, sizeof idx, "[%zu]", n->index);
+  luaL_addstring(b, idx);
+}
+
+void node_dotted_path(const Node *n, luaL_Buffer *b) {
+  if (n->parent != NULL) {
+    node_dotted_path(n->parent, b);
+    luaL_addchar(b, '.');
+  }
+  luaL_addstring(b, n->name);
+}
+
+/* weights_tied_to names another layer by its dotted path from the root. */
+static const Node *find_dotted(const Node *nodes, size_t n, const char *path) {
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(nodes[i].name);
+    if (strncmp(path, nodes[i].name, len) != 0) continue;
+    if (path[len] == '\0') return &nodes[i];
+    if (path[len] == '.') {
+      const Node *hit = find_dotted(nodes[i].kids, nodes[i].nkids, path + len + 1);
+      if (hit != NULL) return hit;
+    }
+  }
+  return NULL;
+}
+
+static void check_ties(Loader *ld, const Node *nodes, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const Node *node = &nodes[i];
+    if (node->tied_to != NULL) {
+      const Node *owner = find_dotted(ld->m->roots, ld->m->nroots, node->tied_to);
+      if (owner == NULL || owner == node || owner->composite) {
+        luaL_Buffer b;
+        luaL_buffinit(ld->L, &b);
+        node_json_path(node, &b);
+        luaL_pushresult(&b);
+        lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%d:%d: %s.weights_tied_to: \"%s\" %s", ld->m->file, node->line, node->col,
+                  lua_tostring(ld->L, -1), node->tied_to,
+                  owner == NULL ? "names no layer (use the dotted path from the root, e.g. transformer.wte)"
+                                : "must name another basic layer");
+      }
+    }
+    check_ties(ld, node->kids, node->nkids);
+  }
+}
+
+static int model_gc(lua_State *L) {
+  Model *m = luaL_checkudata(L, 1, MODEL_MT);
+  arena_free(m->arena);
+  m->arena = NULL;
+  return 0;
+}
+
+Model *lmp_check_model(lua_State *L, int idx) {
+  Model *m = luaL_checkudata(L, idx, MODEL_MT);
+  luaL_argcheck(L, m->arena != NULL, idx, "model already freed");
+  return m;
+}
+
+/* core.load_model_string(text, filename) -> Model userdata (uservalue 1: config table) */
+static int l_load_model_string(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *file = luaL_checkstring(L, 2);
+  Model *m = lua_newuserdatauv(L, sizeof(Model), 1);
+  memset(m, 0, sizeof *m);
+  luaL_setmetatable(L, MODEL_MT);
+  m->arena = arena_new();
+  if (m->arena == NULL) return luaL_error(L, "out of memory");
+  m->file = arena_strndup(m->arena, file, strlen(file));
+  char err[600];
+  JsonValue *root = json_parse(m->arena, text, len, err, sizeof err);
+  if (root == NULL) return lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
+  Loader ld = {L, m, "$"};
+  if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
+  const JsonValue *layers = NULL;
+  for (size_t i = 0; i < root->n; i++) {
+    const char *k = root->keys[i];
+    const JsonValue *x = &root->items[i];
+    size_t mark = path_push(&ld, ".%s", k, 0);
+    if (strcmp(k, "model_id") == 0 || strcmp(k, "note") == 0) {
+      if (x->type != JSON_STR) load_fail(&ld, x, "expected a string, got %s", json_type_name(x->type));
+      if (k[0] == 'm') m->model_id = x->str;
+    } else if (strcmp(k, "config") == 0) {
+      if (x->type != JSON_OBJ) load_fail(&ld, x, "expected an object (the Hugging Face config), got %s", json_type_name(x->type));
+      json_push_lua(L, x);
+      lua_setiuservalue(L, -2, 1);
+    } else if (strcmp(k, "layers") == 0) {
+      if (x->type != JSON_ARR) load_fail(&ld, x, "expected an array of layers, got %s", json_type_name(x->type));
+      if (x->n == 0) load_fail(&ld, x, "a model needs at least one layer");
+      layers = x;
+    } else {
+      load_fail(&ld, x, "unknown field \"%s\" (a model file has model_id, config, layers, note)", k);
+    }
+    ld.path[mark] = '\0';
+  }
+  if (layers == NULL) load_fail(&ld, root, "a model file needs \"layers\"");
+  path_push(&ld, ".layers", NULL, 0);
+  load_layers(&ld, NULL, layers, &m->roots, &m->nroots, 1);
+  check_ties(&ld, m->roots, m->nroots);
+  return 1;
+}
+
+/* core.load_model(path) */
+static int l_load_model(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char *text;
+  size_t len;
+  char err[600];
+  if (lmp_read_file(path, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  lua_settop(L, 1);
+  lua_pushcfunction(L, l_load_model_string);
+  lua_pushlstring(L, text, len);
+  free(text);
+  lua_pushvalue(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static int model_index(lua_State *L) {
+  Model *m = lmp_check_model(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "model_id") == 0) {
+    if (m->model_id) lua_pushstring(L, m->model_id);
+    else lua_pushnil(L);
+  } else if (strcmp(k, "file") == 0) {
+    lua_pushstring(L, m->file);
+  } else if (strcmp(k, "config") == 0) {
+    lua_getiuservalue(L, 1, 1);
+  } else if (strcmp(k, "layer_count") == 0) {
+    lua_pushinteger(L, (lua_Integer)m->n_nodes);
+  } else if (strcmp(k, "basic_layer_count") == 0) {
+    lua_pushinteger(L, (lua_Integer)m->n_basic);
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+static int model_tostring(lua_State *L) {
+  Model *m = lmp_check_model(L, 1);
+  lua_pushfstring(L, "lmp.Model(%s: %d layers)", m->model_id ? m->model_id : m->file, (int)m->n_nodes);
+  return 1;
+}
+
+int luaopen_lmp_model(lua_State *L) {
+  static const luaL_Reg meta[] = {{"__gc", model_gc}, {"__index", model_index}, {"__tostring", model_tostring}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"load_model", l_load_model}, {"load_model_string", l_load_model_string}, {NULL, NULL}};
+  luaL_newmetatable(L, MODEL_MT);
+  luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+  luaL_newlib(L, fns);
+  return 1;
+}

@@ -1,0 +1,376 @@
+/* The recursive walk: basic layers are priced by their calculator, composite layers sum
+ * their children and multiply by their repeat. Accounting is exact: per-call figures are
+ * checked int64 (calc.c), node and total figures 128-bit with overflow checks. Each distinct
+ * (class, evaluated parameters) pair is computed once per analysis (the memo), so a repeated
+ * block costs one calculator call however many times it repeats or reappears. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lmp.h"
+
+enum { IN_BATCH, IN_SEQ, IN_KV, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT };
+static const char *const INPUT_NAMES[IN_COUNT] = {"batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits"};
+/* figure names in reports and in the Lua result tree */
+static const char *const FIG_OUT[FIG_COUNT] = {"flops", "matmul_flops", "params", "reads_bytes", "writes_bytes",
+                                               "intermediates_bytes"};
+
+typedef struct {
+  lua_State *L;
+  Model *m;
+  int64_t in[IN_COUNT];
+  int lookup, calcs, memo, unknown, params_scratch;
+  int max_depth;
+  int64_t evaluations;
+} Walk;
+
+/* runtime variables for ${...} templates: the inputs, and the byte forms of whole-byte widths */
+static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen) {
+  Walk *w = ud;
+  memset(out, 0, sizeof *out);
+  out->den = 1;
+  if (is_ref) {
+    snprintf(err, errlen, "{%s}: module references belong in module_db.json formulas, not in model parameters", name);
+    return -1;
+  }
+  for (int i = 0; i < IN_COUNT; i++) {
+    if (strcmp(name, INPUT_NAMES[i]) == 0) {
+      out->num = w->in[i];
+      return 0;
+    }
+  }
+  static const struct { const char *name; int bits; } bytes[] = {
+      {"w_dtype_bytes", IN_WBITS}, {"a_dtype_bytes", IN_ABITS}, {"kv_dtype_bytes", IN_KVBITS}};
+  for (int i = 0; i < 3; i++) {
+    if (strcmp(name, bytes[i].name) == 0) {
+      out->num = w->in[bytes[i].bits];
+      out->den = 8;
+      if (out->num % 8 == 0) {
+        out->num /= 8;
+        out->den = 1;
+      }
+      return 0;
+    }
+  }
+  snprintf(err, errlen,
+           "unknown variable '%s' (runtime variables: batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits, "
+           "w_dtype_bytes, a_dtype_bytes, kv_dtype_bytes)",
+           name);
+  return -1;
+}
+
+static void push_location(Walk *w, const Node *n) {
+  luaL_Buffer b;
+  luaL_buffinit(w->L, &b);
+  luaL_addstring(&b, w->m->file);
+  luaL_addstring(&b, ": ");
+  node_json_path(n, &b);
+  luaL_addstring(&b, " (");
+  node_dotted_path(n, &b);
+  luaL_addstring(&b, ")");
+  luaL_pushresult(&b);
+}
+
+static int walk_fail(Walk *w, const Node *n, int code, const char *msg) {
+  push_location(w, n);
+  lmp_raise(w->L, code, "%s: %s", lua_tostring(w->L, -1), msg);
+  return 0;
+}
+
+/* Pushes the layer's parameters with ${...} templates evaluated. */
+static void push_params(Walk *w, const Node *n) {
+  lua_State *L = w->L;
+  lua_createtable(L, 0, (int)n->nparams + 2);
+  for (size_t i = 0; i < n->nparams; i++) {
+    const Param *p = &n->params[i];
+    switch (p->kind) {
+      case P_INT: lua_pushinteger(L, p->i); break;
+      case P_BOOL: lua_pushboolean(L, (int)p->i); break;
+      case P_NUM: lua_pushnumber(L, p->d); break;
+      case P_STR: lua_pushlstring(L, p->s, p->slen); break;
+      case P_FORMULA: {
+        FValue v;
+        char err[600], msg[900];
+        if (formula_eval(p->f, runtime_lookup, w, &v, err, sizeof err) != 0) {
+          snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\": %s", p->name, p->s, err);
+          walk_fail(w, n, LMP_EXIT_USAGE, msg);
+        }
+        if (v.str != NULL || v.den != 1 || v.num < INT64_MIN || v.num > INT64_MAX) {
+          snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\" %s", p->name, p->s,
+                   v.str ? "gives a string" : v.den != 1 ? "does not give an integer (use //, ceil or floor)"
+                                                         : "gives a value beyond 64 bits");
+          walk_fail(w, n, LMP_EXIT_USAGE, msg);
+        }
+        lua_pushinteger(L, (lua_Integer)v.num);
+        break;
+      }
+    }
+    lua_setfield(L, -2, p->name);
+  }
+}
+
+/* Memo key: class, then name=value for every parameter the calculator takes (sorted). */
+static void push_memo_key(Walk *w, const Node *n, int calc, int params) {
+  lua_State *L = w->L;
+  luaL_Buffer b;
+  lua_getfield(L, calc, "names");
+  int names = lua_gettop(L);
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, n->cls);
+  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
+    const char *name = lua_tostring(L, -1);
+    lua_getfield(L, params, name);
+    switch (lua_type(L, -1)) {
+      case LUA_TNUMBER:
+        if (lua_isinteger(L, -1)) lua_pushfstring(L, "\x1f%s=%I", name, lua_tointeger(L, -1));
+        else lua_pushfstring(L, "\x1f%s=%f", name, lua_tonumber(L, -1));
+        break;
+      case LUA_TBOOLEAN: lua_pushfstring(L, "\x1f%s=%s", name, lua_toboolean(L, -1) ? "T" : "F"); break;
+      case LUA_TSTRING: lua_pushfstring(L, "\x1f%s=%d:%s", name, (int)lua_rawlen(L, -1), lua_tostring(L, -1)); break;
+      default: lua_pushfstring(L, "\x1f%s=?", name); break;
+    }
+    lua_remove(L, -2); /* the value */
+    lua_remove(L, -2); /* the name */
+    luaL_addvalue(&b);
+  }
+  lua_pop(L, 1); /* the nil that ended the loop */
+  luaL_pushresult(&b);
+  lua_remove(L, names);
+}
+
+static int protected_compute(lua_State *L) {
+  int64_t *fig = lua_touserdata(L, 3);
+  calc_compute(L, 1, 2, fig);
+  return 0;
+}
+
+/* Looks up (and caches) the calculator for a class; pushes it, or false when there is none. */
+static void push_calculator(Walk *w, const Node *n) {
+  lua_State *L = w->L;
+  if (lua_getfield(L, w->calcs, n->cls) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_pushvalue(L, w->lookup);
+  lua_pushstring(L, n->cls);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    walk_fail(w, n, LMP_EXIT_CALC, msg);
+  }
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 0);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, w->calcs, n->cls);
+}
+
+static int add_figures(i128 acc[FIG_COUNT], const i128 add[FIG_COUNT]) {
+  for (int i = 0; i < FIG_COUNT; i++)
+    if (__builtin_add_overflow(acc[i], add[i], &acc[i])) return -1;
+  return 0;
+}
+
+/* sets the six figures as fields of the table at idx */
+static void set_figures(lua_State *L, int idx, const i128 fig[FIG_COUNT]) {
+  idx = lua_absindex(L, idx);
+  for (int i = 0; i < FIG_COUNT; i++) {
+    lmp_push_i128(L, fig[i]);
+    lua_setfield(L, idx, FIG_OUT[i]);
+  }
+}
+
+/* Computes node n; fig gets its figures including its own repeat. When `show`, pushes the
+ * node's result table. *unknown is set if it (or anything under it) had no calculator. */
+static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i128 fig[FIG_COUNT], int *unknown, int show) {
+  lua_State *L = w->L;
+  luaL_checkstack(L, 24, "model walk");
+  int top = lua_gettop(L);
+  int64_t mult = multiplier * n->repeat; /* fits: checked when the model was loaded */
+  int own_unknown = 0;
+  for (int i = 0; i < FIG_COUNT; i++) fig[i] = 0;
+  if (show) {
+    lua_createtable(L, 0, 14);
+    lua_pushstring(L, n->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, n->cls);
+    lua_setfield(L, -2, "class");
+    lua_pushinteger(L, n->repeat);
+    lua_setfield(L, -2, "repeat");
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    node_dotted_path(n, &b);
+    luaL_pushresult(&b);
+    lua_setfield(L, -2, "path");
+  }
+  int tbl = lua_gettop(L);
+  if (n->composite) {
+    int show_kids = show && depth < w->max_depth;
+    if (show_kids) lua_createtable(L, (int)n->nkids, 0);
+    for (size_t i = 0; i < n->nkids; i++) {
+      i128 kid[FIG_COUNT];
+      int kid_unknown = 0;
+      walk_node(w, &n->kids[i], depth + 1, mult, kid, &kid_unknown, show_kids);
+      if (show_kids) lua_rawseti(L, -2, (lua_Integer)i + 1);
+      if (add_figures(fig, kid) != 0) walk_fail(w, n, LMP_EXIT_CALC, "a total exceeds 128 bits");
+      own_unknown |= kid_unknown;
+    }
+    if (show_kids) lua_setfield(L, tbl, "children");
+  } else {
+    push_params(w, n);
+    int params = lua_gettop(L);
+    push_calculator(w, n);
+    int calc = lua_gettop(L);
+    if (!lua_toboolean(L, calc)) {
+      own_unknown = 1;
+      lua_getfield(L, w->unknown, n->cls);
+      lua_Integer count = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+      lua_pop(L, 1);
+      lua_pushinteger(L, count + mult);
+      lua_setfield(L, w->unknown, n->cls);
+    } else {
+      /* runtime variables the calculator takes and the layer leaves out */
+      for (int i = 0; i < IN_COUNT; i++) {
+        lua_getfield(L, calc, "required");
+        int wants = lua_getfield(L, -1, INPUT_NAMES[i]) != LUA_TNIL;
+        lua_pop(L, 2);
+        if (wants && lua_getfield(L, params, INPUT_NAMES[i]) == LUA_TNIL) {
+          lua_pushinteger(L, w->in[i]);
+          lua_setfield(L, params, INPUT_NAMES[i]);
+        }
+        if (wants) lua_pop(L, 1);
+      }
+      push_memo_key(w, n, calc, params);
+      int key = lua_gettop(L);
+      lua_pushvalue(L, key);
+      int64_t *cached;
+      if (lua_rawget(L, w->memo) == LUA_TUSERDATA) {
+        cached = lua_touserdata(L, -1);
+      } else {
+        lua_pop(L, 1);
+        cached = lua_newuserdatauv(L, sizeof(int64_t) * FIG_COUNT, 0);
+        lua_pushcfunction(L, protected_compute);
+        lua_pushvalue(L, calc);
+        lua_pushvalue(L, params);
+        lua_pushlightuserdata(L, cached);
+        if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+          int code = LMP_EXIT_CALC;
+          if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "code");
+            if (lua_isinteger(L, -1)) code = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+          }
+          const char *msg = luaL_tolstring(L, -1, NULL);
+          walk_fail(w, n, code, msg);
+        }
+        w->evaluations++;
+        lua_pushvalue(L, key);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, w->memo);
+      }
+      for (int i = 0; i < FIG_COUNT; i++) fig[i] = cached[i];
+      if (n->tied_to != NULL) fig[FIG_PARAMS] = 0; /* counted once, at the layer that owns them */
+      if (show) {
+        lua_getfield(L, calc, "file");
+        lua_setfield(L, tbl, "calculator");
+      }
+    }
+    if (show) {
+      lua_pushvalue(L, params);
+      lua_setfield(L, tbl, "parameters");
+      if (own_unknown) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, tbl, "unknown");
+      }
+      if (n->tied_to) {
+        lua_pushstring(L, n->tied_to);
+        lua_setfield(L, tbl, "weights_tied_to");
+      }
+    }
+  }
+  for (int i = 0; i < FIG_COUNT; i++)
+    if (__builtin_mul_overflow(fig[i], (i128)n->repeat, &fig[i])) walk_fail(w, n, LMP_EXIT_CALC, "a figure exceeds 128 bits");
+  if (show) {
+    set_figures(L, tbl, fig);
+    if (own_unknown && n->composite) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, tbl, "incomplete");
+    }
+  }
+  *unknown = own_unknown;
+  lua_settop(L, show ? tbl : top);
+}
+
+/* core.analyze(model, inputs, lookup, opts) -> { totals, tree, unknown_modules, evaluations }
+ *   inputs: batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits (integers)
+ *   lookup: function(full_class_name) -> calculator object or nil
+ *   opts.depth: deepest tree level materialised in the result (default: all) */
+static int l_analyze(lua_State *L) {
+  Walk w;
+  memset(&w, 0, sizeof w);
+  w.L = L;
+  w.m = lmp_check_model(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TFUNCTION);
+  w.max_depth = 1 << 30;
+  if (lua_istable(L, 4)) {
+    lua_getfield(L, 4, "depth");
+    if (lua_isinteger(L, -1)) w.max_depth = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  for (int i = 0; i < IN_COUNT; i++) {
+    lua_getfield(L, 2, INPUT_NAMES[i]);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+      return lmp_raise(L, LMP_EXIT_USAGE, "input %s must be an integer >= 0", INPUT_NAMES[i]);
+    w.in[i] = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 3);
+  w.lookup = 3;
+  lua_newtable(L);
+  w.calcs = 4;
+  lua_newtable(L);
+  w.memo = 5;
+  lua_newtable(L);
+  w.unknown = 6;
+  lua_createtable(L, 0, 4); /* result, 7 */
+  lua_createtable(L, (int)w.m->nroots, 0); /* tree, 8 */
+  i128 total[FIG_COUNT] = {0};
+  int any_unknown = 0;
+  for (size_t i = 0; i < w.m->nroots; i++) {
+    i128 fig[FIG_COUNT];
+    int unknown = 0;
+    int show = w.max_depth >= 1;
+    walk_node(&w, &w.m->roots[i], 1, 1, fig, &unknown, show);
+    if (show) lua_rawseti(L, 8, (lua_Integer)i + 1);
+    if (add_figures(total, fig) != 0) return lmp_raise(L, LMP_EXIT_CALC, "%s: a total exceeds 128 bits", w.m->file);
+    any_unknown |= unknown;
+  }
+  lua_setfield(L, 7, "tree");
+  lua_createtable(L, 0, FIG_COUNT);
+  set_figures(L, -1, total);
+  lua_setfield(L, 7, "totals");
+  /* unknown_modules: { {class=, count=}, ... } in class order (sorted in Lua by the caller) */
+  lua_newtable(L);
+  lua_Integer k = 0;
+  lua_pushnil(L);
+  while (lua_next(L, w.unknown) != 0) {
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "class");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "count");
+    lua_rawseti(L, -4, ++k);
+    lua_pop(L, 1);
+  }
+  lua_setfield(L, 7, "unknown_modules");
+  lua_pushinteger(L, w.evaluations);
+  lua_setfield(L, 7, "evaluations");
+  lua_pushboolean(L, !any_unknown);
+  lua_setfield(L, 7, "complete");
+  lua_pushvalue(L, 7);
+  return 1;
+}
+
+int luaopen_lmp_walk(lua_State *L) {
+  static const luaL_Reg fns[] = {{"analyze", l_analyze}, {NULL, NULL}};
+  luaL_newlib(L, fns);
+  return 1;
+}

@@ -1,0 +1,137 @@
+/* C unit tests for logic not reachable from Lua in isolation: the JSON parser's exact
+ * integers and positions, the formula engine's rationals and errors, 128-bit printing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lmp.h"
+
+static int failures = 0;
+#define CHECK(cond, ...)                              \
+  do {                                                \
+    if (!(cond)) {                                    \
+      failures++;                                     \
+      fprintf(stderr, "%s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                   \
+      fputc('\n', stderr);                            \
+    }                                                 \
+  } while (0)
+
+static int vars(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen) {
+  (void)ud;
+  memset(out, 0, sizeof *out);
+  out->den = 1;
+  if (is_ref && strcmp(name, "Inner") == 0) { out->num = 100; return 0; }
+  if (strcmp(name, "n") == 0) { out->num = 7; return 0; }
+  if (strcmp(name, "bits") == 0) { out->num = 4; return 0; }
+  if (strcmp(name, "big") == 0) { out->num = (i128)INT64_MAX; return 0; }
+  if (strcmp(name, "mode") == 0) { out->str = "tanh"; out->slen = 4; return 0; }
+  snprintf(err, errlen, "unknown parameter '%s'", name);
+  return -1;
+}
+
+/* evaluates src; returns 0 and the integer value, or -1 with err */
+static int eval(const char *src, i128 *value, char *err) {
+  Arena *a = arena_new();
+  Formula *f = formula_parse(a, src, err, 300);
+  FValue v;
+  int rc = -1;
+  if (f != NULL && formula_eval(f, vars, NULL, &v, err, 300) == 0) {
+    if (v.den == 1 && v.str == NULL) {
+      *value = v.num;
+      rc = 0;
+    } else {
+      snprintf(err, 300, "not an integer");
+    }
+  }
+  arena_free(a);
+  return rc;
+}
+
+static void expect_value(const char *src, long long want) {
+  i128 v = 0;
+  char err[300] = "";
+  int rc = eval(src, &v, err);
+  CHECK(rc == 0 && v == want, "formula %s: wanted %lld, got %s (%s)", src, want, rc == 0 ? "a different value" : "an error", err);
+}
+
+static void expect_error(const char *src, const char *fragment) {
+  i128 v;
+  char err[300] = "";
+  int rc = eval(src, &v, err);
+  CHECK(rc != 0 && strstr(err, fragment) != NULL, "formula %s: wanted an error containing '%s', got '%s'", src, fragment, err);
+}
+
+static void test_formulas(void) {
+  expect_value("2 * ${n} + 1", 15);
+  expect_value("ceil(${n} * ${bits} / 8)", 4);      /* 28/8 = 3.5 -> 4 */
+  expect_value("floor(${n} * ${bits} / 8)", 3);
+  expect_value("${n} // 2", 3);
+  expect_value("-${n} // 2", -4);                   /* floor division rounds down */
+  expect_value("${n} % 3", 1);
+  expect_value("min(5, ${n}, 9) + max(1, 2)", 7);
+  expect_value("${n} > 5 ? 10 : 20", 10);
+  expect_value("${mode} == 'tanh' ? 9 : 5", 9);
+  expect_value("true + false + !0", 2);
+  expect_value("${n} >= 7 && ${n} != 8 || 0", 1);
+  expect_value("0.5 * 4", 2);
+  expect_value("{Inner} * 2", 200);
+  expect_value("(1 + 2) * (3 + 4)", 21);
+  expect_value("${big} * 2 // 2", INT64_MAX);       /* 128-bit intermediates */
+  expect_error("${nope} + 1", "unknown parameter 'nope'");
+  expect_error("1 +", "unexpected end");
+  expect_error("(1 + 2", "expected ')'");
+  expect_error("${n} / 0", "division by zero");
+  expect_error("foo(1)", "unknown name 'foo'");
+  expect_error("${n} + 'x'", "strings can only be compared");
+  expect_error("-'x'", "a string where a number is needed");
+  expect_error("1 2", "unexpected text");
+  char deep[300];
+  memset(deep, '(', 100);
+  strcpy(deep + 100, "1");
+  memset(deep + 101, ')', 100);
+  deep[201] = '\0';
+  expect_error(deep, "nested too deeply");
+}
+
+static void test_json(void) {
+  char err[300];
+  Arena *a = arena_new();
+  const char *text = "{\"a\": 9007199254740993, \"b\": [1, 2.5, \"x\\u00e9\"], \"c\": null}";
+  JsonValue *v = json_parse(a, text, strlen(text), err, sizeof err);
+  CHECK(v != NULL, "parse failed: %s", err);
+  if (v) {
+    const JsonValue *av = json_get(v, "a");
+    CHECK(av && av->type == JSON_INT && av->integer == 9007199254740993LL, "2^53+1 not exact");
+    const JsonValue *b = json_get(v, "b");
+    CHECK(b && b->n == 3 && b->items[1].type == JSON_NUM && strcmp(b->items[2].str, "x\xc3\xa9") == 0, "array");
+  }
+  const char *bad = "{\n  \"a\": [1, 2,, 3]\n}";
+  CHECK(json_parse(a, bad, strlen(bad), err, sizeof err) == NULL && strncmp(err, "2:14: unexpected character ','", 29) == 0,
+        "bad JSON error position: %s", err);
+  const char *dupkey = "{\"a\": 1, \"a\": 2}";
+  CHECK(json_parse(a, dupkey, strlen(dupkey), err, sizeof err) == NULL && strstr(err, "duplicate key"), "duplicate key: %s", err);
+  const char *huge = "99999999999999999999";
+  CHECK(json_parse(a, huge, strlen(huge), err, sizeof err) == NULL && strstr(err, "64-bit"), "huge int: %s", err);
+  arena_free(a);
+}
+
+static void test_i128(void) {
+  char buf[48];
+  i128 v = (i128)INT64_MAX * 1000 + 7;
+  i128_to_str(v, buf);
+  CHECK(strcmp(buf, "9223372036854775807007") == 0, "i128_to_str: %s", buf);
+  i128_to_str(-42, buf);
+  CHECK(strcmp(buf, "-42") == 0, "negative: %s", buf);
+}
+
+int main(void) {
+  test_formulas();
+  test_json();
+  test_i128();
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("c unit tests: all passed\n");
+  return 0;
+}
