@@ -250,8 +250,8 @@ static void validate(lua_State *L, int calc, int p) {
       int has_max = lua_isinteger(L, -1);
       lua_Integer max = has_max ? lua_tointeger(L, -1) : 0;
       lua_pop(L, 2);
-      if (x < min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %I, got %I", name, min, x);
-      if (has_max && x > max) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %I, got %I", name, max, x);
+      if (x < min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)min, (long long)x);
+      if (has_max && x > max) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)max, (long long)x);
     } else if (strcmp(type, "bool") == 0) {
       if (!lua_isboolean(L, v)) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, luaL_typename(L, v));
     } else if (strcmp(type, "number") == 0) {

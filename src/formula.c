@@ -602,13 +602,16 @@ static int l_eval(lua_State *L) {
   FValue v;
   LuaLookup lk = {L, 2, has_resolver ? 3 : 0};
   int rc = f == NULL ? -1 : formula_eval(f, lua_lookup, &lk, &v, err, sizeof err);
-  if (rc != 0) return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%s\": %s", src, err);
-  if (v.str != NULL) return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%s\": result is a string, not a number", src);
+  /* long formulas are cut in messages so that the problem itself stays visible */
+  int shown = (int)strlen(src) > 80 ? 80 : (int)strlen(src);
+  const char *more = (int)strlen(src) > 80 ? "..." : "";
+  if (rc != 0) return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%.*s%s\": %s", shown, src, more, err);
+  if (v.str != NULL) return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%.*s%s\": result is a string, not a number", shown, src, more);
   if (v.den != 1) {
     char n[48], d[48];
     i128_to_str(v.num, n);
     i128_to_str(v.den, d);
-    return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%s\": result %s/%s is not an integer (use ceil, floor or //)", src, n, d);
+    return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%.*s%s\": result %s/%s is not an integer (use ceil, floor or //)", shown, src, more, n, d);
   }
   lmp_push_i128(L, v.num);
   return 1;
@@ -629,7 +632,7 @@ static int l_formula_names(lua_State *L) {
   char err[600];
   Formula *f = formula_parse(a, src, err, sizeof err);
   if (f == NULL) {
-    return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%s\": %s", src, err);
+    return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%.80s%s\": %s", src, strlen(src) > 80 ? "..." : "", err);
   }
   lua_createtable(L, 0, 2);
   lua_newtable(L);

@@ -235,7 +235,15 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
     if (grow(&g, is_obj) != 0) { fail(ps, "out of memory"); goto done; }
     JsonValue *item = &g.items[g.n];
     if (is_obj) {
-      if (ps->p >= ps->end || *ps->p != '"') { fail(ps, "expected a string key"); goto done; }
+      if (ps->p >= ps->end || *ps->p != '"') {
+        char msg[48];
+        if (ps->p < ps->end && (unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f)
+          snprintf(msg, sizeof msg, "expected a string key, found '%c'", *ps->p);
+        else
+          snprintf(msg, sizeof msg, "expected a string key");
+        fail(ps, msg);
+        goto done;
+      }
       const char *key;
       size_t keylen;
       int kline = ps->line, kcol = col_of(ps);

@@ -1,0 +1,52 @@
+-- The documented per-element cost table (kernels.COST, docs/calculators.md), observed through calculators
+-- on tiny inputs so that each figure is the cost itself.
+local lmp = require "lmp"
+
+describe("kernels.COST as seen through the calculators", function ()
+  it("prices activations per element", function ()
+    assert.are.equal(1, lmp.compute_flops("torch.nn.modules.activation.ReLU", { numel = 1 }))         -- relu
+    assert.are.equal(1, lmp.compute_flops("torch.nn.modules.activation.Tanh", { numel = 1 }))         -- tanh
+    assert.are.equal(4, lmp.compute_flops("torch.nn.modules.activation.SiLU", { numel = 1 }))         -- silu = sigmoid 3 + mul 1
+    assert.are.equal(5, lmp.compute_flops("torch.nn.modules.activation.GELU", { numel = 1, approximate = "none" }))  -- gelu
+    assert.are.equal(9, lmp.compute_flops("torch.nn.modules.activation.GELU", { numel = 1, approximate = "tanh" }))  -- gelu_tanh
+    assert.are.equal(9, lmp.compute_flops("transformers.activations.NewGELUActivation", { numel = 1 }))  -- gelu_tanh
+    assert.are.equal(5, lmp.compute_flops("transformers.activations.GELUActivation", { numel = 1 }))     -- gelu
+    assert.are.equal(5, lmp.compute_flops("torch.nn.modules.activation.Softmax", { numel = 1 }))      -- softmax
+  end)
+
+  it("prices add and mul at one FLOP", function ()
+    assert.are.equal(1, lmp.compute_flops("torch.add", { numel = 1 }))
+    assert.are.equal(1, lmp.compute_flops("torch.mul", { numel = 1 }))
+  end)
+
+  it("prices norms at layernorm 5 and rmsnorm 3, plus 1 for a weight and 1 for a bias", function ()
+    local ln = "torch.nn.modules.normalization.LayerNorm"
+    assert.are.equal(5, lmp.compute_flops(ln, { N = 1, normalized_shape = 1, elementwise_affine = false, bias = false }))
+    assert.are.equal(6, lmp.compute_flops(ln, { N = 1, normalized_shape = 1, elementwise_affine = true, bias = false }))
+    assert.are.equal(7, lmp.compute_flops(ln, { N = 1, normalized_shape = 1, elementwise_affine = true, bias = true }))
+    local rms = "torch.nn.modules.normalization.RMSNorm"
+    assert.are.equal(3, lmp.compute_flops(rms, { N = 1, normalized_shape = 1, elementwise_affine = false }))
+    assert.are.equal(4, lmp.compute_flops(rms, { N = 1, normalized_shape = 1, elementwise_affine = true }))
+    assert.are.equal(4, lmp.compute_flops("transformers.models.llama.modeling_llama.LlamaRMSNorm", { N = 1, hidden_size = 1 }))
+  end)
+
+  it("prices rotary at 3 per element of q and k", function ()
+    -- one query head and one key head of one element each: 2 elements * 3
+    assert.are.equal(6, lmp.compute_flops("transformers.models.llama.modeling_llama.apply_rotary_pos_emb",
+      { batch_size = 1, seq_len = 1, num_heads = 1, num_kv_heads = 1, head_dim = 1 }))
+  end)
+
+  it("prices attention scores at scale 1 + softmax 5, + mask 1", function ()
+    local sdpa = "torch.nn.functional.scaled_dot_product_attention"
+    -- one score, head_dim 1: matmul 4*1*1*1*1*1 = 4, + (1 + 5) = 10 unmasked, + 1 = 11 masked
+    local p = { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = false }
+    assert.are.equal(10, lmp.compute_flops(sdpa, p))
+    p.masked = true
+    assert.are.equal(11, lmp.compute_flops(sdpa, p))
+  end)
+
+  it("prices dropout and embedding lookups at zero", function ()
+    assert.are.equal(0, lmp.compute_flops("torch.nn.modules.dropout.Dropout", { numel = 1000 }))
+    assert.are.equal(0, lmp.compute_flops("torch.nn.modules.sparse.Embedding", { N = 1000, num_embeddings = 10, embedding_dim = 10 }))
+  end)
+end)
