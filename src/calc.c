@@ -130,6 +130,8 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
               file, name, type ? type : luaL_typename(L, -2));
   lua_pushstring(L, type);
   lua_setfield(L, -2, "type");
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "declared"); /* as the calculator wrote it, for get_required_parameters */
   if (strcmp(type, "posint") == 0) {
     lua_pushstring(L, "int");
     lua_setfield(L, -2, "type");
@@ -225,55 +227,84 @@ static int l_load_calculator(lua_State *L) {
 
 /* ---- validation and calls ---- */
 
-/* Checks params (at index p) against calc's required spec; raises an lmp.Error naming the problem. */
+/* Describes the value at idx for error messages ("the float 1.5", "a string"). */
+static const char *describe_value(lua_State *L, int idx, char *buf, size_t len) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    if (lua_isinteger(L, idx)) snprintf(buf, len, "%lld", (long long)lua_tointeger(L, idx));
+    else snprintf(buf, len, "the float %.17g", lua_tonumber(L, idx));
+  } else if (lua_type(L, idx) == LUA_TSTRING) {
+    snprintf(buf, len, "the string \"%.40s\"", lua_tostring(L, idx));
+  } else {
+    snprintf(buf, len, "a %s", luaL_typename(L, idx));
+  }
+  return buf;
+}
+
+/* Checks params (at index p) against calc's required spec, in name order; raises an
+ * lmp.Error naming every missing parameter, or the first bad one. */
 static void validate(lua_State *L, int calc, int p) {
   lua_getfield(L, calc, "file");
   const char *file = lua_tostring(L, -1);
   lua_getfield(L, calc, "required");
   int required = lua_gettop(L);
-  lua_pushnil(L);
-  while (lua_next(L, required) != 0) {
-    const char *name = lua_tostring(L, -2);
-    lua_getfield(L, -1, "type");
+  lua_getfield(L, calc, "names");
+  int names = lua_gettop(L);
+  char missing[600] = "";
+  int nmissing = 0;
+  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
+    if (lua_getfield(L, p, lua_tostring(L, -1)) == LUA_TNIL) {
+      size_t used = strlen(missing);
+      snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", lua_tostring(L, -2));
+      nmissing++;
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  if (nmissing)
+    lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", missing, file);
+  char desc[96];
+  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
+    const char *name = lua_tostring(L, -1);
+    lua_getfield(L, required, name);
+    int spec = lua_gettop(L);
+    lua_getfield(L, spec, "type");
     const char *type = lua_tostring(L, -1);
     lua_getfield(L, p, name);
     int v = lua_gettop(L);
-    if (lua_isnil(L, v)) lmp_raise(L, LMP_EXIT_USAGE, "missing parameter '%s' (%s) for %s", name, type, file);
     if (strcmp(type, "int") == 0) {
       if (!lua_isinteger(L, v))
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s %s", name,
-                  lua_type(L, v) == LUA_TNUMBER ? "the float" : luaL_typename(L, v), lua_type(L, v) == LUA_TNUMBER ? lua_tostring(L, v) : "");
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s", name, describe_value(L, v, desc, sizeof desc));
       lua_Integer x = lua_tointeger(L, v);
-      lua_getfield(L, v - 2, "min");
+      lua_getfield(L, spec, "min");
       lua_Integer min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
-      lua_getfield(L, v - 2, "max");
+      lua_getfield(L, spec, "max");
       int has_max = lua_isinteger(L, -1);
       lua_Integer max = has_max ? lua_tointeger(L, -1) : 0;
       lua_pop(L, 2);
       if (x < min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)min, (long long)x);
       if (has_max && x > max) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)max, (long long)x);
     } else if (strcmp(type, "bool") == 0) {
-      if (!lua_isboolean(L, v)) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, luaL_typename(L, v));
+      if (!lua_isboolean(L, v))
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, describe_value(L, v, desc, sizeof desc));
     } else if (strcmp(type, "number") == 0) {
-      if (lua_type(L, v) != LUA_TNUMBER) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, luaL_typename(L, v));
+      if (lua_type(L, v) != LUA_TNUMBER)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, describe_value(L, v, desc, sizeof desc));
     } else { /* string */
-      if (lua_type(L, v) != LUA_TSTRING) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, luaL_typename(L, v));
-      lua_getfield(L, v - 2, "values");
-      if (lua_istable(L, -1)) {
+      if (lua_type(L, v) != LUA_TSTRING)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, describe_value(L, v, desc, sizeof desc));
+      if (lua_getfield(L, spec, "values") == LUA_TTABLE) {
         int found = 0;
-        for (lua_Integer i = 1; !found && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+        for (lua_Integer k = 1; !found && lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
           found = lua_rawequal(L, -1, v);
           lua_pop(L, 1);
         }
-        if (!found) {
-          lua_pop(L, 1); /* the nil that ended the loop */
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
-        }
+        if (!found) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
       }
-      lua_pop(L, 1);
+      lua_settop(L, v);
     }
-    lua_pop(L, 3); /* value, type, spec */
+    lua_pop(L, 4); /* value, type, spec, name */
   }
+  lua_pop(L, 1); /* the nil that ended the loop */
   /* a parameter the calculator does not take is almost always a typo */
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
@@ -284,7 +315,7 @@ static void validate(lua_State *L, int calc, int p) {
       lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes", lua_tostring(L, -2), file);
     lua_pop(L, 1);
   }
-  lua_pop(L, 2); /* required, file */
+  lua_pop(L, 3); /* names, required, file */
 }
 
 static int64_t checked_result(lua_State *L, int idx, const char *file, const char *what) {

@@ -223,7 +223,12 @@ static int pmain(lua_State *L) {
   }
   lua_setglobal(L, "lmp");
   int code;
-  if (argc < 2 || is_subcommand(argv[1])) {
+  /* `lmp word` is a command unless it looks like a script: an option, "-", a .lua file or
+   * any existing file (busted, for one, has no suffix) */
+  int script = argc >= 2 && !is_subcommand(argv[1]) &&
+               (argv[1][0] == '-' || access(argv[1], F_OK) == 0 ||
+                (strlen(argv[1]) > 4 && strcmp(argv[1] + strlen(argv[1]) - 4, ".lua") == 0));
+  if (!script) {
     if (argc < 2 && !isatty(0)) {
       code = interpreter(L, 2, (char *[]){argv[0], "-", NULL});
     } else {

@@ -99,7 +99,7 @@ end
 function lmp.get_required_parameters(name)
   local calc = registry.get(name)
   local out = {}
-  for k, spec in pairs(calc.required) do out[k] = spec.type end
+  for k, spec in pairs(calc.required) do out[k] = spec.declared end
   return out
 end
 

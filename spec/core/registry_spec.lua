@@ -19,7 +19,7 @@ describe("registry", function ()
   end)
 
   it("answers get_required_parameters, compute_flops and compute_memory", function ()
-    assert.are.same({ N = "int", in_features = "int", out_features = "int", bias = "bool", w_bits = "int", a_bits = "int" },
+    assert.are.same({ N = "int", in_features = "posint", out_features = "posint", bias = "bool", w_bits = "posint", a_bits = "posint" },
       lmp.get_required_parameters("torch.nn.modules.linear.Linear"))
     -- 2*10*512*256 = 2,621,440 plus the bias add 10*256 = 2,560
     local p = { N = 10, in_features = 512, out_features = 256, bias = true }
