@@ -133,7 +133,7 @@ typedef struct LmpAlloc {
 void *lmp_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Limits for one sandboxed call (defaults; LMP_CALC_INSTRUCTIONS / LMP_CALC_MEMORY override). */
 #define SANDBOX_INSTRUCTIONS 10000000
-#define SANDBOX_MEMORY (64u << 20)
+#define SANDBOX_MEMORY (16u << 20)
 /* Pushes a fresh restricted environment table (math, string, table copies; kernels). */
 void sandbox_push_env(lua_State *L);
 /* lua_pcall under the instruction budget and memory cap; on error leaves an lmp.Error

@@ -78,6 +78,7 @@ function report.table(result)
       report.human(n.reads_bytes, true), report.human(n.writes_bytes, true),
       report.human(n.intermediates_bytes, true)) .. mark
   end
+  lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
   local t = result.totals
   lines[#lines + 1] = ""
   lines[#lines + 1] = "totals (exact)"

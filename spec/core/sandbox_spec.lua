@@ -41,7 +41,7 @@ describe("calculator sandbox and validation", function ()
 
   it("stops a calculator that allocates without bound", function ()
     local t0 = os.clock()
-    assert.error_matches(function () compute("spec.Hog") end, "memory cap of 64 MiB exceeded", 1, true)
+    assert.error_matches(function () compute("spec.Hog") end, "memory cap of 16 MiB exceeded", 1, true)
     assert.is_true(os.clock() - t0 < 1)
     collectgarbage()
   end)
