@@ -1,30 +1,7 @@
--- torch.mul: out = a * b elementwise over numel values (SwiGLU gating, scaling).
--- kernels.COST.mul FLOP per element; reads both inputs and writes the result at a_bits.
-return {
+-- torch.mul: out = a * b (e.g. SwiGLU's gate), elementwise over numel values.
+-- kernels.COST.mul FLOP per element; reads both inputs and writes the output at a_bits.
+return kernels.elementwise_calculator {
   full_class_name = "torch.mul",
-
-  required_parameters = function ()
-    return { numel = "int", a_bits = "posint" }
-  end,
-
-  params = function (p)
-    return 0
-  end,
-
-  matmul_flops = function (p)
-    return 0
-  end,
-
-  flops = function (p)
-    return kernels.elementwise(p.numel, kernels.COST.mul)
-  end,
-
-  memory = function (p)
-    local one = kernels.bytes(p.numel, p.a_bits)
-    return {
-      reads = kernels.mul(2, one),
-      writes = one,
-      intermediates = 0,
-    }
-  end,
+  cost = kernels.COST.mul,
+  inputs = 2,
 }

@@ -1,29 +1,6 @@
 -- torch.nn.modules.activation.ReLU: y = max(x, 0), elementwise over numel values.
--- kernels.COST.relu FLOPs per element; reads the input and writes the output at a_bits.
-return {
+-- kernels.COST.relu FLOP per element; reads the input and writes the output at a_bits.
+return kernels.elementwise_calculator {
   full_class_name = "torch.nn.modules.activation.ReLU",
-
-  required_parameters = function ()
-    return { numel = "int", a_bits = "posint" }
-  end,
-
-  params = function (p)
-    return 0
-  end,
-
-  matmul_flops = function (p)
-    return 0
-  end,
-
-  flops = function (p)
-    return kernels.elementwise(p.numel, kernels.COST.relu)
-  end,
-
-  memory = function (p)
-    return {
-      reads = kernels.bytes(p.numel, p.a_bits),
-      writes = kernels.bytes(p.numel, p.a_bits),
-      intermediates = 0,
-    }
-  end,
+  cost = kernels.COST.relu,
 }

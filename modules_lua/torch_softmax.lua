@@ -1,29 +1,6 @@
--- torch.nn.modules.activation.Softmax: y = exp(x - max) / sum(exp(x - max)) along dim, over numel values.
+-- torch.nn.modules.activation.Softmax: y = exp(x - max) / sum(exp(x - max)) along a dim, elementwise over numel values.
 -- kernels.COST.softmax FLOPs per element; reads the input and writes the output at a_bits.
-return {
+return kernels.elementwise_calculator {
   full_class_name = "torch.nn.modules.activation.Softmax",
-
-  required_parameters = function ()
-    return { numel = "int", a_bits = "posint" }
-  end,
-
-  params = function (p)
-    return 0
-  end,
-
-  matmul_flops = function (p)
-    return 0
-  end,
-
-  flops = function (p)
-    return kernels.elementwise(p.numel, kernels.COST.softmax)
-  end,
-
-  memory = function (p)
-    return {
-      reads = kernels.bytes(p.numel, p.a_bits),
-      writes = kernels.bytes(p.numel, p.a_bits),
-      intermediates = 0,
-    }
-  end,
+  cost = kernels.COST.softmax,
 }

@@ -1,29 +1,6 @@
 -- torch.nn.modules.activation.Tanh: y = tanh(x), elementwise over numel values.
--- kernels.COST.tanh FLOPs per element; reads the input and writes the output at a_bits.
-return {
+-- kernels.COST.tanh FLOP per element; reads the input and writes the output at a_bits.
+return kernels.elementwise_calculator {
   full_class_name = "torch.nn.modules.activation.Tanh",
-
-  required_parameters = function ()
-    return { numel = "int", a_bits = "posint" }
-  end,
-
-  params = function (p)
-    return 0
-  end,
-
-  matmul_flops = function (p)
-    return 0
-  end,
-
-  flops = function (p)
-    return kernels.elementwise(p.numel, kernels.COST.tanh)
-  end,
-
-  memory = function (p)
-    return {
-      reads = kernels.bytes(p.numel, p.a_bits),
-      writes = kernels.bytes(p.numel, p.a_bits),
-      intermediates = 0,
-    }
-  end,
+  cost = kernels.COST.tanh,
 }

@@ -1,29 +1,6 @@
--- transformers.activations.GELUActivation: y = x * Phi(x) (nn.functional.gelu, erf form) over numel values.
+-- transformers.activations.GELUActivation: y = x * Phi(x), the exact (erf) GELU, elementwise over numel values.
 -- kernels.COST.gelu FLOPs per element; reads the input and writes the output at a_bits.
-return {
+return kernels.elementwise_calculator {
   full_class_name = "transformers.activations.GELUActivation",
-
-  required_parameters = function ()
-    return { numel = "int", a_bits = "posint" }
-  end,
-
-  params = function (p)
-    return 0
-  end,
-
-  matmul_flops = function (p)
-    return 0
-  end,
-
-  flops = function (p)
-    return kernels.elementwise(p.numel, kernels.COST.gelu)
-  end,
-
-  memory = function (p)
-    return {
-      reads = kernels.bytes(p.numel, p.a_bits),
-      writes = kernels.bytes(p.numel, p.a_bits),
-      intermediates = 0,
-    }
-  end,
+  cost = kernels.COST.gelu,
 }

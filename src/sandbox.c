@@ -78,6 +78,18 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   return rc;
 }
 
+/* pushes a shallow copy of the table at idx */
+static void push_copy(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
+}
+
 static void copy_lib(lua_State *L, const char *lib, const char *const *skip) {
   /* env is at -1 */
   lua_getglobal(L, lib);
@@ -112,7 +124,14 @@ void sandbox_push_env(lua_State *L) {
   copy_lib(L, "math", no_math);
   copy_lib(L, "string", no_string);
   copy_lib(L, "table", NULL);
+  /* kernels and kernels.COST are copied too: a calculator must not change what others call */
   lua_getfield(L, LUA_REGISTRYINDEX, "lmp.kernels");
+  push_copy(L, -1);
+  lua_getfield(L, -2, "COST");
+  push_copy(L, -1);
+  lua_setfield(L, -3, "COST");
+  lua_pop(L, 1);
+  lua_remove(L, -2);
   lua_setfield(L, -2, "kernels");
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "_G");

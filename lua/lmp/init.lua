@@ -2,6 +2,7 @@
 -- `lmp script.lua`. Everything the CLI does goes through these functions.
 local core = require "lmp.core"
 local registry = require "lmp.registry"
+require "lmp.kernels" -- adds the Lua-written kernels before any calculator loads
 
 local lmp = {
   version = core.version,

@@ -33,6 +33,14 @@ describe("calculator sandbox and validation", function ()
     assert.is_nil(string.dump) -- not even through ("").dump
   end)
 
+  it("keeps one calculator from changing the kernels or libraries another one uses", function ()
+    assert.are.equal(1, compute("spec.Tamper").flops)
+    -- Linear still multiplies: 2*1*2*3 = 12, and the bias add still costs 1 per output: +3
+    assert.are.equal(15, lmp.compute_flops("torch_Linear", { N = 1, in_features = 2, out_features = 3, bias = true }))
+    assert.are.equal(1, lmp.kernels.COST.add)
+    assert.is_function(string.rep)
+  end)
+
   it("stops a calculator that never returns, within a second", function ()
     local t0 = os.clock()
     assert.error_matches(function () compute("spec.Loop") end, "instruction budget exceeded", 1, true)
