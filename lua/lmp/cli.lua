@@ -113,8 +113,19 @@ function cli.analyze(args)
     batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
     w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase,
   }
-  local result = lmp.analyze(o["model-json"], inputs, { depth = o.depth })
+  local model = lmp.load_model(o["model-json"])
+  local result = lmp.analyze(model, inputs, { depth = o.depth })
   out(report.format(result, format))
+  -- the figures are still computed, but the model could not actually run this context
+  local config = model.config or {}
+  for _, key in ipairs({ "max_position_embeddings", "n_positions" }) do
+    local limit = config[key]
+    local tokens = result.inputs.kv_len + result.inputs.seq_len
+    if math.type(limit) == "integer" and tokens > limit then
+      io.stderr:write(("lmp: warning: %d tokens exceed the model's %d positions (config %s)\n"):format(tokens, limit, key))
+      break
+    end
+  end
   if not result.complete then
     local classes = {}
     for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end

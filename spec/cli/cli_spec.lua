@@ -47,6 +47,15 @@ describe("lmp CLI", function ()
     assert.is_nil(out:find("q_proj", 1, true)) -- depth 2 hides the attention's children
   end)
 
+  it("warns when the context is longer than the model's positions, and still reports", function ()
+    local out, err, code = h.run("analyze", "--model-json", "models/gpt2.json", "--seq", "1025", "--format", "json")
+    assert.are.equal(0, code)
+    assert.are.equal("lmp: warning: 1025 tokens exceed the model's 1024 positions (config n_positions)\n", err)
+    assert.are.equal(124439808, lmp.json_decode(out).totals.params)
+    out, err = h.run("analyze", "--model-json", "models/gpt2.json", "--seq", "1024", "--format", "json")
+    assert.are.equal("", err)
+  end)
+
   it("writes CSV and markdown", function ()
     local out, _, code = h.run("analyze", "--model-json", "models/gpt2.json", "--format", "csv", "--depth", "1")
     assert.are.equal(0, code)
