@@ -23,10 +23,16 @@ static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
   return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%d:%d: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
 }
 
-static size_t path_push(Loader *ld, const char *fmt, const char *key, size_t idx) {
+/* The JSON path grows as the loader descends; each push returns the length to cut back to. */
+static size_t path_push_key(Loader *ld, const char *key) {
   size_t len = strlen(ld->path);
-  if (key) snprintf(ld->path + len, sizeof ld->path - len, fmt, key);
-  else snprintf(ld->path + len, sizeof ld->path - len, fmt, idx);
+  snprintf(ld->path + len, sizeof ld->path - len, ".%s", key);
+  return len;
+}
+
+static size_t path_push_index(Loader *ld, size_t idx) {
+  size_t len = strlen(ld->path);
+  snprintf(ld->path + len, sizeof ld->path - len, "[%zu]", idx);
   return len;
 }
 
@@ -48,7 +54,7 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
     Param *p = &node->params[i];
     memset(p, 0, sizeof *p);
     p->name = obj->keys[i];
-    size_t mark = path_push(ld, ".%s", obj->keys[i], 0);
+    size_t mark = path_push_key(ld, obj->keys[i]);
     if (p->name[0] == '\0') load_fail(ld, v, "empty parameter name");
     switch (v->type) {
       case JSON_INT: p->kind = P_INT; p->i = v->integer; break;
@@ -92,7 +98,7 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
   for (size_t i = 0; i < v->n; i++) {
     const char *k = v->keys[i];
     const JsonValue *x = &v->items[i];
-    size_t mark = path_push(ld, ".%s", k, 0);
+    size_t mark = path_push_key(ld, k);
     if (strcmp(k, "name") == 0 || strcmp(k, "class") == 0 || strcmp(k, "weights_tied_to") == 0 ||
         strcmp(k, "note") == 0) {
       if (x->type != JSON_STR) load_fail(ld, x, "expected a string, got %s", json_type_name(x->type));
@@ -124,21 +130,16 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
   if (sub != NULL && params != NULL)
     load_fail(ld, v, "layer \"%s\" has both sub_layers and parameters: a composite layer's cost is its children's", node->name);
   if (params != NULL) {
-    size_t mark = path_push(ld, ".parameters", NULL, 0);
+    size_t mark = path_push_key(ld, "parameters");
     load_params(ld, node, params);
     ld->path[mark] = '\0';
   }
   if (sub != NULL) {
     if (depth >= MODEL_MAX_DEPTH) load_fail(ld, sub, "layers nested deeper than %d levels", MODEL_MAX_DEPTH);
     node->composite = 1;
-    size_t mark = path_push(ld, ".sub_layers", NULL, 0);
-    /* children inherit the multiplier through the recursion below */
-    Node *kids = NULL;
-    size_t nkids = 0;
-    (void)multiplier;
-    load_layers(ld, node, sub, &kids, &nkids, depth + 1);
-    node->kids = kids;
-    node->nkids = nkids;
+    size_t mark = path_push_key(ld, "sub_layers");
+    /* loaded after every key, so that the repeat check below sees this node's repeat */
+    load_layers(ld, node, sub, &node->kids, &node->nkids, depth + 1);
     ld->path[mark] = '\0';
   } else {
     ld->m->n_basic++;
@@ -155,7 +156,7 @@ static void load_layers(Loader *ld, Node *parent, const JsonValue *arr, Node **o
   Node *nodes = alloc(ld, arr->n * sizeof(Node));
   int64_t multiplier = multiplier_of(parent);
   for (size_t i = 0; i < arr->n; i++) {
-    size_t mark = path_push(ld, "[%zu]", NULL, i);
+    size_t mark = path_push_index(ld, i);
     load_node(ld, &nodes[i], parent, i, &arr->items[i], depth, multiplier);
     ld->path[mark] = '\0';
   }
@@ -250,7 +251,7 @@ static int l_load_model_string(lua_State *L) {
   for (size_t i = 0; i < root->n; i++) {
     const char *k = root->keys[i];
     const JsonValue *x = &root->items[i];
-    size_t mark = path_push(&ld, ".%s", k, 0);
+    size_t mark = path_push_key(&ld, k);
     if (strcmp(k, "model_id") == 0 || strcmp(k, "note") == 0) {
       if (x->type != JSON_STR) load_fail(&ld, x, "expected a string, got %s", json_type_name(x->type));
       if (k[0] == 'm') m->model_id = x->str;
@@ -268,7 +269,7 @@ static int l_load_model_string(lua_State *L) {
     ld.path[mark] = '\0';
   }
   if (layers == NULL) load_fail(&ld, root, "a model file needs \"layers\"");
-  path_push(&ld, ".layers", NULL, 0);
+  path_push_key(&ld, "layers");
   load_layers(&ld, NULL, layers, &m->roots, &m->nroots, 1);
   check_ties(&ld, m->roots, m->nroots);
   return 1;
