@@ -103,60 +103,15 @@ function report.table(result)
   return table.concat(lines, "\n") .. "\n"
 end
 
--- ---- JSON, written by hand so that integers stay exact ----
+-- ---- JSON ----
 
-local FIGURE_SET = {}
-for _, f in ipairs(report.FIGURES) do FIGURE_SET[f] = true end
-FIGURE_SET.count = true
-FIGURE_SET.macs = true
-
-local function json_string(s)
-  return '"' .. s:gsub('[%c"\\]', function (c)
-    local named = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
-    return named[c] or ("\\u%04x"):format(c:byte())
-  end) .. '"'
-end
-
-local function encode(v, key, out)
-  local t = type(v)
-  if t == "table" then
-    if #v > 0 or next(v) == nil and key and (key == "tree" or key == "children" or key == "unknown_modules") then
-      out[#out + 1] = "["
-      for i, item in ipairs(v) do
-        if i > 1 then out[#out + 1] = "," end
-        encode(item, nil, out)
-      end
-      out[#out + 1] = "]"
-    else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = "," end
-        out[#out + 1] = json_string(k) .. ":"
-        encode(v[k], k, out)
-      end
-      out[#out + 1] = "}"
-    end
-  elseif t == "string" then
-    if key and FIGURE_SET[key] and v:match("^%-?%d+$") then out[#out + 1] = v  -- past 2^63: exact digits
-    else out[#out + 1] = json_string(v) end
-  elseif t == "number" then
-    if math.type(v) == "integer" then out[#out + 1] = ("%d"):format(v)
-    elseif v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    else out[#out + 1] = ("%.17g"):format(v) end
-  elseif t == "boolean" then
-    out[#out + 1] = tostring(v)
-  else
-    out[#out + 1] = "null"
-  end
-end
+local json = require "lmp.json"
+local EXACT = { count = true, macs = true }
+for _, f in ipairs(report.FIGURES) do EXACT[f] = true end
+local ARRAYS = { tree = true, children = true, unknown_modules = true }
 
 function report.to_json(value)
-  local out = {}
-  encode(value, nil, out)
-  return table.concat(out)
+  return json.encode(value, { exact = EXACT, arrays = ARRAYS })
 end
 
 function report.json(result)

@@ -1,0 +1,168 @@
+-- What every builder shares: a config reader that checks each field it is asked for (a
+-- clear error naming the file and field, never a crash on a bad config), and constructors
+-- for the layers of the standard model format. Parameter names match the calculators in
+-- modules_lua/ (see `lmp module show CLASS`).
+local core = require "lmp.core"
+
+local common = {}
+
+-- ---- config reader ----
+
+local Reader = {}
+Reader.__index = Reader
+
+-- reader(config, source) -> cfg with typed getters; cfg.raw is the config table
+function common.reader(config, source)
+  return setmetatable({ raw = config, source = source }, Reader)
+end
+
+function Reader:fail(field, msg)
+  core.error(core.EXIT.USAGE, ("%s: %s: %s"):format(self.source, field, msg))
+end
+
+local function describe(v)
+  if type(v) == "string" then return ('"%s"'):format(v) end
+  if v == nil or v == core.null then return "null" end
+  return tostring(v)
+end
+
+-- has(field): present and not null
+function Reader:has(field)
+  local v = self.raw[field]
+  return v ~= nil and v ~= core.null
+end
+
+-- int(field [, default [, {min=, max=}]]): an integer field; `default` when absent or null
+-- (no default: the field is required). Sizes past `max` (default 2^24; 2^20 layers) are
+-- refused as absurd rather than analysed.
+function Reader:int(field, default, range)
+  local v = self.raw[field]
+  if v == nil or v == core.null then
+    if default == nil then self:fail(field, "missing (an integer is required)") end
+    return default
+  end
+  if math.type(v) ~= "integer" then
+    if type(v) == "number" and v == math.floor(v) and math.abs(v) < 2^53 then v = math.tointeger(v)
+    else self:fail(field, "expected an integer, got " .. describe(v)) end
+  end
+  local min, max = (range and range.min) or 1, (range and range.max) or (1 << 24)
+  if v < min then self:fail(field, ("expected an integer >= %d, got %d"):format(min, v)) end
+  if v > max then self:fail(field, ("%d is beyond %d: is this a real config?"):format(v, max)) end
+  return v
+end
+
+function Reader:bool(field, default)
+  local v = self.raw[field]
+  if v == nil or v == core.null then
+    if default == nil then self:fail(field, "missing (true or false is required)") end
+    return default
+  end
+  if type(v) ~= "boolean" then self:fail(field, "expected true or false, got " .. describe(v)) end
+  return v
+end
+
+function Reader:str(field, default, allowed)
+  local v = self.raw[field]
+  if v == nil or v == core.null then
+    if default == nil then self:fail(field, "missing (a string is required)") end
+    v = default
+  end
+  if type(v) ~= "string" then self:fail(field, "expected a string, got " .. describe(v)) end
+  if allowed then
+    for _, a in ipairs(allowed) do if a == v then return v end end
+    self:fail(field, ("%s is not supported (supported: %s)"):format(describe(v), table.concat(allowed, ", ")))
+  end
+  return v
+end
+
+function Reader:num(field, default)
+  local v = self.raw[field]
+  if v == nil or v == core.null then
+    if default == nil then self:fail(field, "missing (a number is required)") end
+    return default
+  end
+  if type(v) ~= "number" then self:fail(field, "expected a number, got " .. describe(v)) end
+  return v
+end
+
+-- divides(field_a, a, field_b, b): a must be a multiple of b
+function Reader:divides(field_a, a, field_b, b)
+  if a % b ~= 0 then self:fail(field_a, ("%d is not a multiple of %s (%d)"):format(a, field_b, b)) end
+  return a // b
+end
+
+-- ---- layer constructors ----
+
+-- runtime templates
+common.TOKENS = "${batch_size} * ${seq_len}"          -- rows of every per-token tensor
+common.KEYS = "${kv_len} + ${seq_len}"                 -- keys a decoder attends over
+function common.per_token(width) return ("${batch_size} * ${seq_len} * %d"):format(width) end
+
+function common.block(name, class, sub_layers, rep)
+  return { name = name, class = class, ["repeat"] = (rep and rep > 1) and rep or nil, sub_layers = sub_layers }
+end
+
+function common.layer(name, class, parameters)
+  return { name = name, class = class, parameters = parameters }
+end
+
+function common.linear(name, in_features, out_features, bias, N)
+  return common.layer(name, "torch.nn.modules.linear.Linear",
+    { N = N or common.TOKENS, in_features = in_features, out_features = out_features, bias = bias and true or false })
+end
+
+function common.embedding(name, num_embeddings, embedding_dim, N)
+  return common.layer(name, "torch.nn.modules.sparse.Embedding",
+    { N = N or common.TOKENS, num_embeddings = num_embeddings, embedding_dim = embedding_dim })
+end
+
+function common.layer_norm(name, d, bias, N)
+  return common.layer(name, "torch.nn.modules.normalization.LayerNorm",
+    { N = N or common.TOKENS, normalized_shape = d, elementwise_affine = true, bias = bias ~= false })
+end
+
+-- an elementwise op over `width` values per token: class is torch.add, torch.mul, an
+-- activation module, ...
+function common.elementwise(name, class, width, N)
+  local numel = N and ("(" .. N .. ") * " .. width) or common.per_token(width)
+  return common.layer(name, class, { numel = numel })
+end
+
+function common.add(name, width, N) return common.elementwise(name, "torch.add", width, N) end
+function common.mul(name, width, N) return common.elementwise(name, "torch.mul", width, N) end
+function common.dropout(name, width, N) return common.elementwise(name, "torch.nn.modules.dropout.Dropout", width, N) end
+
+-- attention scores and values: `q_len` queries over `key_len` keys per sequence
+function common.sdpa(name, heads, kv_heads, head_dim, masked, q_len, key_len)
+  return common.layer(name, "torch.nn.functional.scaled_dot_product_attention", {
+    batch_size = "${batch_size}", num_heads = heads, num_kv_heads = kv_heads, head_dim = head_dim,
+    q_len = q_len or "${seq_len}", key_len = key_len or common.KEYS, masked = masked ~= false })
+end
+
+-- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache
+function common.kv_cache(name, kv_heads, head_dim)
+  return common.layer(name, "transformers.cache_utils.StaticCache",
+    { batch_size = "${batch_size}", num_kv_heads = kv_heads, head_dim = head_dim,
+      new_tokens = "${seq_len}", cached_tokens = "${kv_len}" })
+end
+
+-- the activation module class for a config's hidden_act / activation_function
+common.ACTIVATIONS = {
+  silu = "torch.nn.modules.activation.SiLU",
+  swish = "torch.nn.modules.activation.SiLU",
+  relu = "torch.nn.modules.activation.ReLU",
+  gelu = "transformers.activations.GELUActivation",
+  gelu_new = "transformers.activations.NewGELUActivation",
+  gelu_pytorch_tanh = "transformers.activations.PytorchGELUTanh",
+  gelu_fast = "transformers.activations.FastGELUActivation",
+  tanh = "torch.nn.modules.activation.Tanh",
+}
+
+function common.activation_class(cfg, field, default)
+  local names = {}
+  for k in pairs(common.ACTIVATIONS) do names[#names + 1] = k end
+  table.sort(names)
+  return common.ACTIVATIONS[cfg:str(field, default, names)]
+end
+
+return common
