@@ -7,7 +7,9 @@
 
 #include "lmp.h"
 
-const char *const LMP_FIGURES[FIG_COUNT] = {"flops", "matmul_flops", "params", "reads", "writes", "intermediates"};
+const char *const LMP_FIGURES[FIG_COUNT] = {"flops",   "matmul_flops", "params",          "reads",
+                                            "writes",  "intermediates", "weights",        "state",
+                                            "backward_flops", "backward_matmul_flops"};
 
 /* ---- kernels: checked int64 arithmetic ---- */
 
@@ -88,6 +90,12 @@ static const struct { const char *op; int cost; } COSTS[] = {
     {"sigmoid", 3}, {"silu", 4},      {"gelu", 5},      {"gelu_tanh", 9}, {"softmax", 5}, {"layernorm", 5},
     {"rmsnorm", 3}, {"rotary", 3},    {"dropout", 0},   {"embedding", 0}};
 
+/* Backward FLOPs per element (docs/calculators.md derives each). */
+static const struct { const char *op; int cost; } BACKWARD_COSTS[] = {
+    {"add", 1},     {"mul", 2},        {"scale", 1},   {"mask", 0},      {"dropout", 0},  {"relu", 1},
+    {"tanh", 3},    {"sigmoid", 3},    {"silu", 8},    {"gelu", 11},     {"gelu_tanh", 19}, {"softmax", 4},
+    {"layernorm", 8}, {"rmsnorm", 6},  {"rotary", 3},  {"embedding", 1}};
+
 static void push_kernels(lua_State *L) {
   static const luaL_Reg fns[] = {{"matmul", k_matmul}, {"elementwise", k_elementwise}, {"bytes", k_bytes},
                                  {"mul", k_mul},       {"add", k_add},                 {"conv_out", k_conv_out},
@@ -99,6 +107,12 @@ static void push_kernels(lua_State *L) {
     lua_setfield(L, -2, COSTS[i].op);
   }
   lua_setfield(L, -2, "COST");
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof BACKWARD_COSTS / sizeof BACKWARD_COSTS[0]; i++) {
+    lua_pushinteger(L, BACKWARD_COSTS[i].cost);
+    lua_setfield(L, -2, BACKWARD_COSTS[i].op);
+  }
+  lua_setfield(L, -2, "BACKWARD_COST");
 }
 
 /* ---- loading ---- */
@@ -348,17 +362,25 @@ static void call_impl(lua_State *L, int calc, int p, const char *fname, const ch
   if (sandbox_pcall(L, 1, 1, what) != LUA_OK) lua_error(L);
 }
 
-int calc_compute(lua_State *L, int calc, int p, int64_t out[FIG_COUNT]) {
+static int has_function(lua_State *L, int calc, const char *fname) {
+  lua_getfield(L, calc, "impl");
+  lua_getfield(L, -1, fname);
+  int yes = lua_type(L, -1) == LUA_TFUNCTION;
+  lua_pop(L, 2);
+  return yes;
+}
+
+int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[FIG_COUNT]) {
   calc = lua_absindex(L, calc);
   p = lua_absindex(L, p);
   luaL_checkstack(L, 20, "calculator call");
   validate(L, calc, p);
   lua_getfield(L, calc, "file");
   const char *file = lua_tostring(L, -1);
+  char what[64];
   static const char *const scalar[] = {"flops", "matmul_flops", "params"};
   for (int i = 0; i < 3; i++) {
     call_impl(L, calc, p, scalar[i], file);
-    char what[64];
     snprintf(what, sizeof what, "%s()", scalar[i]);
     out[i] = checked_result(L, -1, file, what);
     lua_pop(L, 1);
@@ -368,24 +390,59 @@ int calc_compute(lua_State *L, int calc, int p, int64_t out[FIG_COUNT]) {
   static const char *const mem[] = {"reads", "writes", "intermediates"};
   for (int i = 0; i < 3; i++) {
     lua_getfield(L, -1, mem[i]);
-    char what[64];
     snprintf(what, sizeof what, "memory().%s", mem[i]);
     out[FIG_READS + i] = checked_result(L, -1, file, what);
     lua_pop(L, 1);
   }
-  lua_pop(L, 2); /* memory table, file */
+  /* weights: the part of reads that is weights; a layer with weights must say */
+  if (lua_getfield(L, -1, "weights") == LUA_TNIL) {
+    if (out[FIG_PARAMS] > 0)
+      lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
+    out[FIG_WEIGHTS] = 0;
+  } else {
+    out[FIG_WEIGHTS] = checked_result(L, -1, file, "memory().weights");
+  }
+  lua_pop(L, 2); /* weights, memory table */
+  if (out[FIG_WEIGHTS] > out[FIG_READS])
+    lmp_raise(L, LMP_EXIT_CALC, "%s: memory().weights (%lld) is larger than reads (%lld)", file,
+              (long long)out[FIG_WEIGHTS], (long long)out[FIG_READS]);
+  out[FIG_STATE] = 0;
+  if (has_function(L, calc, "state")) {
+    call_impl(L, calc, p, "state", file);
+    out[FIG_STATE] = checked_result(L, -1, file, "state()");
+    lua_pop(L, 1);
+  }
+  out[FIG_BWD_FLOPS] = out[FIG_BWD_MATMUL] = 0;
+  if (want_backward) {
+    if (!has_function(L, calc, "backward"))
+      lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
+    call_impl(L, calc, p, "backward", file);
+    if (!lua_istable(L, -1)) lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, -1));
+    lua_getfield(L, -1, "flops");
+    out[FIG_BWD_FLOPS] = checked_result(L, -1, file, "backward().flops");
+    lua_getfield(L, -2, "matmul_flops");
+    out[FIG_BWD_MATMUL] = checked_result(L, -1, file, "backward().matmul_flops");
+    lua_pop(L, 3);
+    if (out[FIG_BWD_MATMUL] > out[FIG_BWD_FLOPS])
+      lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
+                (long long)out[FIG_BWD_MATMUL], (long long)out[FIG_BWD_FLOPS]);
+  }
+  lua_pop(L, 1); /* file */
   if (out[FIG_MATMUL] > out[FIG_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
               file, (long long)out[FIG_MATMUL], (long long)out[FIG_FLOPS]);
   return 0;
 }
 
-/* core.compute(calc, params) -> { flops=, matmul_flops=, params=, reads=, writes=, intermediates= } */
+/* core.compute(calc, params [, want_backward]) -> { flops=, matmul_flops=, params=, reads=, writes=,
+ *   intermediates=, weights=, state=, backward_flops=, backward_matmul_flops= } */
 static int l_compute(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  int want_backward = lua_toboolean(L, 3);
+  lua_settop(L, 2);
   int64_t fig[FIG_COUNT];
-  calc_compute(L, 1, 2, fig);
+  calc_compute(L, 1, 2, want_backward, fig);
   lua_createtable(L, 0, FIG_COUNT);
   for (int i = 0; i < FIG_COUNT; i++) {
     lua_pushinteger(L, fig[i]);

@@ -100,6 +100,9 @@ typedef struct Node {
   size_t index; /* position in the parent's sub_layers (or in layers) */
   int line, col;
   int64_t repeat;
+  int64_t active;      /* MoE: instances a token runs through; -1: all `repeat` of them */
+  Formula *active_f;   /* or a ${...} template for it */
+  const char *active_src;
   struct Node *kids;
   size_t nkids;
   int composite;
@@ -145,9 +148,11 @@ int luaopen_lmp_sandbox(lua_State *L);
 int luaopen_lmp_calc(lua_State *L);
 /* Calls calculator table at index `calc` on params table at index `params`; fills out[6]
  * in the order of LMP_FIGURES. Returns 0, or pushes an LmpError and returns -1. */
-enum { FIG_FLOPS, FIG_MATMUL, FIG_PARAMS, FIG_READS, FIG_WRITES, FIG_INTER, FIG_COUNT };
+enum { FIG_FLOPS, FIG_MATMUL, FIG_PARAMS, FIG_READS, FIG_WRITES, FIG_INTER, FIG_WEIGHTS, FIG_STATE,
+       FIG_BWD_FLOPS, FIG_BWD_MATMUL, FIG_COUNT };
 extern const char *const LMP_FIGURES[FIG_COUNT];
-int calc_compute(lua_State *L, int calc, int params, int64_t out[FIG_COUNT]);
+/* want_backward: also call backward() (an error when the calculator has none) */
+int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t out[FIG_COUNT]);
 
 /* fsutil.c */
 int luaopen_lmp_fs(lua_State *L);

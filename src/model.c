@@ -92,6 +92,7 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
   node->line = v->line;
   node->col = v->col;
   node->repeat = 1;
+  node->active = -1;
   ld->m->n_nodes++;
   if (v->type != JSON_OBJ) load_fail(ld, v, "a layer must be an object, not %s", json_type_name(v->type));
   const JsonValue *sub = NULL, *params = NULL;
@@ -113,6 +114,17 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
       node->repeat = x->integer;
       if (__builtin_mul_overflow(multiplier, x->integer, &multiplier))
         load_fail(ld, x, "the product of the repeat counts down to this layer exceeds 2^63-1");
+    } else if (strcmp(k, "active") == 0) {
+      if (x->type == JSON_INT && x->integer >= 0) {
+        node->active = x->integer;
+      } else if (x->type == JSON_STR) {
+        char err[600];
+        node->active_src = x->str;
+        node->active_f = formula_parse(ld->m->arena, x->str, err, sizeof err);
+        if (node->active_f == NULL) load_fail(ld, x, "formula \"%s\": %s", x->str, err);
+      } else {
+        load_fail(ld, x, "expected an integer >= 0 or a \"${...}\" formula, got %s", json_type_name(x->type));
+      }
     } else if (strcmp(k, "sub_layers") == 0) {
       if (x->type != JSON_ARR) load_fail(ld, x, "expected an array of layers, got %s", json_type_name(x->type));
       if (x->n == 0) load_fail(ld, x, "a composite layer needs at least one sub-layer");
@@ -121,12 +133,17 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
       if (x->type != JSON_OBJ) load_fail(ld, x, "expected an object, got %s", json_type_name(x->type));
       params = x;
     } else {
-      load_fail(ld, x, "unknown field \"%s\" (a layer has name, class, repeat, sub_layers, parameters, weights_tied_to, note)", k);
+      load_fail(ld, x, "unknown field \"%s\" (a layer has name, class, repeat, active, sub_layers, parameters, weights_tied_to, note)", k);
     }
     ld->path[mark] = '\0';
   }
   if (node->name == NULL) load_fail(ld, v, "a layer needs a \"name\"");
   if (node->cls == NULL) load_fail(ld, v, "layer \"%s\" needs a \"class\" (the full Python class name)", node->name);
+  if (node->active > node->repeat) {
+    size_t mark = path_push_key(ld, "active");
+    load_fail(ld, v, "active (%lld) is more than repeat (%lld)", (long long)node->active, (long long)node->repeat);
+    ld->path[mark] = '\0';
+  }
   if (sub != NULL && params != NULL)
     load_fail(ld, v, "layer \"%s\" has both sub_layers and parameters: a composite layer's cost is its children's", node->name);
   if (params != NULL) {

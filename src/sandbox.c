@@ -127,10 +127,13 @@ void sandbox_push_env(lua_State *L) {
   /* kernels and kernels.COST are copied too: a calculator must not change what others call */
   lua_getfield(L, LUA_REGISTRYINDEX, "lmp.kernels");
   push_copy(L, -1);
-  lua_getfield(L, -2, "COST");
-  push_copy(L, -1);
-  lua_setfield(L, -3, "COST");
-  lua_pop(L, 1);
+  static const char *const tables[] = {"COST", "BACKWARD_COST"};
+  for (int i = 0; i < 2; i++) {
+    lua_getfield(L, -2, tables[i]);
+    push_copy(L, -1);
+    lua_setfield(L, -3, tables[i]);
+    lua_pop(L, 1);
+  }
   lua_remove(L, -2);
   lua_setfield(L, -2, "kernels");
   lua_pushvalue(L, -1);

@@ -8,17 +8,28 @@
 
 #include "lmp.h"
 
-enum { IN_BATCH, IN_SEQ, IN_KV, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT };
-static const char *const INPUT_NAMES[IN_COUNT] = {"batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits"};
-/* figure names in reports and in the Lua result tree */
-static const char *const FIG_OUT[FIG_COUNT] = {"flops", "matmul_flops", "params", "reads_bytes", "writes_bytes",
-                                               "intermediates_bytes"};
+enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT };
+static const char *const INPUT_NAMES[IN_COUNT] = {"batch_size", "seq_len", "kv_len", "enc_len",
+                                                  "w_bits",     "a_bits",  "kv_bits"};
+
+/* A node's figures. All are sums over the subtree, multiplied by repeats, except the
+ * activation peak, which is a maximum: the largest working set (activation inputs +
+ * outputs + intermediates) of any one basic layer. In training, flops and matmul_flops
+ * include the backward pass, which backward_* also show on their own. */
+enum { N_FLOPS, N_MATMUL, N_PARAMS, N_ACTIVE_PARAMS, N_READS, N_WRITES, N_INTER, N_WEIGHT_BYTES, N_STATE,
+       N_PEAK, N_BWD_FLOPS, N_BWD_MATMUL, N_COUNT };
+static const char *const NODE_OUT[N_COUNT] = {
+    "flops",        "matmul_flops", "params",      "active_params",         "reads_bytes",    "writes_bytes",
+    "intermediates_bytes", "weight_bytes", "state_bytes", "peak_activation_bytes", "backward_flops",
+    "backward_matmul_flops"};
 
 typedef struct {
   lua_State *L;
   Model *m;
   int64_t in[IN_COUNT];
-  int lookup, calcs, memo, unknown, params_scratch;
+  int64_t tokens; /* batch_size * seq_len */
+  int train;
+  int lookup, calcs, memo, unknown;
   int max_depth;
   int64_t evaluations;
 } Walk;
@@ -139,7 +150,7 @@ static void push_memo_key(Walk *w, const Node *n, int calc, int params) {
 
 static int protected_compute(lua_State *L) {
   int64_t *fig = lua_touserdata(L, 3);
-  calc_compute(L, 1, 2, fig);
+  calc_compute(L, 1, 2, lua_toboolean(L, 4), fig);
   return 0;
 }
 
@@ -162,30 +173,96 @@ static void push_calculator(Walk *w, const Node *n) {
   lua_setfield(L, w->calcs, n->cls);
 }
 
-static int add_figures(i128 acc[FIG_COUNT], const i128 add[FIG_COUNT]) {
-  for (int i = 0; i < FIG_COUNT; i++)
-    if (__builtin_add_overflow(acc[i], add[i], &acc[i])) return -1;
-  return 0;
+static void add_figures(Walk *w, const Node *n, i128 acc[N_COUNT], const i128 add[N_COUNT]) {
+  for (int i = 0; i < N_COUNT; i++) {
+    if (i == N_PEAK) {
+      if (add[i] > acc[i]) acc[i] = add[i];
+    } else if (__builtin_add_overflow(acc[i], add[i], &acc[i])) {
+      walk_fail(w, n, LMP_EXIT_CALC, "a total exceeds 128 bits");
+    }
+  }
 }
 
-/* sets the six figures as fields of the table at idx */
-static void set_figures(lua_State *L, int idx, const i128 fig[FIG_COUNT]) {
+/* sets the node figures as fields of the table at idx (backward ones only in training) */
+static void set_figures(Walk *w, int idx, const i128 fig[N_COUNT]) {
+  lua_State *L = w->L;
   idx = lua_absindex(L, idx);
-  for (int i = 0; i < FIG_COUNT; i++) {
+  for (int i = 0; i < N_COUNT; i++) {
+    if ((i == N_BWD_FLOPS || i == N_BWD_MATMUL) && !w->train) continue;
     lmp_push_i128(L, fig[i]);
-    lua_setfield(L, idx, FIG_OUT[i]);
+    lua_setfield(L, idx, NODE_OUT[i]);
   }
+}
+
+static i128 mul_checked(Walk *w, const Node *n, i128 a, i128 b) {
+  i128 r;
+  if (__builtin_mul_overflow(a, b, &r)) walk_fail(w, n, LMP_EXIT_CALC, "a figure exceeds 128 bits");
+  return r;
+}
+
+/* the instances of n a token runs through (MoE `active`); every one of them otherwise */
+static int64_t active_of(Walk *w, const Node *n) {
+  if (n->active_f != NULL) {
+    FValue v;
+    char err[600], msg[900];
+    if (formula_eval(n->active_f, runtime_lookup, w, &v, err, sizeof err) != 0) {
+      snprintf(msg, sizeof msg, "active: formula \"%s\": %s", n->active_src, err);
+      walk_fail(w, n, LMP_EXIT_USAGE, msg);
+    }
+    if (v.str != NULL || v.den != 1 || v.num < 0 || v.num > n->repeat) {
+      snprintf(msg, sizeof msg, "active: formula \"%s\" must give an integer from 0 to repeat (%lld)", n->active_src,
+               (long long)n->repeat);
+      walk_fail(w, n, LMP_EXIT_USAGE, msg);
+    }
+    return (int64_t)v.num;
+  }
+  return n->active >= 0 ? n->active : n->repeat;
+}
+
+/* Turns one instance's figures into the node's: parameters count every repeat, compute and
+ * activation traffic the active instances, weight reads the instances a batch of `tokens`
+ * can touch (all of them without `active`). */
+static void scale_by_repeat(Walk *w, const Node *n, i128 f[N_COUNT]) {
+  i128 r = n->repeat, a = active_of(w, n);
+  i128 weight_instances = r;
+  if (a < r) {
+    i128 touched = mul_checked(w, n, a, w->tokens);
+    weight_instances = touched < r ? touched : r;
+  }
+  i128 act_reads = f[N_READS] - f[N_WEIGHT_BYTES];
+  f[N_PARAMS] = mul_checked(w, n, f[N_PARAMS], r);
+  f[N_ACTIVE_PARAMS] = mul_checked(w, n, f[N_ACTIVE_PARAMS], a);
+  static const int by_active[] = {N_FLOPS, N_MATMUL, N_WRITES, N_INTER, N_STATE, N_BWD_FLOPS, N_BWD_MATMUL};
+  for (size_t i = 0; i < sizeof by_active / sizeof by_active[0]; i++) f[by_active[i]] = mul_checked(w, n, f[by_active[i]], a);
+  f[N_WEIGHT_BYTES] = mul_checked(w, n, f[N_WEIGHT_BYTES], weight_instances);
+  f[N_READS] = mul_checked(w, n, act_reads, a);
+  if (__builtin_add_overflow(f[N_READS], f[N_WEIGHT_BYTES], &f[N_READS])) walk_fail(w, n, LMP_EXIT_CALC, "a figure exceeds 128 bits");
+}
+
+/* one call's calculator figures -> the figures of one instance of basic layer n */
+static void basic_figures(Walk *w, const Node *n, const int64_t c[FIG_COUNT], i128 f[N_COUNT]) {
+  f[N_FLOPS] = (i128)c[FIG_FLOPS] + (w->train ? c[FIG_BWD_FLOPS] : 0);
+  f[N_MATMUL] = (i128)c[FIG_MATMUL] + (w->train ? c[FIG_BWD_MATMUL] : 0);
+  f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[FIG_PARAMS]; /* tied: counted at the owner */
+  f[N_READS] = c[FIG_READS];
+  f[N_WRITES] = c[FIG_WRITES];
+  f[N_INTER] = c[FIG_INTER];
+  f[N_WEIGHT_BYTES] = c[FIG_WEIGHTS];
+  f[N_STATE] = c[FIG_STATE];
+  f[N_PEAK] = (i128)c[FIG_READS] - c[FIG_WEIGHTS] + c[FIG_WRITES] + c[FIG_INTER];
+  f[N_BWD_FLOPS] = w->train ? c[FIG_BWD_FLOPS] : 0;
+  f[N_BWD_MATMUL] = w->train ? c[FIG_BWD_MATMUL] : 0;
 }
 
 /* Computes node n; fig gets its figures including its own repeat. When `show`, pushes the
  * node's result table. *unknown is set if it (or anything under it) had no calculator. */
-static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i128 fig[FIG_COUNT], int *unknown, int show) {
+static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i128 fig[N_COUNT], int *unknown, int show) {
   lua_State *L = w->L;
   luaL_checkstack(L, 24, "model walk");
   int top = lua_gettop(L);
   int64_t mult = multiplier * n->repeat; /* fits: checked when the model was loaded */
   int own_unknown = 0;
-  for (int i = 0; i < FIG_COUNT; i++) fig[i] = 0;
+  for (int i = 0; i < N_COUNT; i++) fig[i] = 0;
   if (show) {
     lua_createtable(L, 0, 14);
     lua_pushstring(L, n->name);
@@ -205,11 +282,11 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
     int show_kids = show && depth < w->max_depth;
     if (show_kids) lua_createtable(L, (int)n->nkids, 0);
     for (size_t i = 0; i < n->nkids; i++) {
-      i128 kid[FIG_COUNT];
+      i128 kid[N_COUNT];
       int kid_unknown = 0;
       walk_node(w, &n->kids[i], depth + 1, mult, kid, &kid_unknown, show_kids);
       if (show_kids) lua_rawseti(L, -2, (lua_Integer)i + 1);
-      if (add_figures(fig, kid) != 0) walk_fail(w, n, LMP_EXIT_CALC, "a total exceeds 128 bits");
+      add_figures(w, n, fig, kid);
       own_unknown |= kid_unknown;
     }
     if (show_kids) lua_setfield(L, tbl, "children");
@@ -250,7 +327,8 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
         lua_pushvalue(L, calc);
         lua_pushvalue(L, params);
         lua_pushlightuserdata(L, cached);
-        if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        lua_pushboolean(L, w->train);
+        if (lua_pcall(L, 4, 0, 0) != LUA_OK) {
           int code = LMP_EXIT_CALC;
           if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "code");
@@ -265,8 +343,7 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
         lua_pushvalue(L, -2);
         lua_rawset(L, w->memo);
       }
-      for (int i = 0; i < FIG_COUNT; i++) fig[i] = cached[i];
-      if (n->tied_to != NULL) fig[FIG_PARAMS] = 0; /* counted once, at the layer that owns them */
+      basic_figures(w, n, cached, fig);
       if (show) {
         lua_getfield(L, calc, "file");
         lua_setfield(L, tbl, "calculator");
@@ -285,10 +362,13 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
       }
     }
   }
-  for (int i = 0; i < FIG_COUNT; i++)
-    if (__builtin_mul_overflow(fig[i], (i128)n->repeat, &fig[i])) walk_fail(w, n, LMP_EXIT_CALC, "a figure exceeds 128 bits");
+  scale_by_repeat(w, n, fig);
   if (show) {
-    set_figures(L, tbl, fig);
+    if (n->active >= 0 || n->active_f != NULL) {
+      lua_pushinteger(L, active_of(w, n));
+      lua_setfield(L, tbl, "active");
+    }
+    set_figures(w, tbl, fig);
     if (own_unknown && n->composite) {
       lua_pushboolean(L, 1);
       lua_setfield(L, tbl, "incomplete");
@@ -322,6 +402,11 @@ static int l_analyze(lua_State *L) {
     w.in[i] = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }
+  if (__builtin_mul_overflow(w.in[IN_BATCH], w.in[IN_SEQ], &w.tokens))
+    return lmp_raise(L, LMP_EXIT_USAGE, "batch_size * seq_len exceeds 2^63-1");
+  lua_getfield(L, 2, "phase");
+  w.train = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "train") == 0;
+  lua_pop(L, 1);
   lua_settop(L, 3);
   w.lookup = 3;
   lua_newtable(L);
@@ -332,20 +417,20 @@ static int l_analyze(lua_State *L) {
   w.unknown = 6;
   lua_createtable(L, 0, 4); /* result, 7 */
   lua_createtable(L, (int)w.m->nroots, 0); /* tree, 8 */
-  i128 total[FIG_COUNT] = {0};
+  i128 total[N_COUNT] = {0};
   int any_unknown = 0;
   for (size_t i = 0; i < w.m->nroots; i++) {
-    i128 fig[FIG_COUNT];
+    i128 fig[N_COUNT];
     int unknown = 0;
     int show = w.max_depth >= 1;
     walk_node(&w, &w.m->roots[i], 1, 1, fig, &unknown, show);
     if (show) lua_rawseti(L, 8, (lua_Integer)i + 1);
-    if (add_figures(total, fig) != 0) return lmp_raise(L, LMP_EXIT_CALC, "%s: a total exceeds 128 bits", w.m->file);
+    add_figures(&w, &w.m->roots[i], total, fig);
     any_unknown |= unknown;
   }
   lua_setfield(L, 7, "tree");
-  lua_createtable(L, 0, FIG_COUNT);
-  set_figures(L, -1, total);
+  lua_createtable(L, 0, N_COUNT);
+  set_figures(&w, -1, total);
   lua_setfield(L, 7, "totals");
   /* unknown_modules: { {class=, count=}, ... } in class order (sorted in Lua by the caller) */
   lua_newtable(L);

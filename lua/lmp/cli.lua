@@ -15,6 +15,8 @@ lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer
 
 usage:
   lmp analyze --model-json FILE [options]   analyse a model in the standard JSON format
+  lmp analyze --config PATH [options]       analyse a Hugging Face config.json (or a folder with one)
+  lmp export --config PATH [--out FILE]     write the model JSON built from a config
   lmp module list                           list calculators and where each comes from
   lmp module show CLASS                     a calculator's parameters and its db entry
   lmp module flops|memory|params|compute CLASS name=value ...
@@ -25,10 +27,15 @@ usage:
 
 analyze options:
   --model-json FILE     model file (see models/ for examples)
+  --config PATH         a Hugging Face config.json, or a folder holding one
   --batch N             batch size (default 1)
   --seq N               tokens processed in this step (default 2048; 1 for --phase decode)
-  --phase P             prefill (default) or decode
+  --phase P             prefill (default), decode, train (forward + backward, Adam memory)
+                        or generate (a prefill of --seq tokens, then --new-tokens N - 1
+                        decode steps, summed exactly)
   --kv-len N            tokens already in the KV cache (default 0; needed for decode)
+  --new-tokens N        tokens to generate (with --phase generate)
+  --enc-len N           encoder positions of an encoder-decoder model (default: --seq)
   --w-bits N, --a-bits N, --kv-bits N
                         bits per weight, activation, KV-cache entry (default 16)
   --depth N             levels of the tree to show (default: all)
@@ -90,20 +97,34 @@ local function out(s) io.stdout:write(s) end
 
 -- ---- analyze ----
 
-local ANALYZE_OPTS = { ["model-json"] = "string", batch = "int", seq = "int", phase = "string", ["kv-len"] = "int",
+-- the model an analyze or export command names: --model-json FILE or --config PATH
+local function model_from(o, command)
+  local given = (o["model-json"] and 1 or 0) + (o.config and 1 or 0)
+  if given ~= 1 then usage_error(("lmp %s: give one of --model-json FILE or --config PATH"):format(command)) end
+  if o["model-json"] then return lmp.load_model(o["model-json"]) end
+  return lmp.load_config(o.config, { model_id = o["model-id"] })
+end
+
+local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
+  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int",
   ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
 function cli.analyze(args)
   local o, pos = parse(args, ANALYZE_OPTS, "analyze")
   if #pos > 0 then usage_error("lmp analyze: unexpected argument '" .. pos[1] .. "'") end
   apply_modules(o)
-  if not o["model-json"] then usage_error("lmp analyze: --model-json FILE is required") end
   local phase = o.phase or "prefill"
-  if phase ~= "prefill" and phase ~= "decode" then
-    usage_error("lmp analyze: --phase must be prefill or decode, got '" .. phase .. "'")
+  if not ({ prefill = 1, decode = 1, train = 1, generate = 1 })[phase] then
+    usage_error("lmp analyze: --phase must be prefill, decode, train or generate, got '" .. phase .. "'")
   end
   if phase == "decode" and not o["kv-len"] then
     usage_error("lmp analyze: --phase decode needs --kv-len N (tokens already in the KV cache)")
+  end
+  if (phase == "generate") ~= (o["new-tokens"] ~= nil) then
+    usage_error("lmp analyze: --new-tokens N goes with --phase generate (the prompt is --seq tokens)")
+  end
+  if (phase == "train" or phase == "generate") and o["kv-len"] then
+    usage_error(("lmp analyze: --phase %s starts from an empty KV cache; drop --kv-len"):format(phase))
   end
   local format = o.format or "table"
   if not ({ table = 1, json = 1, csv = 1, markdown = 1 })[format] then
@@ -111,10 +132,17 @@ function cli.analyze(args)
   end
   local inputs = {
     batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
-    w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase,
+    w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase, enc_len = o["enc-len"],
   }
-  local model = lmp.load_model(o["model-json"])
-  local result = lmp.analyze(model, inputs, { depth = o.depth })
+  local model = model_from(o, "analyze")
+  local result
+  if phase == "generate" then
+    inputs.phase, inputs.seq_len = nil, nil
+    inputs.prompt_len, inputs.new_tokens = o.seq or 2048, o["new-tokens"]
+    result = lmp.generate(model, inputs, { depth = o.depth })
+  else
+    result = lmp.analyze(model, inputs, { depth = o.depth })
+  end
   out(report.format(result, format))
   -- the figures are still computed, but the model could not actually run this context
   local config = model.config or {}
@@ -131,6 +159,30 @@ function cli.analyze(args)
     for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end
     io.stderr:write(("lmp: analysis incomplete: no calculator for %s\n"):format(table.concat(classes, ", ")))
     return EXIT.INCOMPLETE
+  end
+  return EXIT.OK
+end
+
+-- ---- export ----
+
+function cli.export(args)
+  local o, pos = parse(args, { config = "string", ["model-json"] = "string", out = "string", ["model-id"] = "string" }, "export")
+  if #pos > 0 then usage_error("lmp export: unexpected argument '" .. pos[1] .. "'") end
+  if not o.config then usage_error("lmp export: --config PATH is required (a config.json or a folder holding one)") end
+  local config, source = lmp.read_config(o.config)
+  local model = lmp.build(config, { source = source, model_id = o["model-id"] })
+  local text = lmp.model_json(model)
+  core.load_model_string(text, source) -- what we write must load
+  if o.out then
+    local tmp = o.out .. ".tmp"
+    local f, err = io.open(tmp, "w")
+    if not f then usage_error("lmp export: " .. err) end
+    f:write(text)
+    f:close()
+    local ok, rerr = os.rename(tmp, o.out)
+    if not ok then os.remove(tmp); usage_error("lmp export: " .. rerr) end
+  else
+    out(text)
   end
   return EXIT.OK
 end
@@ -263,7 +315,7 @@ function cli.main(argv)
   elseif cmd == "version" or cmd == "--version" then
     out(("lmp %s (%s)\n"):format(lmp.version, _VERSION))
     return EXIT.OK
-  elseif cmd == "analyze" or cmd == "module" or cmd == "db" then
+  elseif cmd == "analyze" or cmd == "module" or cmd == "db" or cmd == "export" then
     return cli[cmd](rest)
   end
   usage_error("unknown command '" .. tostring(cmd) .. "' (see lmp --help)")

@@ -59,17 +59,56 @@ function lmp.load_model_string(text, name)
   return core.load_model_string(text, name or "(string)")
 end
 
+-- ---- models from Hugging Face configs ----
+
+local json = require "lmp.json"
+
+-- the key order of exported model files, so that they read top-down
+local MODEL_KEY_ORDER = { "model_id", "name", "class", "repeat", "active", "weights_tied_to", "note",
+                          "parameters", "config", "sub_layers", "layers" }
+
+-- model_json(model_table) -> the standard model JSON text (pretty, exact integers)
+function lmp.model_json(model)
+  return json.encode(model, { indent = 2, order = MODEL_KEY_ORDER }) .. "\n"
+end
+
+-- read_config(path) -> config table, source name. path: a config.json or a folder holding one
+function lmp.read_config(path)
+  if type(path) ~= "string" then fail("read_config: expected a path") end
+  if core.file_kind(path) == "directory" then path = path:gsub("/+$", "") .. "/config.json" end
+  return core.json_decode(core.read_file(path), path), path
+end
+
+-- build(config_table [, opts]) -> model table (opts.source names the config in errors)
+function lmp.build(config, opts)
+  return require("lmp.builders").build(config, opts)
+end
+
+-- load_config(path [, opts]) -> model built from a config.json (or a folder holding one)
+function lmp.load_config(path, opts)
+  local config, source = lmp.read_config(path)
+  local o = { source = source }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local model = lmp.build(config, o)
+  return core.load_model_string(lmp.model_json(model), source), model
+end
+
 -- inputs with defaults filled and every value checked
+--   batch_size, seq_len (tokens this step), kv_len (tokens already cached), enc_len (encoder
+--   positions of an encoder-decoder; default seq_len), w_bits, a_bits, kv_bits,
+--   phase: prefill | decode | train (default: decode when kv_len > 0, else prefill)
+local PHASES = { prefill = true, decode = true, train = true }
 function lmp.inputs(given)
   local inputs = {}
   for k, v in pairs(lmp.DEFAULT_INPUTS) do inputs[k] = v end
   for k, v in pairs(given or {}) do
-    if lmp.DEFAULT_INPUTS[k] == nil and k ~= "phase" then
-      fail(("unknown input '%s' (inputs: batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits)"):format(k))
+    if lmp.DEFAULT_INPUTS[k] == nil and k ~= "phase" and k ~= "enc_len" then
+      fail(("unknown input '%s' (inputs: batch_size, seq_len, kv_len, enc_len, w_bits, a_bits, kv_bits, phase)"):format(k))
     end
     inputs[k] = v
   end
-  for k in pairs(lmp.DEFAULT_INPUTS) do
+  if inputs.enc_len == nil then inputs.enc_len = inputs.seq_len end
+  for _, k in ipairs({ "batch_size", "seq_len", "kv_len", "enc_len", "w_bits", "a_bits", "kv_bits" }) do
     local v = inputs[k]
     if math.type(v) ~= "integer" then fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
     local min = (k == "kv_len") and 0 or 1
@@ -77,11 +116,19 @@ function lmp.inputs(given)
     if k:match("bits$") and v > 64 then fail(("input %s must be at most 64, got %d"):format(k, v)) end
   end
   inputs.phase = inputs.phase or (inputs.kv_len > 0 and "decode" or "prefill")
+  if not PHASES[inputs.phase] then
+    fail(("input phase must be prefill, decode or train, got %s"):format(tostring(inputs.phase)))
+  end
+  if inputs.phase == "train" and inputs.kv_len > 0 then fail("training runs without a KV cache: kv_len must be 0") end
   return inputs
 end
 
 -- analyze(model_or_path, inputs, opts) -> result
---   result.totals   { flops, matmul_flops, params, reads_bytes, writes_bytes, intermediates_bytes }
+--   result.totals   { flops, matmul_flops, params, active_params, reads_bytes, writes_bytes,
+--                     intermediates_bytes, weight_bytes, state_bytes, peak_activation_bytes
+--                     [, backward_flops, backward_matmul_flops in training] }
+--   result.footprint  memory held: weights, KV cache, peak activations (and in training
+--                     gradients, optimizer state, saved activations); see lmp.footprint
 --   result.tree     nested nodes { name, class, repeat, path, <figures>, children | parameters }
 --   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
 -- Figures are exact Lua integers (an exact decimal string past 2^63-1).
@@ -93,7 +140,16 @@ function lmp.analyze(model, inputs, opts)
   table.sort(result.unknown_modules, function (a, b) return a.class < b.class end)
   result.model_id = model.model_id or model.file
   result.inputs = inputs
+  result.footprint = require("lmp.phases").footprint(result)
   return result
+end
+
+-- generate(model_or_path, { prompt_len=, new_tokens=, batch_size=, ...bits }) -> result with
+-- the totals of a prefill of prompt_len tokens and every decode step after it, summed
+-- exactly in closed form (see lmp.phases)
+function lmp.generate(model, inputs, opts)
+  if type(model) == "string" then model = lmp.load_model(model) end
+  return require("lmp.phases").generate(model, inputs, opts)
 end
 
 -- registry API (the original LM-Predictor's paved path). name: full class name or db key.
@@ -113,17 +169,23 @@ local function with_bit_defaults(calc, params)
   return p
 end
 
--- compute(name, params) -> { flops, matmul_flops, params, reads, writes, intermediates }
-function lmp.compute(name, params)
+-- compute(name, params [, with_backward]) -> { flops, matmul_flops, params, reads, writes,
+--   intermediates, weights, state, backward_flops, backward_matmul_flops }
+function lmp.compute(name, params, with_backward)
   local calc = registry.get(name)
-  return core.compute(calc, with_bit_defaults(calc, params))
+  return core.compute(calc, with_bit_defaults(calc, params), with_backward)
+end
+-- compute_backward(name, params) -> { flops, matmul_flops } of the call's backward pass
+function lmp.compute_backward(name, params)
+  local r = lmp.compute(name, params, true)
+  return { flops = r.backward_flops, matmul_flops = r.backward_matmul_flops }
 end
 function lmp.compute_flops(name, params) return lmp.compute(name, params).flops end
 function lmp.compute_matmul_flops(name, params) return lmp.compute(name, params).matmul_flops end
 function lmp.compute_params(name, params) return lmp.compute(name, params).params end
 function lmp.compute_memory(name, params)
   local r = lmp.compute(name, params)
-  return { reads = r.reads, writes = r.writes, intermediates = r.intermediates }
+  return { reads = r.reads, writes = r.writes, intermediates = r.intermediates, weights = r.weights, state = r.state }
 end
 
 -- eval(formula, vars [, resolve_module]) -> exact integer value of a ${param} formula

@@ -3,7 +3,8 @@
 -- a float; only the human-unit columns round.
 local report = {}
 
-report.FIGURES = { "flops", "matmul_flops", "params", "reads_bytes", "writes_bytes", "intermediates_bytes" }
+report.FIGURES = { "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
+                   "intermediates_bytes", "weight_bytes", "state_bytes", "peak_activation_bytes" }
 
 -- 29261612187648 -> "29.26 T"; 3 significant digits or more, SI or IEC prefixes
 function report.human(n, binary)
@@ -39,8 +40,10 @@ end
 
 local function phase_line(result)
   local i = result.inputs
-  return ("%s | %s | batch %d, seq %d, kv_len %d | w%d a%d kv%d bits"):format(
-    result.model_id or "?", i.phase, i.batch_size, i.seq_len, i.kv_len, i.w_bits, i.a_bits, i.kv_bits)
+  local shape = i.phase == "generate"
+    and ("batch %d, prompt %d, %d new tokens"):format(i.batch_size, i.prompt_len, i.new_tokens)
+    or ("batch %d, seq %d, kv_len %d"):format(i.batch_size, i.seq_len, i.kv_len)
+  return ("%s | %s | %s | w%d a%d kv%d bits"):format(result.model_id or "?", i.phase, shape, i.w_bits, i.a_bits, i.kv_bits)
 end
 
 -- rows of the tree in display order: { node=, depth= }
@@ -83,15 +86,34 @@ function report.table(result)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "totals (exact)"
   local function total(label, v, human)
-    lines[#lines + 1] = ("  %-20s %28s   %s"):format(label, report.grouped(v), human)
+    if v == nil then return end
+    lines[#lines + 1] = ("  %-22s %28s   %s"):format(label, report.grouped(v), human)
   end
   total("flops", t.flops, report.human(t.flops) .. "FLOP")
   total("matmul_flops", t.matmul_flops, report.human(t.matmul_flops) .. "FLOP")
   if macs(result) then total("matmul MACs", macs(result), report.human(macs(result)) .. "MAC") end
+  if t.backward_flops then
+    total("  of which backward", t.backward_flops, report.human(t.backward_flops) .. "FLOP")
+    total("  backward matmul", t.backward_matmul_flops, report.human(t.backward_matmul_flops) .. "FLOP")
+  end
   total("params", t.params, report.human(t.params))
+  if t.active_params ~= t.params then total("active_params", t.active_params, report.human(t.active_params)) end
   total("reads_bytes", t.reads_bytes, report.human(t.reads_bytes, true))
+  total("  of which weights", t.weight_bytes, report.human(t.weight_bytes, true))
   total("writes_bytes", t.writes_bytes, report.human(t.writes_bytes, true))
   total("intermediates_bytes", t.intermediates_bytes, report.human(t.intermediates_bytes, true))
+  local f = result.footprint
+  if f then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "memory footprint (exact bytes)"
+    total("weights", f.weights, report.human(f.weights, true))
+    total("gradients", f.gradients, report.human(f.gradients, true))
+    total("optimizer (Adam)", f.optimizer, report.human(f.optimizer, true))
+    total("kv_cache", f.kv_cache, report.human(f.kv_cache, true))
+    total("saved_activations", f.saved_activations, report.human(f.saved_activations, true))
+    total("peak_activation", f.peak_activation, report.human(f.peak_activation, true))
+    total("total", f.total, report.human(f.total, true))
+  end
   if #result.unknown_modules > 0 then
     lines[#lines + 1] = ""
     lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
@@ -106,7 +128,9 @@ end
 -- ---- JSON ----
 
 local json = require "lmp.json"
-local EXACT = { count = true, macs = true }
+local EXACT = { count = true, macs = true, backward_flops = true, backward_matmul_flops = true, weights = true,
+                gradients = true, optimizer = true, kv_cache = true, saved_activations = true, peak_activation = true,
+                total = true }
 for _, f in ipairs(report.FIGURES) do EXACT[f] = true end
 local ARRAYS = { tree = true, children = true, unknown_modules = true }
 
@@ -122,6 +146,8 @@ function report.json(result)
     model_id = result.model_id,
     inputs = result.inputs,
     totals = totals,
+    footprint = result.footprint,
+    steps = result.steps,
     tree = result.tree,
     unknown_modules = result.unknown_modules,
     complete = result.complete,
