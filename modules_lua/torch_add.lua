@@ -3,5 +3,6 @@
 return kernels.elementwise_calculator {
   full_class_name = "torch.add",
   cost = kernels.COST.add,
+  backward_cost = kernels.BACKWARD_COST.add,
   inputs = 2,
 }

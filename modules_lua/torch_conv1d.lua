@@ -42,12 +42,24 @@ return {
 
   memory = function (p)
     local l_out = geometry(p)
+    local w = kernels.bytes(weights(p), p.w_bits)
     return {
-      reads = kernels.add(kernels.bytes(kernels.mul(p.batch_size, p.in_channels, p.length), p.a_bits),
-                          kernels.bytes(weights(p), p.w_bits)),
+      reads = kernels.add(kernels.bytes(kernels.mul(p.batch_size, p.in_channels, p.length), p.a_bits), w),
       writes = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, l_out), p.a_bits),
       intermediates = 0,
+      weights = w,
     }
+  end,
+
+  -- over the im2col shapes (M = B*l_out rows, K = fan_in, out columns), as FlopCounterMode's
+  -- convolution_backward: dX, a transposed convolution (2*M*K*out), and dW = dY^T cols (2*M*K*out);
+  -- db = the sums of dY over batch and positions (B*out*l_out adds)
+  backward = function (p)
+    local l_out, fan_in = geometry(p)
+    local rows = kernels.mul(p.batch_size, l_out)
+    local products = kernels.mul(2, kernels.matmul(rows, fan_in, p.out_channels))
+    local bias_grad = p.bias and kernels.elementwise(kernels.mul(rows, p.out_channels), kernels.BACKWARD_COST.add) or 0
+    return { flops = kernels.add(products, bias_grad), matmul_flops = products }
   end,
 
   sample_parameters = function ()

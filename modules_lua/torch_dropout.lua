@@ -22,4 +22,9 @@ return {
   memory = function (p)
     return { reads = 0, writes = 0, intermediates = 0 }
   end,
+
+  -- in training the gradient passes the kept entries (g * mask / (1 - p)): BACKWARD_COST.dropout, a select
+  backward = function (p)
+    return { flops = kernels.elementwise(p.numel, kernels.BACKWARD_COST.dropout), matmul_flops = 0 }
+  end,
 }

@@ -21,11 +21,18 @@ return {
   end,
 
   memory = function (p)
-    local rows = kernels.mul(p.N, p.embedding_dim)
+    local rows = kernels.bytes(kernels.mul(p.N, p.embedding_dim), p.w_bits)  -- the gathered rows are the weights read
     return {
-      reads = kernels.add(kernels.mul(p.N, 8), kernels.bytes(rows, p.w_bits)),
-      writes = kernels.bytes(rows, p.a_bits),
+      reads = kernels.add(kernels.mul(p.N, 8), rows),
+      writes = kernels.bytes(kernels.mul(p.N, p.embedding_dim), p.a_bits),
       intermediates = 0,
+      weights = rows,
     }
+  end,
+
+  -- the weight gradient scatter-adds the N output-gradient rows into dW; the indices take no gradient
+  backward = function (p)
+    return { flops = kernels.elementwise(kernels.mul(p.N, p.embedding_dim), kernels.BACKWARD_COST.embedding),
+             matmul_flops = 0 }
   end,
 }

@@ -4,6 +4,10 @@ local function per_element(p)
   return p.approximate == "tanh" and kernels.COST.gelu_tanh or kernels.COST.gelu
 end
 
+local function backward_per_element(p)
+  return p.approximate == "tanh" and kernels.BACKWARD_COST.gelu_tanh or kernels.BACKWARD_COST.gelu
+end
+
 return {
   full_class_name = "torch.nn.modules.activation.GELU",
 
@@ -30,6 +34,10 @@ return {
       writes = kernels.bytes(p.numel, p.a_bits),
       intermediates = 0,
     }
+  end,
+
+  backward = function (p)
+    return { flops = kernels.elementwise(p.numel, backward_per_element(p)), matmul_flops = 0 }
   end,
 
   sample_parameters = function ()

@@ -6,6 +6,14 @@ local function weights(p)
   return kernels.add(w, b)
 end
 
+-- backward per element: BACKWARD_COST.layernorm (8) is the input gradient with dxhat = g*w;
+-- without a weight dxhat = g and that multiply goes (-1); dW = sum over rows of g*xhat (+2);
+-- db = sum over rows of g (+1)
+local function backward_per_element(p)
+  if not p.elementwise_affine then return kernels.BACKWARD_COST.layernorm - kernels.COST.mul end
+  return kernels.BACKWARD_COST.layernorm + 2 + (p.bias and 1 or 0)
+end
+
 return {
   full_class_name = "torch.nn.modules.normalization.LayerNorm",
 
@@ -31,10 +39,17 @@ return {
 
   memory = function (p)
     local x = kernels.mul(p.N, p.normalized_shape)
+    local w = kernels.bytes(weights(p), p.w_bits)
     return {
-      reads = kernels.add(kernels.bytes(x, p.a_bits), kernels.bytes(weights(p), p.w_bits)),
+      reads = kernels.add(kernels.bytes(x, p.a_bits), w),
       writes = kernels.bytes(x, p.a_bits),
       intermediates = 0,
+      weights = w,
     }
+  end,
+
+  backward = function (p)
+    return { flops = kernels.elementwise(kernels.mul(p.N, p.normalized_shape), backward_per_element(p)),
+             matmul_flops = 0 }
   end,
 }

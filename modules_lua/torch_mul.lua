@@ -3,5 +3,6 @@
 return kernels.elementwise_calculator {
   full_class_name = "torch.mul",
   cost = kernels.COST.mul,
+  backward_cost = kernels.BACKWARD_COST.mul,
   inputs = 2,
 }

@@ -52,6 +52,21 @@ return {
     }
   end,
 
+  -- four products (FlopCounterMode's sdpa backward): dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q,
+  -- 8*B*H*q*key*d; per score the softmax, scale and mask backward; with num_kv_heads < num_heads the
+  -- gradients of the shared K and V heads are summed over their groups (B*(H - Hkv)*key*d adds each)
+  backward = function (p)
+    check(p)
+    local C = kernels.BACKWARD_COST
+    local rows = kernels.mul(p.batch_size, p.num_heads, p.q_len)
+    local products = kernels.mul(2, matmuls(p))
+    local scores = kernels.mul(rows, p.key_len)
+    local per = C.scale + C.softmax + (p.masked and C.mask or 0)
+    local group_sum = kernels.mul(2, p.batch_size, p.num_heads - p.num_kv_heads, p.key_len, p.head_dim)
+    return { flops = kernels.add(products, kernels.elementwise(scores, per), kernels.elementwise(group_sum, C.add)),
+             matmul_flops = products }
+  end,
+
   sample_parameters = function ()
     return {
       { batch_size = 1, num_heads = 32, num_kv_heads = 32, q_len = 2048, key_len = 2048,

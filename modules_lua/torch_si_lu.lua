@@ -3,4 +3,5 @@
 return kernels.elementwise_calculator {
   full_class_name = "torch.nn.modules.activation.SiLU",
   cost = kernels.COST.silu,
+  backward_cost = kernels.BACKWARD_COST.silu,
 }

@@ -3,4 +3,5 @@
 return kernels.elementwise_calculator {
   full_class_name = "torch.nn.modules.activation.Tanh",
   cost = kernels.COST.tanh,
+  backward_cost = kernels.BACKWARD_COST.tanh,
 }

@@ -31,4 +31,12 @@ return {
       intermediates = 0,
     }
   end,
+
+  -- the gradients of q and k go through the inverse rotation (BACKWARD_COST.rotary per element);
+  -- cos and sin are buffers and take none
+  backward = function (p)
+    local heads = kernels.add(p.num_heads, p.num_kv_heads)
+    return { flops = kernels.elementwise(kernels.mul(p.batch_size, p.seq_len, p.head_dim, heads), kernels.BACKWARD_COST.rotary),
+             matmul_flops = 0 }
+  end,
 }

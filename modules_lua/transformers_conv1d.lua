@@ -1,5 +1,9 @@
 -- transformers.pytorch_utils.Conv1D: y = addmm(b, x, W) with W of shape (nx, nf), over N rows.
 -- GPT-2's transposed Linear, always with a bias: 2*N*nx*nf for the product, N*nf for the bias.
+local function weights(p)
+  return kernels.add(kernels.mul(p.nx, p.nf), p.nf)
+end
+
 return {
   full_class_name = "transformers.pytorch_utils.Conv1D",
 
@@ -7,9 +11,7 @@ return {
     return { N = "int", nx = "posint", nf = "posint", w_bits = "posint", a_bits = "posint" }
   end,
 
-  params = function (p)
-    return kernels.add(kernels.mul(p.nx, p.nf), p.nf)
-  end,
+  params = weights,
 
   matmul_flops = function (p)
     return kernels.matmul(p.N, p.nx, p.nf)
@@ -21,11 +23,19 @@ return {
   end,
 
   memory = function (p)
-    local weights = kernels.add(kernels.mul(p.nx, p.nf), p.nf)
+    local w = kernels.bytes(weights(p), p.w_bits)
     return {
-      reads = kernels.add(kernels.bytes(kernels.mul(p.N, p.nx), p.a_bits), kernels.bytes(weights, p.w_bits)),
+      reads = kernels.add(kernels.bytes(kernels.mul(p.N, p.nx), p.a_bits), w),
       writes = kernels.bytes(kernels.mul(p.N, p.nf), p.a_bits),
       intermediates = 0,
+      weights = w,
     }
+  end,
+
+  -- dX = dY W^T (2*N*nf*nx) and dW = X^T dY (2*nx*N*nf); db = the column sums of dY (N*nf adds)
+  backward = function (p)
+    local products = kernels.add(kernels.matmul(p.N, p.nf, p.nx), kernels.matmul(p.nx, p.N, p.nf))
+    return { flops = kernels.add(products, kernels.elementwise(kernels.mul(p.N, p.nf), kernels.BACKWARD_COST.add)),
+             matmul_flops = products }
   end,
 }

@@ -3,4 +3,5 @@
 return kernels.elementwise_calculator {
   full_class_name = "transformers.activations.GELUActivation",
   cost = kernels.COST.gelu,
+  backward_cost = kernels.BACKWARD_COST.gelu,
 }

@@ -21,10 +21,18 @@ return {
 
   memory = function (p)
     local x = kernels.mul(p.N, p.hidden_size)
+    local w = kernels.bytes(p.hidden_size, p.w_bits)
     return {
-      reads = kernels.add(kernels.bytes(x, p.a_bits), kernels.bytes(p.hidden_size, p.w_bits)),
+      reads = kernels.add(kernels.bytes(x, p.a_bits), w),
       writes = kernels.bytes(x, p.a_bits),
       intermediates = 0,
+      weights = w,
     }
+  end,
+
+  -- BACKWARD_COST.rmsnorm (6, the input gradient through g*w) + 2 for dW = sum over rows of g*xhat
+  backward = function (p)
+    return { flops = kernels.elementwise(kernels.mul(p.N, p.hidden_size), kernels.BACKWARD_COST.rmsnorm + 2),
+             matmul_flops = 0 }
   end,
 }

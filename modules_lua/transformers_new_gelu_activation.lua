@@ -3,4 +3,5 @@
 return kernels.elementwise_calculator {
   full_class_name = "transformers.activations.NewGELUActivation",
   cost = kernels.COST.gelu_tanh,
+  backward_cost = kernels.BACKWARD_COST.gelu_tanh,
 }

@@ -10,9 +10,21 @@ local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+-- run_env(env, args...) -> stdout, stderr, exit code of `lmp args...` with extra
+-- environment variables (env: name -> value)
+function helpers.run_env(env, ...)
+  local prefix = { "env" }
+  for k, v in pairs(env) do prefix[#prefix + 1] = k .. "=" .. shell_quote(v) end
+  return helpers.run_prefixed(table.concat(prefix, " "), ...)
+end
+
 -- run(args...) -> stdout, stderr, exit code of `lmp args...`
 function helpers.run(...)
-  local parts = { shell_quote(helpers.exe) }
+  return helpers.run_prefixed("", ...)
+end
+
+function helpers.run_prefixed(prefix, ...)
+  local parts = { prefix, shell_quote(helpers.exe) }
   for _, a in ipairs({ ... }) do parts[#parts + 1] = shell_quote(a) end
   local errfile = os.tmpname()
   local p = io.popen(table.concat(parts, " ") .. " 2>" .. errfile)
@@ -47,5 +59,61 @@ function helpers.error_of(fn, ...)
 end
 
 helpers.fixtures = "spec/fixtures"
+
+-- tmpdir() -> a new empty folder
+function helpers.tmpdir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(lmp.core.mkdir_p(path))
+  return path
+end
+
+-- fake_server(rules) -> server: a scripted HTTP server on 127.0.0.1 (tests/tools/fake_http_server.c).
+-- rules: { {method=, path=, status=, body=, delay_ms=, headers={"Name: value"}}, ... }, served
+-- in order per method and path. server.url, server.requests() (the log), server.stop().
+function helpers.fake_server(rules)
+  local dir = helpers.tmpdir()
+  local lines = {}
+  for i, r in ipairs(rules) do
+    local body_file = "-"
+    if r.body then
+      body_file = "body" .. i
+      local f = assert(io.open(dir .. "/" .. body_file, "wb"))
+      f:write(r.body)
+      f:close()
+    end
+    local fields = { r.method or "GET", r.path, tostring(r.status or 200), tostring(r.delay_ms or 0), body_file }
+    for _, h in ipairs(r.headers or {}) do fields[#fields + 1] = h end
+    lines[#lines + 1] = table.concat(fields, "\t")
+  end
+  local script = dir .. "/script"
+  local f = assert(io.open(script, "w"))
+  f:write(table.concat(lines, "\n"), "\n")
+  f:close()
+  local exe = os.getenv("LMP_FAKE_HTTP") or (helpers.exe:match("^(.*)/[^/]*$") .. "/fake_http_server")
+  local port_file, log = dir .. "/port", dir .. "/log"
+  local pid = io.popen(("%s --script %s --port-file %s --log %s >/dev/null 2>&1 & echo $!")
+    :format(shell_quote(exe), shell_quote(script), shell_quote(port_file), shell_quote(log))):read("l")
+  local port
+  for _ = 1, 200 do
+    local pf = io.open(port_file)
+    if pf then port = pf:read("l"); pf:close() end
+    if port then break end
+    os.execute("sleep 0.01")
+  end
+  assert(port, "the fake server did not start")
+  return {
+    url = "http://127.0.0.1:" .. port,
+    dir = dir,
+    requests = function ()
+      local lf = io.open(log)
+      if not lf then return "" end
+      local text = lf:read("a")
+      lf:close()
+      return text
+    end,
+    stop = function () os.execute("kill " .. pid .. " 2>/dev/null") end,
+  }
+end
 
 return helpers

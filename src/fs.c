@@ -70,8 +70,36 @@ static int l_exe_path(lua_State *L) {
   return 1;
 }
 
+/* core.mkdir_p(path) -> true, or nil, message: creates the folder and its parents */
+static int l_mkdir_p(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: path too long", path);
+    return 2;
+  }
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", buf, strerror(errno));
+        return 2;
+      }
+      *p = saved;
+      if (saved == '\0') break;
+    }
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 int luaopen_lmp_fs(lua_State *L) {
-  static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
+                                 {"mkdir_p", l_mkdir_p}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }

@@ -16,7 +16,9 @@ lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer
 usage:
   lmp analyze --model-json FILE [options]   analyse a model in the standard JSON format
   lmp analyze --config PATH [options]       analyse a Hugging Face config.json (or a folder with one)
-  lmp export --config PATH [--out FILE]     write the model JSON built from a config
+  lmp analyze --model-id ORG/NAME [options] the same, the config from the Hugging Face cache or Hub
+  lmp export --config PATH|--model-id ID [--out FILE]
+                                            write the model JSON built from a config
   lmp module list                           list calculators and where each comes from
   lmp module show CLASS                     a calculator's parameters and its db entry
   lmp module flops|memory|params|compute CLASS name=value ...
@@ -28,6 +30,8 @@ usage:
 analyze options:
   --model-json FILE     model file (see models/ for examples)
   --config PATH         a Hugging Face config.json, or a folder holding one
+  --model-id ORG/NAME   a Hub model: its config from HF_HUB_CACHE/HF_HOME, lmp's cache, or
+                        downloaded from HF_ENDPOINT (HF_TOKEN for gated models)
   --batch N             batch size (default 1)
   --seq N               tokens processed in this step (default 2048; 1 for --phase decode)
   --phase P             prefill (default), decode, train (forward + backward, Adam memory)
@@ -98,11 +102,15 @@ local function out(s) io.stdout:write(s) end
 -- ---- analyze ----
 
 -- the model an analyze or export command names: --model-json FILE or --config PATH
+-- --model-id ID alone fetches the config (cache, then Hub); beside --config it names the model
 local function model_from(o, command)
-  local given = (o["model-json"] and 1 or 0) + (o.config and 1 or 0)
-  if given ~= 1 then usage_error(("lmp %s: give one of --model-json FILE or --config PATH"):format(command)) end
+  local given = (o["model-json"] and 1 or 0) + (o.config and 1 or 0) + ((o["model-id"] and not o.config) and 1 or 0)
+  if given ~= 1 then
+    usage_error(("lmp %s: give one of --model-json FILE, --config PATH or --model-id ORG/NAME"):format(command))
+  end
   if o["model-json"] then return lmp.load_model(o["model-json"]) end
-  return lmp.load_config(o.config, { model_id = o["model-id"] })
+  if o.config then return lmp.load_config(o.config, { model_id = o["model-id"] }) end
+  return lmp.load_model_id(o["model-id"])
 end
 
 local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
@@ -168,8 +176,11 @@ end
 function cli.export(args)
   local o, pos = parse(args, { config = "string", ["model-json"] = "string", out = "string", ["model-id"] = "string" }, "export")
   if #pos > 0 then usage_error("lmp export: unexpected argument '" .. pos[1] .. "'") end
-  if not o.config then usage_error("lmp export: --config PATH is required (a config.json or a folder holding one)") end
-  local config, source = lmp.read_config(o.config)
+  if not o.config and not o["model-id"] then
+    usage_error("lmp export: give --config PATH (a config.json or a folder holding one) or --model-id ORG/NAME")
+  end
+  local path = o.config or require("lmp.hub").config_path(o["model-id"])
+  local config, source = lmp.read_config(path)
   local model = lmp.build(config, { source = source, model_id = o["model-id"] })
   local text = lmp.model_json(model)
   core.load_model_string(text, source) -- what we write must load

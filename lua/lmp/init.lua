@@ -89,8 +89,22 @@ function lmp.load_config(path, opts)
   local config, source = lmp.read_config(path)
   local o = { source = source }
   for k, v in pairs(opts or {}) do o[k] = v end
+  if not o.model_id then -- a Hugging Face cache snapshot names its model in its path
+    local org, name = source:match("models%-%-([^/]-)%-%-([^/]+)/snapshots/")
+    o.model_id = org and (org .. "/" .. name) or nil
+  end
   local model = lmp.build(config, o)
   return core.load_model_string(lmp.model_json(model), source), model
+end
+
+-- load_model_id(id) -> model: the config.json of a Hugging Face model id, from the local
+-- cache or the Hub (lmp.hub), built by the family's builder
+function lmp.load_model_id(id, opts)
+  local hub = require "lmp.hub"
+  local path, source = hub.config_path(id, opts and opts.revision)
+  local o = { model_id = id, config_source = source }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return lmp.load_config(path, o)
 end
 
 -- inputs with defaults filled and every value checked

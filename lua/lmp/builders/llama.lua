@@ -1,14 +1,24 @@
 -- Llama 1/2/3/3.1 (transformers models/llama/modeling_llama.py): LlamaForCausalLM =
 -- LlamaModel (embed_tokens, layers x N, norm) + lm_head. Grouped-query attention through
 -- num_key_value_heads, head_dim from the config when given. The rotary cos/sin tables are
--- buffers computed once (not per forward); applying them is apply_rotary_pos_emb.
--- Other Llama-shaped families (Mistral, Qwen2, ...) call decoder() with their own names.
+-- buffers computed once (not per forward); applying them is apply_rotary_pos_emb. RoPE
+-- scaling (rope_scaling "linear", "dynamic", "llama3", ...) only changes those tables, so it
+-- changes no count. Other Llama-shaped families (Mistral, Mixtral, Qwen2, Gemma) call
+-- decoder() with their own names.
 local llama = { model_types = { "llama" } }
 
 local M = "transformers.models.llama.modeling_llama."
 
--- shape(cfg) -> the numbers a Llama-style decoder is made of, each checked
-function llama.shape(cfg)
+-- Every family's apply_rotary_pos_emb is "Copied from" Llama's (the same math), and the
+-- registry maps one db key (transformers_apply_rotary_pos_emb) to one class: all of them
+-- are priced as Llama's.
+llama.ROTARY = M .. "apply_rotary_pos_emb"
+
+-- shape(cfg [, defaults]) -> the numbers a Llama-style decoder is made of, each checked.
+--   defaults.tied       tie_word_embeddings when the config leaves it out (Gemma: true)
+--   defaults.head_dim   head_dim when the config leaves it out (Gemma: 256)
+function llama.shape(cfg, defaults)
+  defaults = defaults or {}
   local s = {}
   s.hidden = cfg:int("hidden_size")
   s.inter = cfg:int("intermediate_size")
@@ -16,15 +26,18 @@ function llama.shape(cfg)
   s.heads = cfg:int("num_attention_heads")
   s.kv_heads = cfg:int("num_key_value_heads", s.heads)
   cfg:divides("num_attention_heads", s.heads, "num_key_value_heads", s.kv_heads)
-  if cfg:has("head_dim") then
-    s.head_dim = cfg:int("head_dim")
+  if cfg:has("head_dim") or defaults.head_dim then
+    s.head_dim = cfg:int("head_dim", defaults.head_dim)
   else
     s.head_dim = cfg:divides("hidden_size", s.hidden, "num_attention_heads", s.heads)
   end
   s.vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
-  s.tied = cfg:bool("tie_word_embeddings", false)
+  s.tied = cfg:bool("tie_word_embeddings", defaults.tied or false)
   s.attention_bias = cfg:bool("attention_bias", false)
   s.mlp_bias = cfg:bool("mlp_bias", false)
+  if cfg:has("rope_scaling") and type(cfg.raw.rope_scaling) ~= "table" then
+    cfg:fail("rope_scaling", "expected an object or null")
+  end
   return s
 end
 
@@ -32,7 +45,10 @@ end
 --   names.module     python module path prefix, e.g. "transformers.models.mistral.modeling_mistral."
 --   names.prefix     class name prefix, e.g. "Mistral"
 --   names.norm       the RMSNorm class (full name)
---   names.rotary     the apply_rotary_pos_emb function (full name)
+--   names.rotary     the apply_rotary_pos_emb function (full name; default llama.ROTARY)
+--   names.act        the MLP's activation class (default: from hidden_act, silu)
+--   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
+--   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
 --   s.qkv_bias       biases on q/k/v (Qwen2); s.attention_bias on all four projections
 function llama.decoder(cfg, b, s, names)
   local h, d = s.hidden, s.head_dim
@@ -44,15 +60,15 @@ function llama.decoder(cfg, b, s, names)
     b.linear("q_proj", h, s.heads * d, qkv_bias),
     b.linear("k_proj", h, s.kv_heads * d, qkv_bias),
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
-    b.layer("apply_rotary_pos_emb", names.rotary, { batch_size = "${batch_size}", seq_len = "${seq_len}",
-      num_heads = s.heads, num_kv_heads = s.kv_heads, head_dim = d }),
+    b.layer("apply_rotary_pos_emb", names.rotary or llama.ROTARY, { batch_size = "${batch_size}",
+      seq_len = "${seq_len}", num_heads = s.heads, num_kv_heads = s.kv_heads, head_dim = d }),
     b.kv_cache("past_key_value", s.kv_heads, d),
     b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),
     b.linear("o_proj", s.heads * d, h, s.attention_bias),
   })
-  local mlp = b.block("mlp", names.module .. names.prefix .. "MLP", {
+  local mlp = names.mlp or b.block("mlp", names.module .. names.prefix .. "MLP", {
     b.linear("gate_proj", h, s.inter, s.mlp_bias),
-    b.elementwise("act_fn", b.activation_class(cfg, "hidden_act", "silu"), s.inter),
+    b.elementwise("act_fn", names.act or b.activation_class(cfg, "hidden_act", "silu"), s.inter),
     b.linear("up_proj", h, s.inter, s.mlp_bias),
     b.mul("mul", s.inter),
     b.linear("down_proj", s.inter, h, s.mlp_bias),
@@ -62,24 +78,23 @@ function llama.decoder(cfg, b, s, names)
     attention,
     b.add("residual_add_attn", h),
     norm("post_attention_layernorm"),
-    names.mlp or mlp,
+    mlp,
     b.add("residual_add_mlp", h),
   }, s.layers)
   local lm_head = b.linear("lm_head", h, s.vocab, false)
   if s.tied then lm_head.weights_tied_to = "model.embed_tokens" end
+  local model = { b.embedding("embed_tokens", s.vocab, h) }
+  for _, l in ipairs(names.embed or {}) do model[#model + 1] = l end
+  model[#model + 1] = layer
+  model[#model + 1] = norm("norm")
   return {
-    b.block("model", names.module .. names.prefix .. "Model", {
-      b.embedding("embed_tokens", s.vocab, h),
-      layer,
-      norm("norm"),
-    }),
+    b.block("model", names.module .. names.prefix .. "Model", model),
     lm_head,
   }
 end
 
 function llama.build(cfg, b)
-  return llama.decoder(cfg, b, llama.shape(cfg),
-    { module = M, prefix = "Llama", norm = M .. "LlamaRMSNorm", rotary = M .. "apply_rotary_pos_emb" })
+  return llama.decoder(cfg, b, llama.shape(cfg), { module = M, prefix = "Llama", norm = M .. "LlamaRMSNorm" })
 end
 
 return llama

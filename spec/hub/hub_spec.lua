@@ -1,0 +1,110 @@
+-- --model-id: the config from the local Hugging Face cache, lmp's cache, or a (fake) Hub on
+-- 127.0.0.1 speaking real HTTP; the clear errors for gated, missing and unreachable models.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+
+local LLAMA_CONFIG = lmp.core.read_file("../shared/reference/configs/meta-llama--Llama-2-7b-hf.json")
+local ID = "meta-llama/Llama-2-7b-hf"
+local CONFIG_PATH = "/meta-llama/Llama-2-7b-hf/resolve/main/config.json"
+
+-- a fresh, empty Hugging Face cache and lmp cache for each run
+local function clean_env(extra)
+  local env = { HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "", HF_TOKEN = "", HF_HUB_OFFLINE = "" }
+  for k, v in pairs(extra or {}) do env[k] = v end
+  return env
+end
+
+describe("--model-id", function ()
+  it("downloads config.json from the Hub, analyses it, and caches it", function ()
+    local hub = h.fake_server({ { path = CONFIG_PATH, body = LLAMA_CONFIG, headers = { "Content-Type: application/json" } } })
+    local env = clean_env({ HF_ENDPOINT = hub.url })
+    local out, err, code = h.run_env(env, "analyze", "--model-id", ID, "--format", "json", "--depth", "0")
+    assert.are.equal(0, code, err)
+    local r = lmp.json_decode(out)
+    assert.are.equal(ID, r.model_id)
+    assert.are.equal(6738415616, r.totals.params) -- the published count
+    -- the second run is served from lmp's cache: the Hub saw one request
+    hub.stop()
+    out, err, code = h.run_env(env, "analyze", "--model-id", ID, "--format", "json", "--depth", "0")
+    assert.are.equal(0, code, err)
+    assert.are.equal(6738415616, lmp.json_decode(out).totals.params)
+    local _, requests = hub.requests():gsub("GET " .. CONFIG_PATH:gsub("%p", "%%%0"), "")
+    assert.are.equal(1, requests)
+    assert.are.equal("file", lmp.core.file_kind(env.LMP_CACHE .. "/hub/meta-llama--Llama-2-7b-hf/config.json"))
+  end)
+
+  it("reads a model from the local Hugging Face cache with no network", function ()
+    local home = h.tmpdir()
+    local repo = home .. "/hub/models--meta-llama--Llama-2-7b-hf"
+    local commit = "8cca527612d856d7d32bd94f8103728d614eb852"
+    assert(lmp.core.mkdir_p(repo .. "/refs"))
+    assert(lmp.core.mkdir_p(repo .. "/snapshots/" .. commit))
+    local f = assert(io.open(repo .. "/refs/main", "w")); f:write(commit); f:close()
+    f = assert(io.open(repo .. "/snapshots/" .. commit .. "/config.json", "w")); f:write(LLAMA_CONFIG); f:close()
+    local env = clean_env({ HF_HOME = home, HF_HUB_OFFLINE = "1", HF_ENDPOINT = "http://127.0.0.1:9" })
+    local out, err, code = h.run_env(env, "analyze", "--model-id", ID, "--format", "json", "--depth", "0")
+    assert.are.equal(0, code, err)
+    assert.are.equal(6738415616, lmp.json_decode(out).totals.params)
+    -- and a snapshot folder works as --config too, naming the model from its path
+    out, err, code = h.run("analyze", "--config", repo .. "/snapshots/" .. commit, "--format", "json", "--depth", "0")
+    assert.are.equal(0, code, err)
+    assert.are.equal(ID, lmp.json_decode(out).model_id)
+  end)
+
+  it("says a gated model needs HF_TOKEN, sends the token, and never prints it", function ()
+    local hub = h.fake_server({ { path = CONFIG_PATH, status = 401, body = '{"error":"Access to model is restricted"}' } })
+    local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url }), "analyze", "--model-id", ID)
+    assert.are.equal(2, code)
+    assert.matches("meta-llama/Llama-2-7b-hf: gated or private (HTTP 401): accept its license on the Hub and set HF_TOKEN", err, 1, true)
+    local secret = "hf_SECRETtoken123"
+    _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url, HF_TOKEN = secret }), "analyze", "--model-id", ID)
+    hub.stop()
+    assert.are.equal(2, code)
+    assert.matches("the Hub refused HF_TOKEN (HTTP 401)", err, 1, true)
+    assert.is_nil(err:find(secret, 1, true))
+    assert.matches("Authorization: Bearer " .. secret, hub.requests(), 1, true)
+  end)
+
+  it("says a missing model is missing", function ()
+    local hub = h.fake_server({})
+    local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url }), "analyze", "--model-id", "nobody/nothing")
+    hub.stop()
+    assert.are.equal(2, code)
+    assert.matches("nobody/nothing: no such model on " .. hub.url .. ", or it has no config.json (HTTP 404)", err, 1, true)
+  end)
+
+  it("times out on a Hub that does not answer", function ()
+    local hub = h.fake_server({ { path = CONFIG_PATH, delay_ms = 3000, body = LLAMA_CONFIG } })
+    local t0 = os.time()
+    local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url, LMP_HTTP_TIMEOUT_MS = "300" }),
+      "analyze", "--model-id", ID)
+    hub.stop()
+    assert.are.equal(2, code)
+    assert.matches("timed out after 300 ms", err, 1, true)
+    assert.is_true(os.time() - t0 <= 2)
+  end)
+
+  it("explains being offline, and HF_HUB_OFFLINE", function ()
+    local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = "http://127.0.0.1:9" }), "analyze", "--model-id", ID)
+    assert.are.equal(2, code)
+    assert.matches("cannot download config.json from http://127.0.0.1:9", err, 1, true)
+    assert.matches("offline?", err, 1, true)
+    _, err, code = h.run_env(clean_env({ HF_HUB_OFFLINE = "1" }), "analyze", "--model-id", ID)
+    assert.are.equal(2, code)
+    assert.matches("HF_HUB_OFFLINE=1 forbids downloading it", err, 1, true)
+  end)
+
+  it("refuses what is not a model id", function ()
+    local _, err, code = h.run("analyze", "--model-id", "../../etc/passwd")
+    assert.are.equal(2, code)
+    assert.matches("is not a Hugging Face model id", err, 1, true)
+  end)
+
+  it("refuses a Hub answer that is not JSON", function ()
+    local hub = h.fake_server({ { path = CONFIG_PATH, body = "<html>login</html>" } })
+    local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url }), "analyze", "--model-id", ID)
+    hub.stop()
+    assert.are.equal(2, code)
+    assert.matches("the Hub's config.json is not a JSON object", err, 1, true)
+  end)
+end)
