@@ -1,5 +1,5 @@
 -- torch.add: out = a + b (residual connections), elementwise over numel values.
--- kernels.COST.add FLOP per element; reads both inputs and writes the output at a_bits.
+-- kernels.COST.add FLOP per element forward, BACKWARD_COST.add backward; reads both inputs and writes the output at a_bits.
 return kernels.elementwise_calculator {
   full_class_name = "torch.add",
   cost = kernels.COST.add,

@@ -1,5 +1,5 @@
 -- torch.mul: out = a * b (e.g. SwiGLU's gate), elementwise over numel values.
--- kernels.COST.mul FLOP per element; reads both inputs and writes the output at a_bits.
+-- kernels.COST.mul FLOP per element forward, BACKWARD_COST.mul backward; reads both inputs and writes the output at a_bits.
 return kernels.elementwise_calculator {
   full_class_name = "torch.mul",
   cost = kernels.COST.mul,

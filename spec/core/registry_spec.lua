@@ -24,8 +24,10 @@ describe("registry", function ()
     -- 2*10*512*256 = 2,621,440 plus the bias add 10*256 = 2,560
     local p = { N = 10, in_features = 512, out_features = 256, bias = true }
     assert.are.equal(2623999 + 1, lmp.compute_flops("torch_Linear", p))
-    -- reads: 10*512*2 + (512*256 + 256)*2 = 10,240 + 262,656 = 272,896; writes 10*256*2 = 5,120
-    assert.are.same({ reads = 272896, writes = 5120, intermediates = 0 }, lmp.compute_memory("torch_Linear", p))
+    -- reads: 10*512*2 + (512*256 + 256)*2 = 10,240 + 262,656 = 272,896, of which weights 262,656;
+    -- writes 10*256*2 = 5,120; a Linear holds no state
+    assert.are.same({ reads = 272896, writes = 5120, intermediates = 0, weights = 262656, state = 0 },
+      lmp.compute_memory("torch_Linear", p))
   end)
 
   it("says clearly when there is no calculator", function ()

@@ -21,13 +21,14 @@ end
 describe("walk", function ()
   it("multiplies by repeat counts at every depth", function ()
     -- outer x3 { inner x4 { Scale(N=10, weights=7) }, Scale(N=1, weights=2) }
-    -- flops: 3 * (4*10 + 1) = 123; params: 3 * (4*7 + 2) = 90; reads: 2 * flops = 246
+    -- flops: 3 * (4*10 + 1) = 123; params: 3 * (4*7 + 2) = 90
+    -- reads: 2 bytes a FLOP plus a byte a weight: 3 * (4*(20 + 7) + (2 + 2)) = 3 * 112 = 336
     local r = analyze('[{"name": "outer", "class": "spec.Outer", "repeat": 3, "sub_layers": [' ..
       '{"name": "inner", "class": "spec.Inner", "repeat": 4, "sub_layers": [' .. scale("s", 10, 7) .. ']},' ..
       scale("t", 1, 2) .. ']}]')
     assert.are.equal(123, r.totals.flops)
     assert.are.equal(90, r.totals.params)
-    assert.are.equal(246, r.totals.reads_bytes)
+    assert.are.equal(336, r.totals.reads_bytes)
     assert.are.equal(0, r.totals.matmul_flops)
     -- a node's figures include its own repeat; a child's are for one instance of its parent
     local outer = r.tree[1]

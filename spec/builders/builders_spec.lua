@@ -1,0 +1,73 @@
+-- The builder framework: model_type dispatch, config errors, export round trip.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+
+local LLAMA = "../shared/reference/configs/meta-llama--Llama-2-7b-hf.json"
+
+local function config_error(text)
+  local path = h.write(text)
+  local ok, err = pcall(lmp.load_config, path)
+  os.remove(path)
+  assert.is_false(ok, "expected an error")
+  assert.are.equal(lmp.EXIT.USAGE, err.code, tostring(err))
+  return err.message, path
+end
+
+describe("builders", function ()
+  it("lists the supported model types when one is unknown", function ()
+    local msg = config_error('{"model_type": "rwkv", "hidden_size": 4}')
+    assert.matches('model_type "rwkv" is not supported; supported: ', msg, 1, true)
+    for _, t in ipairs({ "llama", "mistral", "mixtral", "qwen2", "gemma", "phi", "falcon" }) do
+      assert.matches(t, msg, 1, true)
+    end
+  end)
+
+  it("names the file and the field for bad configs", function ()
+    local llama = lmp.core.json_decode(lmp.core.read_file(LLAMA))
+    local function with(field, value)
+      local copy = {}
+      for k, v in pairs(llama) do copy[k] = v end
+      copy[field] = value
+      return require("lmp.json").encode(copy)
+    end
+    local msg, path = config_error(with("hidden_size", "4096"))
+    assert.are.equal(path .. ': hidden_size: expected an integer, got "4096"', msg)
+    assert.matches("num_hidden_layers: missing (an integer is required)", config_error(with("num_hidden_layers", nil)), 1, true)
+    assert.matches("vocab_size: 1000000000000 is beyond", config_error(with("vocab_size", 1000000000000)), 1, true)
+    assert.matches("hidden_size: expected an integer >= 1, got 0", config_error(with("hidden_size", 0)), 1, true)
+    assert.matches("num_attention_heads: 32 is not a multiple of num_key_value_heads (3)",
+      config_error(with("num_key_value_heads", 3)), 1, true)
+    assert.matches('no "model_type"', config_error('{"hidden_size": 4}'), 1, true)
+    assert.matches("a config is a JSON object", config_error("[1, 2]"), 1, true)
+    assert.matches(":1:2: expected a string key", config_error("{,}"), 1, true)
+  end)
+
+  it("finds config.json in a folder, and says when there is none", function ()
+    local dir = h.tmpdir()
+    local err = h.error_of(lmp.load_config, dir)
+    assert.matches(dir .. "/config.json: cannot open", err.message, 1, true)
+  end)
+
+  it("exports a model JSON that loads back to the same figures", function ()
+    local out_path = os.tmpname()
+    local _, err, code = h.run("export", "--config", LLAMA, "--model-id", "meta-llama/Llama-2-7b-hf", "--out", out_path)
+    assert.are.equal(0, code, err)
+    local exported = lmp.analyze(out_path, { seq_len = 512 })
+    local built = lmp.analyze(lmp.load_config(LLAMA), { seq_len = 512 })
+    os.remove(out_path)
+    assert.are.equal("meta-llama/Llama-2-7b-hf", exported.model_id)
+    for _, k in ipairs({ "flops", "matmul_flops", "params", "reads_bytes", "writes_bytes", "state_bytes" }) do
+      assert.are.equal(built.totals[k], exported.totals[k], k)
+    end
+    assert.are.equal(6738415616, exported.totals.params)
+  end)
+
+  it("agrees with the hand-written Llama-2-7B model of models/", function ()
+    -- the bundled file predates the builder; both must give the published count and the
+    -- same matmul FLOPs (the builder adds the KV-cache write, which computes nothing)
+    local built = lmp.analyze(lmp.load_config(LLAMA), { seq_len = 300 })
+    local bundled = lmp.analyze("models/llama-2-7b-hf.json", { seq_len = 300 })
+    assert.are.equal(bundled.totals.matmul_flops, built.totals.matmul_flops)
+    assert.are.equal(bundled.totals.params, built.totals.params)
+  end)
+end)
