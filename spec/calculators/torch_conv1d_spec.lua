@@ -84,4 +84,25 @@ describe("torch.nn.modules.conv.Conv1d", function ()
       lmp.compute_flops(NAME, conv { in_channels = 1, out_channels = 1, kernel_size = 3 })
     end, "length")
   end)
+  it("says which of its reads are weights", function ()
+    -- wav2vec2 layer: 786,432 weights * 2 B = 1,572,864
+    assert.are.equal(1572864, lmp.compute_memory(NAME, w2v).weights)
+    -- 3 weights * 4 bits = 1.5 B -> 2
+    assert.are.equal(2, lmp.compute_memory(NAME,
+      conv { in_channels = 1, out_channels = 1, kernel_size = 3, length = 3, w_bits = 4, a_bits = 4 }).weights)
+  end)
+
+  it("prices the backward pass: input and weight gradients over the im2col shapes", function ()
+    -- dX (a transposed convolution) and dW each 2,515,009,536 (the forward product): 5,030,019,072
+    assert.are.same({ flops = 5030019072, matmul_flops = 5030019072 }, lmp.compute_backward(NAME, w2v))
+    -- grouped with bias: 2 * 258,560 = 517,120; db = 2*128*101 = 25,856 adds -> 542,976
+    local p = conv { batch_size = 2, in_channels = 64, out_channels = 128, kernel_size = 5, padding = 4,
+                     dilation = 2, groups = 64, bias = true, length = 101, w_bits = 4, a_bits = 8 }
+    assert.are.same({ flops = 542976, matmul_flops = 517120 }, lmp.compute_backward(NAME, p))
+  end)
+
+  it("has no backward work for an empty batch", function ()
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,
+      conv { batch_size = 0, in_channels = 4, out_channels = 4, kernel_size = 3, bias = true, length = 8 }))
+  end)
 end)

@@ -98,4 +98,33 @@ describe("torch.nn.modules.conv.Conv2d", function ()
       lmp.compute_flops(NAME, conv { in_channels = 1, out_channels = 1, kernel_h = 3, kernel_w = 3, height = 8 })
     end, "width")
   end)
+  it("says which of its reads are weights", function ()
+    -- stem: 9,408 weights * 2 B = 18,816
+    assert.are.equal(18816, lmp.compute_memory(NAME, stem).weights)
+    -- grouped: 1,200 weights * 4 bits = 600 B
+    local p = conv { batch_size = 3, in_channels = 32, out_channels = 48, kernel_h = 3, kernel_w = 1,
+                     stride_w = 2, padding_h = 2, dilation_h = 2, groups = 4, bias = true,
+                     height = 15, width = 17, w_bits = 4, a_bits = 8 }
+    assert.are.equal(600, lmp.compute_memory(NAME, p).weights)
+  end)
+
+  it("prices the backward pass: input and weight gradients over the im2col shapes", function ()
+    -- stem: dX and dW each 236,027,904: 472,055,808
+    assert.are.same({ flops = 472055808, matmul_flops = 472055808 }, lmp.compute_backward(NAME, stem))
+    -- ViT patch embedding: 2 * 1,849,688,064 = 3,699,376,128; db = 8*768*14*14 = 1,204,224 -> 3,700,580,352
+    local vit = conv { batch_size = 8, in_channels = 3, out_channels = 768, kernel_h = 16, kernel_w = 16,
+                       stride_h = 16, stride_w = 16, bias = true, height = 224, width = 224 }
+    assert.are.same({ flops = 3700580352, matmul_flops = 3699376128 }, lmp.compute_backward(NAME, vit))
+  end)
+
+  it("prices a grouped, asymmetric backward and a 1x1 edge case", function ()
+    local p = conv { batch_size = 3, in_channels = 32, out_channels = 48, kernel_h = 3, kernel_w = 1,
+                     stride_w = 2, padding_h = 2, dilation_h = 2, groups = 4, bias = true,
+                     height = 15, width = 17, w_bits = 4, a_bits = 8 }
+    -- 2 * 933,120 = 1,866,240; db = 3*48*15*9 = 19,440 -> 1,885,680
+    assert.are.same({ flops = 1885680, matmul_flops = 1866240 }, lmp.compute_backward(NAME, p))
+    -- one 1x1 output of a 3x1 kernel, one channel: dX 6 + dW 6 = 12
+    assert.are.same({ flops = 12, matmul_flops = 12 }, lmp.compute_backward(NAME,
+      conv { in_channels = 1, out_channels = 1, kernel_h = 3, kernel_w = 1, height = 3, width = 1 }))
+  end)
 end)

@@ -48,4 +48,20 @@ describe("torch.nn.modules.sparse.Embedding", function ()
       lmp.compute_params(NAME, { N = 1, num_embeddings = 10, embedding_dim = 0 })
     end)
   end)
+  it("counts the gathered rows as the weights it reads", function ()
+    -- 2048 rows * 4096 * 2 B = 16,777,216 of the 16,793,600 B read (the rest is indices)
+    assert.are.equal(16777216, lmp.compute_memory(NAME, embed).weights)
+    -- 3*5 = 15 el * 4 bits = 7.5 B -> 8
+    assert.are.equal(8, lmp.compute_memory(NAME,
+      { N = 3, num_embeddings = 10, embedding_dim = 5, w_bits = 4, a_bits = 4 }).weights)
+  end)
+
+  it("prices the backward pass as a scatter-add of the output gradient", function ()
+    -- 2048*4096 = 8,388,608 adds into dW; the indices take no gradient
+    assert.are.same({ flops = 8388608, matmul_flops = 0 }, lmp.compute_backward(NAME, embed))
+    -- no tokens: nothing read from the table, nothing to scatter
+    local none = { N = 0, num_embeddings = 10, embedding_dim = 4 }
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, none))
+    assert.are.equal(0, lmp.compute_memory(NAME, none).weights)
+  end)
 end)

@@ -81,4 +81,30 @@ describe("torch.nn.modules.linear.Linear", function ()
       lmp.compute_flops(NAME, { N = 1, in_features = 0, out_features = 3, bias = false })
     end)
   end)
+  it("says which of its reads are weights", function ()
+    -- q_proj: 4096*4096 = 16,777,216 weights * 2 B = 33,554,432 of the 50,331,648 B read
+    assert.are.equal(33554432, lmp.compute_memory(NAME, q_proj).weights)
+    -- odd 4-bit: 5*7 + 7 = 42 weights * 4 bits = 21 B; no state
+    local m = lmp.compute_memory(NAME, { N = 3, in_features = 5, out_features = 7, bias = true, w_bits = 4, a_bits = 4 })
+    assert.are.equal(21, m.weights)
+    assert.are.equal(0, m.state)
+  end)
+
+  it("prices the backward pass: input and weight gradients, and the bias gradient", function ()
+    -- q_proj: dX = dY W, 2*2048*4096*4096 = 68,719,476,736; dW = dY^T X, as many; 137,438,953,472
+    assert.are.same({ flops = 137438953472, matmul_flops = 137438953472 }, lmp.compute_backward(NAME, q_proj))
+    -- GPT-2 768 -> 3072 with bias, N = 1024: 4*1024*768*3072 = 9,663,676,416;
+    -- db = column sums of dY, 1024*3072 = 3,145,728 -> 9,666,822,144
+    assert.are.same({ flops = 9666822144, matmul_flops = 9663676416 },
+      lmp.compute_backward(NAME, { N = 1024, in_features = 768, out_features = 3072, bias = true }))
+  end)
+
+  it("has no backward work and still reads its weights with no rows", function ()
+    local p = { N = 0, in_features = 2, out_features = 3, bias = true }
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- 2*3 + 3 = 9 weights * 2 B = 18, all of the reads
+    local m = lmp.compute_memory(NAME, p)
+    assert.are.equal(18, m.weights)
+    assert.are.equal(18, m.reads)
+  end)
 end)

@@ -45,4 +45,19 @@ describe("transformers.pytorch_utils.Conv1D", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, { N = 1, nx = 768 }) end, "nf")
     assert.has_error(function () lmp.compute_flops(NAME, { N = 1, nx = 0, nf = 4 }) end)
   end)
+  it("says which of its reads are weights", function ()
+    -- c_attn: 1,771,776 weights (bias included) * 2 B = 3,543,552 of the 5,116,416 B read
+    assert.are.equal(3543552, lmp.compute_memory(NAME, c_attn).weights)
+    -- 3*3 + 3 = 12 el * 4 bits = 6 B
+    assert.are.equal(6, lmp.compute_memory(NAME, { N = 1, nx = 3, nf = 3, w_bits = 4, a_bits = 4 }).weights)
+  end)
+
+  it("prices the backward pass like a Linear with a bias", function ()
+    -- dX = dY W^T and dW = X^T dY: 2 * 2*1024*768*2304 = 7,247,757,312;
+    -- db = column sums of dY, 1024*2304 = 2,359,296 -> 7,250,116,608
+    assert.are.same({ flops = 7250116608, matmul_flops = 7247757312 }, lmp.compute_backward(NAME, c_attn))
+    -- one row, nx = 2, nf = 3: 4*1*2*3 = 24, + 3 = 27
+    assert.are.same({ flops = 27, matmul_flops = 24 }, lmp.compute_backward(NAME, { N = 1, nx = 2, nf = 3 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 0, nx = 2, nf = 3 }))
+  end)
 end)

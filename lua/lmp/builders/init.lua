@@ -41,7 +41,7 @@ end
 function builders.build(config, opts)
   opts = opts or {}
   local source = opts.source or "config.json"
-  if type(config) ~= "table" then
+  if type(config) ~= "table" or #config > 0 then -- a JSON array decodes to a sequence
     core.error(core.EXIT.USAGE, source .. ": a config is a JSON object")
   end
   local model_type = config.model_type
