@@ -33,4 +33,12 @@ return {
     check(p)
     return { flops = kernels.elementwise(p.numel, 4), matmul_flops = 0 }
   end,
+
+  sample_parameters = function ()
+    return {
+      { numel = 4096, divisor_numel = 2048, a_bits = 16 },  -- Mixtral top-2 weights / their sums
+      { numel = 1000, divisor_numel = 1000, a_bits = 32 },
+      { numel = 7, divisor_numel = 1, a_bits = 4 },
+    }
+  end,
 }

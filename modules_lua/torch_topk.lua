@@ -28,4 +28,12 @@ return {
   backward = function (p)
     return { flops = 0, matmul_flops = 0 }
   end,
+
+  sample_parameters = function ()
+    return {
+      { rows = 2048, width = 8, k = 2, a_bits = 16 },   -- Mixtral-8x7B routing over 2048 tokens
+      { rows = 3, width = 64, k = 6, a_bits = 32 },
+      { rows = 5, width = 7, k = 7, a_bits = 4 },
+    }
+  end,
 }

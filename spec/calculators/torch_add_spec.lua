@@ -35,4 +35,11 @@ describe("torch.add", function ()
   it("rejects a missing numel", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, { a_bits = 16 }) end, "numel")
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- the forked residual's two gradients are summed: 8,388,608 * 1 = 8,388,608
+    assert.are.same({ flops = 8388608, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.add = 1; an empty tensor: 0
+    assert.are.same({ flops = 1, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

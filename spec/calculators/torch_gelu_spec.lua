@@ -34,4 +34,12 @@ describe("torch.nn.modules.activation.GELU", function ()
       lmp.compute_flops(NAME, { numel = 10, approximate = "exact" })
     end, "approximate")
   end)
+  it("prices the backward pass at 11 per element for erf, 19 for tanh", function ()
+    -- 3,145,728 * 11 = 34,603,008; 3,145,728 * 19 = 59,768,832
+    assert.are.same({ flops = 34603008, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { numel = 3145728, approximate = "none" }))
+    assert.are.same({ flops = 59768832, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { numel = 3145728, approximate = "tanh" }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0, approximate = "tanh" }))
+  end)
 end)

@@ -55,4 +55,28 @@ describe("torch.nn.modules.normalization.LayerNorm", function ()
       lmp.compute_flops(NAME, { N = 1, normalized_shape = "768", elementwise_affine = true, bias = true })
     end)
   end)
+  it("says which of its reads are weights", function ()
+    -- weight and bias 1,536 * 2 B = 3,072 of the 1,575,936 B read
+    assert.are.equal(3072, lmp.compute_memory(NAME, ln).weights)
+    -- weight only, 5 el * 4 bits = 2.5 B -> 3
+    assert.are.equal(3, lmp.compute_memory(NAME, { N = 3, normalized_shape = 5, elementwise_affine = true, bias = false,
+                                                  a_bits = 4, w_bits = 4 }).weights)
+    assert.are.equal(0, lmp.compute_memory(NAME, { N = 3, normalized_shape = 5, elementwise_affine = false, bias = true }).weights)
+  end)
+
+  it("prices the backward pass: input gradient 8, weight gradient 2, bias gradient 1 per element", function ()
+    -- 786,432 elements * (8 + 2 + 1) = 8,650,752
+    assert.are.same({ flops = 8650752, matmul_flops = 0 }, lmp.compute_backward(NAME, ln))
+    -- no bias: 786,432 * (8 + 2) = 7,864,320
+    assert.are.same({ flops = 7864320, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { N = 1024, normalized_shape = 768, elementwise_affine = true, bias = false }))
+  end)
+
+  it("drops the g*w multiply and the weight gradients without elementwise_affine", function ()
+    -- 786,432 * (8 - 1) = 5,505,024
+    assert.are.same({ flops = 5505024, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { N = 1024, normalized_shape = 768, elementwise_affine = false, bias = true }))
+    assert.are.same({ flops = 0, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { N = 0, normalized_shape = 768, elementwise_affine = true, bias = true }))
+  end)
 end)

@@ -30,4 +30,11 @@ describe("torch.mul", function ()
   it("rejects a numel of the wrong type", function ()
     assert.has_error(function () lmp.compute_flops(NAME, { numel = 1.5 }) end)
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- g*b and g*a: 22,544,384 * 2 = 45,088,768
+    assert.are.same({ flops = 45088768, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.mul = 2; an empty tensor: 0
+    assert.are.same({ flops = 2, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

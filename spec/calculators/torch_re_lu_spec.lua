@@ -31,4 +31,11 @@ describe("torch.nn.modules.activation.ReLU", function ()
   it("rejects a missing numel", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, { a_bits = 16 }) end, "numel")
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- g where x > 0: 22,544,384 * 1 = 22,544,384
+    assert.are.same({ flops = 22544384, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.relu = 1; an empty tensor: 0
+    assert.are.same({ flops = 1, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

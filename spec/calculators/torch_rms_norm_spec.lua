@@ -45,4 +45,22 @@ describe("torch.nn.modules.normalization.RMSNorm", function ()
       lmp.compute_flops(NAME, { N = 4, elementwise_affine = true })
     end, "normalized_shape")
   end)
+  it("says which of its reads are weights", function ()
+    -- 4096 * 2 B = 8,192 of the 16,785,408 B read
+    assert.are.equal(8192, lmp.compute_memory(NAME, rms).weights)
+    -- 3 el * 4 bits = 1.5 B -> 2
+    assert.are.equal(2, lmp.compute_memory(NAME, { N = 7, normalized_shape = 3, elementwise_affine = true,
+                                                  a_bits = 4, w_bits = 4 }).weights)
+    assert.are.equal(0, lmp.compute_memory(NAME, { N = 7, normalized_shape = 3, elementwise_affine = false }).weights)
+  end)
+
+  it("prices the backward pass: input gradient 6, weight gradient 2 per element", function ()
+    -- 8,388,608 elements * (6 + 2) = 67,108,864
+    assert.are.same({ flops = 67108864, matmul_flops = 0 }, lmp.compute_backward(NAME, rms))
+    -- no weight: no g*w and no dW, 8,388,608 * (6 - 1) = 41,943,040
+    assert.are.same({ flops = 41943040, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { N = 2048, normalized_shape = 4096, elementwise_affine = false }))
+    assert.are.same({ flops = 0, matmul_flops = 0 },
+      lmp.compute_backward(NAME, { N = 0, normalized_shape = 4096, elementwise_affine = true }))
+  end)
 end)

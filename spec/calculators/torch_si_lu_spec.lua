@@ -26,4 +26,11 @@ describe("torch.nn.modules.activation.SiLU", function ()
   it("rejects a numel of the wrong type", function ()
     assert.has_error(function () lmp.compute_flops(NAME, { numel = "many" }) end)
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- sigmoid recomputed (3) + g*s*(1 + x*(1 - s)) (5): 22,544,384 * 8 = 180,355,072
+    assert.are.same({ flops = 180355072, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.silu = 8; an empty tensor: 0
+    assert.are.same({ flops = 8, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

@@ -25,4 +25,11 @@ describe("torch.nn.modules.activation.Softmax", function ()
   it("rejects a negative numel", function ()
     assert.has_error(function () lmp.compute_flops(NAME, { numel = -5 }) end)
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- y*(g - sum(g*y)): 134,217,728 * 4 = 536,870,912
+    assert.are.same({ flops = 536870912, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.softmax = 4; an empty tensor: 0
+    assert.are.same({ flops = 4, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

@@ -24,4 +24,11 @@ describe("torch.nn.modules.activation.Tanh", function ()
   it("rejects a missing numel", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, {}) end, "numel")
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- g*(1 - y^2): BERT pooler, 6,144 * 3 = 18,432
+    assert.are.same({ flops = 18432, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 6144 }))
+    -- one element: BACKWARD_COST.tanh = 3; an empty tensor: 0
+    assert.are.same({ flops = 3, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

@@ -26,4 +26,11 @@ describe("transformers.activations.GELUActivation", function ()
   it("rejects a wrongly typed numel", function ()
     assert.has_error(function () lmp.compute_flops(NAME, { numel = true }) end)
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- erf GELU derivative: 1,572,864 * 11 = 17,301,504
+    assert.are.same({ flops = 17301504, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.gelu = 11; an empty tensor: 0
+    assert.are.same({ flops = 11, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)

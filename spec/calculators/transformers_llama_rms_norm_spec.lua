@@ -44,4 +44,18 @@ describe("transformers.models.llama.modeling_llama.LlamaRMSNorm", function ()
       lmp.compute_flops(NAME, { N = 1, hidden_size = 0 })
     end)
   end)
+  it("says which of its reads are weights", function ()
+    -- 4096 * 2 B = 8,192 of the 16,785,408 B read
+    assert.are.equal(8192, lmp.compute_memory(NAME, norm).weights)
+    -- 4097 el * 4 bits = 2048.5 B -> 2049
+    assert.are.equal(2049, lmp.compute_memory(NAME, { N = 1, hidden_size = 4097, a_bits = 4, w_bits = 4 }).weights)
+  end)
+
+  it("prices the backward pass: input gradient 6 + weight gradient 2 per element", function ()
+    -- 8,388,608 elements * 8 = 67,108,864
+    assert.are.same({ flops = 67108864, matmul_flops = 0 }, lmp.compute_backward(NAME, norm))
+    -- decode-sized: 4*4096 = 16,384 * 8 = 131,072; no rows: 0
+    assert.are.same({ flops = 131072, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 4, hidden_size = 4096 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 0, hidden_size = 4096 }))
+  end)
 end)

@@ -31,4 +31,11 @@ describe("transformers.activations.NewGELUActivation", function ()
   it("rejects a missing numel", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, {}) end, "numel")
   end)
+  it("prices the backward pass at BACKWARD_COST per element, no matrix product", function ()
+    -- tanh GELU derivative: 3,145,728 * 19 = 59,768,832
+    assert.are.same({ flops = 59768832, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
+    -- one element: BACKWARD_COST.gelu_tanh = 19; an empty tensor: 0
+    assert.are.same({ flops = 19, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 1 }))
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { numel = 0 }))
+  end)
 end)
