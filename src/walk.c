@@ -241,6 +241,12 @@ static void scale_by_repeat(Walk *w, const Node *n, i128 f[N_COUNT]) {
 
 /* one call's calculator figures -> the figures of one instance of basic layer n */
 static void basic_figures(Walk *w, const Node *n, const int64_t c[FIG_COUNT], i128 f[N_COUNT]) {
+  if (w->train && c[FIG_STATE] > 0) {
+    /* a layer that holds state is a cache: training runs with use_cache=False */
+    for (int i = 0; i < N_COUNT; i++) f[i] = 0;
+    f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[FIG_PARAMS];
+    return;
+  }
   f[N_FLOPS] = (i128)c[FIG_FLOPS] + (w->train ? c[FIG_BWD_FLOPS] : 0);
   f[N_MATMUL] = (i128)c[FIG_MATMUL] + (w->train ? c[FIG_BWD_MATMUL] : 0);
   f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[FIG_PARAMS]; /* tied: counted at the owner */

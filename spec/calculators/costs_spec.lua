@@ -49,4 +49,35 @@ describe("kernels.COST as seen through the calculators", function ()
     assert.are.equal(0, lmp.compute_flops("torch.nn.modules.dropout.Dropout", { numel = 1000 }))
     assert.are.equal(0, lmp.compute_flops("torch.nn.modules.sparse.Embedding", { N = 1000, num_embeddings = 10, embedding_dim = 10 }))
   end)
+  it("prices backward passes per element from kernels.BACKWARD_COST", function ()
+    local function bwd(name, p) return lmp.compute_backward(name, p).flops end
+    assert.are.equal(1, bwd("torch.nn.modules.activation.ReLU", { numel = 1 }))         -- relu: g where x > 0
+    assert.are.equal(3, bwd("torch.nn.modules.activation.Tanh", { numel = 1 }))         -- tanh: g*(1 - y^2)
+    assert.are.equal(8, bwd("torch.nn.modules.activation.SiLU", { numel = 1 }))         -- silu
+    assert.are.equal(11, bwd("torch.nn.modules.activation.GELU", { numel = 1, approximate = "none" }))  -- gelu
+    assert.are.equal(19, bwd("torch.nn.modules.activation.GELU", { numel = 1, approximate = "tanh" }))  -- gelu_tanh
+    assert.are.equal(19, bwd("transformers.activations.NewGELUActivation", { numel = 1 }))  -- gelu_tanh
+    assert.are.equal(11, bwd("transformers.activations.GELUActivation", { numel = 1 }))     -- gelu
+    assert.are.equal(4, bwd("torch.nn.modules.activation.Softmax", { numel = 1 }))      -- softmax
+    assert.are.equal(1, bwd("torch.add", { numel = 1 }))                                -- add
+    assert.are.equal(2, bwd("torch.mul", { numel = 1 }))                                -- mul: g*b and g*a
+    assert.are.equal(0, bwd("torch.nn.modules.dropout.Dropout", { numel = 1 }))         -- dropout: a select
+    assert.are.equal(1, bwd("torch.nn.modules.sparse.Embedding", { N = 1, num_embeddings = 10, embedding_dim = 1 }))  -- scatter-add
+  end)
+
+  it("prices norm backward passes at layernorm 8 and rmsnorm 6, weight gradient +2, bias +1", function ()
+    local function bwd(name, p) return lmp.compute_backward(name, p).flops end
+    local ln = "torch.nn.modules.normalization.LayerNorm"
+    -- without affine the g*w multiply inside the 8 goes: 7
+    assert.are.equal(7, bwd(ln, { N = 1, normalized_shape = 1, elementwise_affine = false, bias = false }))
+    assert.are.equal(10, bwd(ln, { N = 1, normalized_shape = 1, elementwise_affine = true, bias = false }))
+    assert.are.equal(11, bwd(ln, { N = 1, normalized_shape = 1, elementwise_affine = true, bias = true }))
+    local rms = "torch.nn.modules.normalization.RMSNorm"
+    assert.are.equal(5, bwd(rms, { N = 1, normalized_shape = 1, elementwise_affine = false }))
+    assert.are.equal(8, bwd(rms, { N = 1, normalized_shape = 1, elementwise_affine = true }))
+    assert.are.equal(8, bwd("transformers.models.llama.modeling_llama.LlamaRMSNorm", { N = 1, hidden_size = 1 }))
+    -- rotary: the inverse rotation, 3 per element of one query and one key element
+    assert.are.equal(6, bwd("transformers.models.llama.modeling_llama.apply_rotary_pos_emb",
+      { batch_size = 1, seq_len = 1, num_heads = 1, num_kv_heads = 1, head_dim = 1 }))
+  end)
 end)

@@ -77,4 +77,33 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
       lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 8 })
     end, "masked")
   end)
+  it("prices the backward pass: four products and the per-score softmax and scale backward", function ()
+    -- dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q: 8*1*32*2048*2048*128 = 2 * 68,719,476,736 = 137,438,953,472
+    -- per score softmax 4 + scale 1 + mask 0 = 5: 134,217,728 * 5 = 671,088,640; 138,110,042,112 in all
+    assert.are.same({ flops = 138110042112, matmul_flops = 137438953472 }, lmp.compute_backward(NAME, prefill))
+  end)
+
+  it("sums the gradients of shared K and V heads over their groups", function ()
+    -- Llama-3-8B-like training step: 32 query heads on 8 KV heads, 4096 tokens, causal
+    local p = { batch_size = 1, num_heads = 32, num_kv_heads = 8, q_len = 4096, key_len = 4096,
+                head_dim = 128, masked = true }
+    -- products 8*32*4096*4096*128 = 549,755,813,888
+    -- scores 32*4096*4096 = 536,870,912 * 5 = 2,684,354,560
+    -- group sums of dK and dV: 2 * 1*(32 - 8)*4096*128 = 25,165,824
+    -- 549,755,813,888 + 2,684,354,560 + 25,165,824 = 552,465,334,272
+    assert.are.same({ flops = 552465334272, matmul_flops = 549755813888 }, lmp.compute_backward(NAME, p))
+  end)
+
+  it("prices the backward of the smallest and of an odd grouped shape", function ()
+    -- one score, head_dim 1: 8 product FLOPs + 5 per score = 13
+    assert.are.same({ flops = 13, matmul_flops = 8 }, lmp.compute_backward(NAME,
+      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = true }))
+    -- 3 heads on 1 KV head, 1 query over 5 keys, d = 3: products 8*3*1*5*3 = 360; scores 15 * 5 = 75;
+    -- group sums 2 * 1*(3 - 1)*5*3 = 60; 495
+    assert.are.same({ flops = 495, matmul_flops = 360 }, lmp.compute_backward(NAME,
+      { batch_size = 1, num_heads = 3, num_kv_heads = 1, q_len = 1, key_len = 5, head_dim = 3, masked = true }))
+    -- no keys: nothing at all
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,
+      { batch_size = 2, num_heads = 4, num_kv_heads = 2, q_len = 0, key_len = 0, head_dim = 8, masked = false }))
+  end)
 end)

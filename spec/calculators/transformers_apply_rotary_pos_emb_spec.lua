@@ -59,4 +59,14 @@ describe("transformers.models.llama.modeling_llama.apply_rotary_pos_emb", functi
       lmp.compute_flops(NAME, { batch_size = 1, seq_len = 1, num_heads = 0, num_kv_heads = 1, head_dim = 2 })
     end)
   end)
+  it("prices the backward pass as the inverse rotation of the q and k gradients", function ()
+    -- BACKWARD_COST.rotary = 3: 3 * 1*2048*128 * (32 + 32) = 50,331,648
+    assert.are.same({ flops = 50331648, matmul_flops = 0 }, lmp.compute_backward(NAME, prefill))
+    -- grouped: 3 * 2*1*128 * (32 + 8) = 30,720
+    assert.are.same({ flops = 30720, matmul_flops = 0 }, lmp.compute_backward(NAME,
+      { batch_size = 2, seq_len = 1, num_heads = 32, num_kv_heads = 8, head_dim = 128 }))
+    -- no tokens: 0
+    assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,
+      { batch_size = 2, seq_len = 0, num_heads = 32, num_kv_heads = 8, head_dim = 128 }))
+  end)
 end)

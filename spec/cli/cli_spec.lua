@@ -24,7 +24,7 @@ describe("lmp CLI", function ()
     assert.are.equal(27062588932096 + 2199023255552, r.totals.matmul_flops)
     assert.are.equal(r.totals.matmul_flops // 2, r.totals.macs)
     assert.are.same({}, r.unknown_modules)
-    assert.are.same({ batch_size = 1, seq_len = 2048, kv_len = 0, phase = "prefill", w_bits = 16, a_bits = 16, kv_bits = 16 }, r.inputs)
+    assert.are.same({ batch_size = 1, seq_len = 2048, kv_len = 0, enc_len = 2048, phase = "prefill", w_bits = 16, a_bits = 16, kv_bits = 16 }, r.inputs)
     assert.are.equal("model", r.tree[1].name)
     assert.are.equal(32, r.tree[1].children[2]["repeat"])
   end)
@@ -37,6 +37,24 @@ describe("lmp CLI", function ()
     assert.are.equal(14287896576, r.totals.matmul_flops)
     assert.are.equal(1, r.inputs.seq_len)
     assert.are.equal("decode", r.inputs.phase)
+  end)
+
+  it("runs generate and train from the command line", function ()
+    local cfg = "../shared/reference/configs/meta-llama--Llama-2-7b-hf.json"
+    local out, err, code = h.run("analyze", "--config", cfg, "--phase", "generate", "--seq", "2048",
+      "--new-tokens", "100", "--format", "json", "--depth", "1")
+    assert.are.equal(0, code, err)
+    local r = lmp.json_decode(out)
+    -- as derived in spec/phases: prefill + 99 decode steps
+    assert.are.equal(30678709174272, r.totals.matmul_flops)
+    assert.are.equal("generate", r.inputs.phase)
+    assert.are.equal(100, r.inputs.new_tokens)
+    assert.are.equal(29261612187648, r.steps.prefill.matmul_flops)
+    out, err, code = h.run("analyze", "--config", cfg, "--phase", "train", "--seq", "2048", "--depth", "1")
+    assert.are.equal(0, code, err)
+    assert.matches("of which backward", out, 1, true)
+    assert.matches("optimizer %(Adam%)%s+80,860,987,392", out) -- 6,738,415,616 * 12
+    assert.matches("kv_cache%s+0 ", out) -- training runs without a cache
   end)
 
   it("prints a readable tree with exact totals", function ()
@@ -59,8 +77,9 @@ describe("lmp CLI", function ()
   it("writes CSV and markdown", function ()
     local out, _, code = h.run("analyze", "--model-json", "models/gpt2.json", "--format", "csv", "--depth", "1")
     assert.are.equal(0, code)
-    assert.matches("^path,depth,name,class,repeat,flops,matmul_flops,params,reads_bytes,writes_bytes,intermediates_bytes,unknown\n", out)
-    assert.matches("\ntransformer,0,transformer,transformers.models.gpt2.modeling_gpt2.GPT2Model,1,%d+,%d+,124439808,", out)
+    assert.matches("^path,depth,name,class,repeat,flops,matmul_flops,params,active_params,reads_bytes,writes_bytes," ..
+      "intermediates_bytes,weight_bytes,state_bytes,peak_activation_bytes,unknown\n", out)
+    assert.matches("\ntransformer,0,transformer,transformers.models.gpt2.modeling_gpt2.GPT2Model,1,%d+,%d+,124439808,124439808,", out)
     out, _, code = h.run("analyze", "--model-json", "models/gpt2.json", "--format", "markdown", "--depth", "1")
     assert.are.equal(0, code)
     assert.matches("| **total** |", out, 1, true)
@@ -80,7 +99,10 @@ describe("lmp CLI", function ()
 
   it("gives one-line errors and exit 2 for bad usage and bad input", function ()
     local cases = {
-      { { "analyze" }, "--model-json FILE is required" },
+      { { "analyze" }, "give one of --model-json FILE, --config PATH or --model-id ORG/NAME" },
+      { { "analyze", "--model-json", LLAMA, "--phase", "generate" }, "--new-tokens N goes with --phase generate" },
+      { { "analyze", "--model-json", LLAMA, "--phase", "train", "--kv-len", "5" }, "starts from an empty KV cache" },
+      { { "analyze", "--config", "/nonexistent" }, "/nonexistent: cannot open" },
       { { "analyze", "--model-json", LLAMA, "--batch", "x" }, "--batch expects a non-negative integer, got 'x'" },
       { { "analyze", "--model-json", LLAMA, "--bogus", "1" }, "unknown option --bogus" },
       { { "analyze", "--model-json", LLAMA, "--format", "xml" }, "--format must be table, json, csv or markdown" },

@@ -1,0 +1,75 @@
+-- BLOOM (transformers models/bloom/modeling_bloom.py, 4.40-4.47): BloomForCausalLM =
+-- transformer (BloomModel: word_embeddings, word_embeddings_layernorm, h x n_layer, ln_f) +
+-- lm_head tied to word_embeddings. No position embeddings: ALiBi. build_alibi_tensor makes
+-- the (batch*heads, 1, keys) bias once per forward; each BloomAttention adds it to the
+-- scores (the `input` of its baddbmm), listed as a torch.add over the scores beside the
+-- scaled_dot_product_attention layer that prices Q K^T, the scale, the causal mask
+-- (masked_fill), the softmax and probs @ V. Attention and MLP end in dropout_add (the
+-- residual add; dropout is the identity at inference), with the residual taken before
+-- input_layernorm/post_attention_layernorm unless apply_residual_connection_post_layernorm.
+-- The MLP is 4x hidden with BloomGelu (tanh GELU). pretraining_tp only changes how the
+-- dense products are sliced when slow_but_exact (not supported: refused).
+local bloom = { model_types = { "bloom" } }
+
+local M = "transformers.models.bloom.modeling_bloom."
+
+-- first present of several names for one field (BloomConfig's attribute_map aliases)
+local function alias(cfg, names, range)
+  for _, n in ipairs(names) do
+    if cfg:has(n) then return cfg:int(n, nil, range) end
+  end
+  return cfg:int(names[1], nil, range) -- none: the error names the first
+end
+
+function bloom.build(cfg, b)
+  -- BloomConfig: n_embed, when given, overrides hidden_size
+  local h_field = cfg:has("n_embed") and "n_embed" or "hidden_size"
+  local h = cfg:int(h_field)
+  local layers = alias(cfg, { "n_layer", "num_hidden_layers" }, { max = 1 << 20 })
+  local heads = alias(cfg, { "n_head", "num_attention_heads" })
+  local head_field = cfg:has("n_head") and "n_head" or "num_attention_heads"
+  local d = cfg:divides(h_field, h, head_field, heads)
+  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local tied = cfg:bool("tie_word_embeddings", true)
+  if cfg:bool("slow_but_exact", false) and cfg:int("pretraining_tp", 1) > 1 then
+    cfg:fail("slow_but_exact", "the sliced tensor-parallel dense products (pretraining_tp > 1) are not supported")
+  end
+  cfg:bool("apply_residual_connection_post_layernorm", false) -- checked; the residual's source changes no count
+  local scores = ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, b.KEYS)
+
+  local block = b.block("h", M .. "BloomBlock", {
+    b.layer_norm("input_layernorm", h, true),
+    b.block("self_attention", M .. "BloomAttention", {
+      b.linear("query_key_value", h, 3 * h, true),
+      b.kv_cache("layer_past", heads, d),
+      b.layer("alibi", "torch.add", { numel = scores }),
+      b.sdpa("scaled_dot_product_attention", heads, heads, d, true),
+      b.layer("attention_dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
+      b.linear("dense", h, h, true),
+      b.add("dropout_add", h),
+    }),
+    b.layer_norm("post_attention_layernorm", h, true),
+    b.block("mlp", M .. "BloomMLP", {
+      b.linear("dense_h_to_4h", h, 4 * h, true),
+      b.elementwise("gelu_impl", M .. "BloomGelu", 4 * h),
+      b.linear("dense_4h_to_h", 4 * h, h, true),
+      b.add("dropout_add", h),
+    }),
+  }, layers)
+
+  local lm_head = b.linear("lm_head", h, vocab, false)
+  if tied then lm_head.weights_tied_to = "transformer.word_embeddings" end
+  return {
+    b.block("transformer", M .. "BloomModel", {
+      b.embedding("word_embeddings", vocab, h),
+      b.layer_norm("word_embeddings_layernorm", h, true),
+      b.layer("build_alibi_tensor", M .. "build_alibi_tensor",
+        { batch_size = "${batch_size}", key_len = b.KEYS, num_heads = heads }),
+      block,
+      b.layer_norm("ln_f", h, true),
+    }),
+    lm_head,
+  }
+end
+
+return bloom
