@@ -1,6 +1,9 @@
 /* The little filesystem access the Lua side needs (no lfs dependency). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,9 +100,140 @@ static int l_mkdir_p(lua_State *L) {
   return 1;
 }
 
+/* ---- an exclusive lock on a file, so that two lmp processes never write the module
+ * database or a calculator at the same time ---- */
+
+#define LOCK_MT "lmp.Lock"
+
+typedef struct {
+  int fd;
+} Lock;
+
+static int lock_release(lua_State *L) {
+  Lock *l = luaL_checkudata(L, 1, LOCK_MT);
+  if (l->fd >= 0) {
+    flock(l->fd, LOCK_UN);
+    close(l->fd);
+    l->fd = -1;
+  }
+  return 0;
+}
+
+/* core.lock_file(path [, timeout_ms]) -> lock (release with lock:release(), or let it be
+ * collected / closed), or nil, message when another process holds it past the timeout */
+static int l_lock_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer timeout = luaL_optinteger(L, 2, 10000);
+  Lock *l = lua_newuserdatauv(L, sizeof(Lock), 0);
+  l->fd = -1;
+  luaL_setmetatable(L, LOCK_MT);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: %s", path, strerror(errno));
+    return 2;
+  }
+  l->fd = fd;
+  for (lua_Integer waited = 0;; waited += 50) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 1;
+    if (errno != EWOULDBLOCK || waited >= timeout) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: locked by another lmp process for %d ms", path, (int)waited);
+      return 2; /* the userdata's __gc closes fd */
+    }
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* core.write_file_atomic(path, text) -> true, or nil, message. The text goes to a temporary
+ * file beside `path`, is flushed to disk, and is renamed over `path`: a reader (or a crash
+ * at any point) sees the old file or the new one, never half of one. */
+static int l_write_file_atomic(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  char tmp[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: path too long", path);
+    return 2;
+  }
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const char *failed = NULL;
+  if (fd < 0) {
+    failed = "create";
+  } else {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = write(fd, text + done, len - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        failed = "write";
+        break;
+      }
+      done += (size_t)n;
+    }
+    if (!failed && fsync(fd) != 0) failed = "flush";
+    if (close(fd) != 0 && !failed) failed = "close";
+    if (!failed && rename(tmp, path) != 0) failed = "rename";
+  }
+  if (failed) {
+    int e = errno;
+    unlink(tmp);
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s: cannot %s: %s", path, failed, strerror(e));
+    return 2;
+  }
+  /* make the rename itself durable */
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  else strcpy(dir, ".");
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* core.sleep_ms(ms) */
+static int l_sleep_ms(lua_State *L) {
+  lua_Integer ms = luaL_checkinteger(L, 1);
+  if (ms > 0) {
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
+/* core.now_ms() -> wall-clock milliseconds (monotonic) */
+static int l_now_ms(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+  return 1;
+}
+
 int luaopen_lmp_fs(lua_State *L) {
+  if (luaL_newmetatable(L, LOCK_MT)) {
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "__close");
+    lua_newtable(L);
+    lua_pushcfunction(L, lock_release);
+    lua_setfield(L, -2, "release");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
   static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
-                                 {"mkdir_p", l_mkdir_p}, {NULL, NULL}};
+                                 {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
+                                 {"write_file_atomic", l_write_file_atomic},
+                                 {"now_ms", l_now_ms}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }

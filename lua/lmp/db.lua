@@ -37,7 +37,8 @@ local function generate_samples(calc, count)
     for i, name in ipairs(calc.names) do
       local spec = calc.required[name]
       if spec.type == "bool" then
-        p[name] = (s + i) % 2 == 0
+        -- bit i of the sample number, so neighbouring booleans take every combination
+        p[name] = ((s - 1) >> ((i - 1) % 3)) & 1 == 1
       elseif spec.type == "string" then
         local values = spec.values or { "x" }
         p[name] = values[(s + i) % #values + 1]
@@ -108,7 +109,7 @@ function db.check_entry(entries, key)
       for _, f in ipairs(db.FORMULAS) do
         local section, field, figure = f[1], f[2], f[3]
         local formula = type(entry[section]) == "table" and entry[section][field]
-        if formula == nil and f.optional then -- luacheck: ignore (nothing to check)
+        if not formula and f.optional then -- luacheck: ignore (nothing to check)
         elseif type(formula) ~= "string" then
           problem(("missing %s.%s"):format(section, field))
         else

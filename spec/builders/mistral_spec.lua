@@ -1,0 +1,68 @@
+-- The Mistral builder (lua/lmp/builders/mistral.lua) on Mistral-7B-v0.1: Llama-shaped with GQA.
+-- Every expected figure is derived by hand in the comments.
+local lmp = require "lmp"
+
+local R = "../shared/reference/configs/"
+local AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
+local REMOVE = {}  -- a change that removes the field
+
+local function analyze(model) return lmp.analyze(model, AT_128) end
+-- a reference config with `changes` applied
+local function edited(name, changes)
+  local cfg = lmp.read_config(R .. name)
+  for k, v in pairs(changes) do cfg[k] = v ~= REMOVE and v or nil end
+  return cfg
+end
+local function build(cfg) return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec") end
+local function build_error(cfg) return function () lmp.build(cfg, { source = "spec" }) end end
+
+local NAME = "mistralai--Mistral-7B-v0.1.json"
+
+describe("mistral builder", function ()
+  it("counts Mistral-7B-v0.1 exactly", function ()
+    -- per layer: q, o 2 * 4096^2 = 33,554,432; k, v 2 * 4096 * 1024 (8 KV heads of 128) = 8,388,608;
+    --   gate/up/down 3 * 4096 * 14336 = 176,160,768; two MistralRMSNorm 8,192: 218,112,000
+    -- 32 layers 6,979,584,000; embed_tokens and lm_head 2 * 32000 * 4096 = 262,144,000; norm 4,096
+    -- total 7,241,732,096
+    local r = analyze(lmp.load_config(R .. NAME))
+    assert.are.equal(7241732096, r.totals.params)
+    assert.are.same({}, r.unknown_modules)
+  end)
+
+  it("uses Mistral's own classes", function ()
+    local m = lmp.build(lmp.read_config(R .. NAME))
+    assert.are.equal("transformers.models.mistral.modeling_mistral.MistralModel", m.layers[1].class)
+    local layer = m.layers[1].sub_layers[2]
+    assert.are.equal("transformers.models.mistral.modeling_mistral.MistralDecoderLayer", layer.class)
+    assert.are.equal("transformers.models.mistral.modeling_mistral.MistralRMSNorm", layer.sub_layers[1].class)
+    assert.are.equal("transformers.models.mistral.modeling_mistral.MistralAttention", layer.sub_layers[2].class)
+    assert.are.equal("transformers.models.mistral.modeling_mistral.MistralMLP", layer.sub_layers[5].class)
+  end)
+
+  it("prices batch 1, seq 128 in closed form", function ()
+    -- Linear weights: 32 * (33,554,432 + 8,388,608 + 176,160,768) + lm_head 4096 * 32000
+    --   = 6,979,321,856 + 131,072,000 = 7,110,393,856; x 2 * 128 = 1,820,260,827,136
+    -- attention: 4 * 32 layers * 32 heads * 128 * 128 * 128 = 8,589,934,592 (dense: the sliding
+    --   window of 4096 masks nothing at 128 tokens, and scores are counted dense anyway)
+    -- total 1,828,850,761,728
+    local r = analyze(lmp.load_config(R .. NAME))
+    assert.are.equal(1828850761728, r.totals.matmul_flops)
+  end)
+
+  describe("refuses bad configs, naming the field", function ()
+    it("a missing field", function ()
+      assert.error_matches(build_error(edited(NAME, { vocab_size = REMOVE })), "vocab_size: missing")
+    end)
+    it("a wrong type", function ()
+      assert.error_matches(build_error(edited(NAME, { tie_word_embeddings = "no" })), "tie_word_embeddings: expected true or false")
+    end)
+    it("an absurd size", function ()
+      assert.error_matches(build_error(edited(NAME, { num_hidden_layers = 1 << 30 })), "num_hidden_layers: .* is beyond")
+    end)
+  end)
+
+  it("bundles models/mistral-7b-v0.1.json with the published count", function ()
+    local r = analyze(lmp.load_model("models/mistral-7b-v0.1.json"))
+    assert.are.equal(7241732096, r.totals.params)
+  end)
+end)
