@@ -200,7 +200,7 @@ static int interpreter(lua_State *L, int argc, char **argv) {
 }
 
 static int is_subcommand(const char *a) {
-  static const char *const cmds[] = {"analyze", "module", "db", "export", "help", "version", "--help", "-h", "--version", NULL};
+  static const char *const cmds[] = {"analyze", "module", "db", "export", "generate", "help", "version", "--help", "-h", "--version", NULL};
   for (const char *const *c = cmds; *c; c++)
     if (strcmp(a, *c) == 0) return 1;
   return 0;

@@ -24,6 +24,8 @@ usage:
   lmp module flops|memory|params|compute CLASS name=value ...
                                             run one calculator (CLASS: full class name or db key)
   lmp db check [--db FILE]                  prove module_db.json formulas agree with the calculators
+  lmp generate --full-class-name CLASS [--source FILE | --source-root DIR] [--force]
+                                            write a calculator and db entry for CLASS with an LLM
   lmp script.lua [args]                     run a Lua script with the lmp API (like `lua`)
   lmp help | --help, lmp version | --version
 
@@ -45,6 +47,13 @@ analyze options:
   --depth N             levels of the tree to show (default: all)
   --format F            table (default), json, csv or markdown
 
+unknown modules (analyze and generate):
+  with ANTHROPIC_API_KEY (or OPENAI_BASE_URL [+ OPENAI_API_KEY] for an OpenAI-compatible
+  server) set, analyze asks the LLM for a calculator for every unknown module, checks it
+  in the sandbox, stores it and continues; --offline only reports them.
+  --provider anthropic|openai, --llm-model NAME, --max-rounds N (3), --source-root DIR
+  (a transformers checkout or site-packages), --db FILE (module_db.json to extend)
+
 everywhere:
   --modules DIR         search DIR for calculators before the bundled ones (repeatable;
                         LMP_PATH=dir1:dir2 does the same)
@@ -65,6 +74,12 @@ local function parse(args, spec, command)
       local kind = spec[name]
       if not kind then
         usage_error(("lmp %s: unknown option --%s (see lmp --help)"):format(command, name))
+      end
+      if kind == "flag" then
+        if inline then usage_error(("lmp %s: --%s takes no value"):format(command, name)) end
+        opts[name] = true
+        i = i + 1
+        goto continue
       end
       local value = inline
       if value == nil then
@@ -89,6 +104,7 @@ local function parse(args, spec, command)
       pos[#pos + 1] = a
     end
     i = i + 1
+    ::continue::
   end
   return opts, pos
 end
@@ -114,7 +130,8 @@ local function model_from(o, command)
 end
 
 local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
-  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int",
+  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int", offline = "flag",
+  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", db = "string",
   ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
 function cli.analyze(args)
@@ -151,6 +168,10 @@ function cli.analyze(args)
   else
     result = lmp.analyze(model, inputs, { depth = o.depth })
   end
+  if not result.complete and not o.offline and phase ~= "generate" then
+    local filled = cli.fill_unknown(model, result, o, inputs)
+    if filled then result = lmp.analyze(model, inputs, { depth = o.depth }) end
+  end
   out(report.format(result, format))
   -- the figures are still computed, but the model could not actually run this context
   local config = model.config or {}
@@ -166,8 +187,53 @@ function cli.analyze(args)
     local classes = {}
     for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end
     io.stderr:write(("lmp: analysis incomplete: no calculator for %s\n"):format(table.concat(classes, ", ")))
+    io.stderr:write(("lmp: `lmp generate --full-class-name %s` writes one with an LLM (ANTHROPIC_API_KEY or " ..
+      "OPENAI_BASE_URL), or write it by hand (docs/calculators.md)\n"):format(classes[1]))
     return EXIT.INCOMPLETE
   end
+  return EXIT.OK
+end
+
+local function agent_opts(o, extra)
+  local opts = { source_root = o["source-root"], source = o.source, force = o.force, max_rounds = o["max-rounds"],
+                 db_path = o.db, llm = { provider = o.provider, model = o["llm-model"] },
+                 log = function (msg) io.stderr:write("lmp: " .. msg .. "\n") end }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return opts
+end
+
+-- the unknown-module path of analyze: with an LLM configured, write a calculator for each
+-- unknown class (from the first layer that uses it) and say whether any was written
+function cli.fill_unknown(model, result, o, inputs)
+  if not require("lmp.llm").config({ provider = o.provider }) then return false end
+  local full = lmp.analyze(model, inputs) -- every level, for the unknown layers' parameters
+  local params_of = {}
+  local function visit(nodes)
+    for _, n in ipairs(nodes or {}) do
+      if n.unknown and not params_of[n.class] then params_of[n.class] = n.parameters or {} end
+      visit(n.children)
+    end
+  end
+  visit(full.tree)
+  local runtime = {}
+  for _, k in ipairs({ "batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits" }) do runtime[k] = full.inputs[k] end
+  for _, u in ipairs(result.unknown_modules) do
+    require("lmp.agent").generate(u.class, agent_opts(o, { layer_params = params_of[u.class], runtime = runtime }))
+  end
+  return true
+end
+
+-- ---- generate ----
+
+function cli.generate(args)
+  local o, pos = parse(args, { ["full-class-name"] = "string", source = "string", ["source-root"] = "string",
+    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", force = "flag", db = "string",
+    modules = "list" }, "generate")
+  if #pos > 0 then usage_error("lmp generate: unexpected argument '" .. pos[1] .. "'") end
+  apply_modules(o)
+  if not o["full-class-name"] then usage_error("lmp generate: --full-class-name CLASS is required") end
+  local r = require("lmp.agent").generate(o["full-class-name"], agent_opts(o))
+  out(("%s: %s written after %d round%s\n"):format(o["full-class-name"], r.file, r.rounds, r.rounds == 1 and "" or "s"))
   return EXIT.OK
 end
 
@@ -326,7 +392,7 @@ function cli.main(argv)
   elseif cmd == "version" or cmd == "--version" then
     out(("lmp %s (%s)\n"):format(lmp.version, _VERSION))
     return EXIT.OK
-  elseif cmd == "analyze" or cmd == "module" or cmd == "db" or cmd == "export" then
+  elseif cmd == "analyze" or cmd == "module" or cmd == "db" or cmd == "export" or cmd == "generate" then
     return cli[cmd](rest)
   end
   usage_error("unknown command '" .. tostring(cmd) .. "' (see lmp --help)")

@@ -66,13 +66,19 @@ local function describe(p)
   return table.concat(parts, " ")
 end
 
--- check_entry(entries, key) -> list of problems (empty when the entry is consistent)
-function db.check_entry(entries, key)
+-- check_entry(entries, key [, calc [, extra_samples]]) -> list of problems (empty when the
+-- entry is consistent), number of samples. calc: the calculator object to check against
+-- (default: the one the registry finds for key); extra_samples: parameter tables checked too.
+function db.check_entry(entries, key, calc, extra_samples)
   local entry, problems = entries[key], {}
   local function problem(msg) problems[#problems + 1] = msg end
-  local ok, calc = pcall(registry.find, key)
-  if not ok then problem(tostring(calc)) return problems end
-  if not calc then problem("no calculator file " .. (registry.file_of(key))) return problems end
+  if not calc then
+    local ok, found = pcall(registry.find, key)
+    if not ok then problem(tostring(found)) return problems end
+    if not found then problem("no calculator file " .. (registry.file_of(key))) return problems end
+    calc = found
+  end
+  if type(entry) ~= "table" then problem("the entry is not a JSON object") return problems end
   if entry.full_class_name ~= calc.full_class_name then
     problem(("full_class_name %s differs from the calculator's %s"):format(tostring(entry.full_class_name), calc.full_class_name))
   end
@@ -97,10 +103,16 @@ function db.check_entry(entries, key)
 
   local samples
   if calc.impl.sample_parameters then
-    samples = core.call_calculator(calc, "sample_parameters")
+    local ok_s, got = pcall(core.call_calculator, calc, "sample_parameters")
+    if not ok_s or type(got) ~= "table" or #got == 0 then
+      problem("sample_parameters() must return a list of parameter tables" .. (ok_s and "" or (": " .. tostring(got))))
+      return problems
+    end
+    samples = got
   else
     samples = generate_samples(calc, 6)
   end
+  for _, extra in ipairs(extra_samples or {}) do samples[#samples + 1] = extra end
   for _, sample in ipairs(samples) do
     local ok_c, fig = pcall(core.compute, calc, sample, type(entry.backward_analysis) == "table")
     if not ok_c then
@@ -139,6 +151,35 @@ function db.check_entry(entries, key)
     if #problems > 0 then break end
   end
   return problems, #samples
+end
+
+-- the order entries are written in (module_db.json stays readable and diffs stay small)
+db.KEY_ORDER = { "full_class_name", "generated", "code_location", "file", "line_start", "flop_analysis",
+  "thinking_process", "parameters", "name", "type", "description", "calculation_formula",
+  "matmul_calculation_formula", "module_depends", "params_analysis", "memory_analysis",
+  "reads_calculation_formula", "writes_calculation_formula", "intermediates_calculation_formula",
+  "weights_calculation_formula", "state_calculation_formula", "backward_analysis" }
+
+function db.encode(entries)
+  return require("lmp.json").encode(entries, { indent = 2, order = db.KEY_ORDER,
+    arrays = { parameters = true, module_depends = true } }) .. "\n"
+end
+
+-- add(path, key, entry): adds (or replaces) one entry, holding a lock on path .. ".lock" so
+-- that a second lmp cannot interleave, and writing the whole file atomically
+-- (opts.locked: the caller already holds the lock)
+function db.add(path, key, entry, opts)
+  local lock
+  if not (opts and opts.locked) then
+    local err
+    lock, err = core.lock_file(path .. ".lock")
+    if not lock then core.error(core.EXIT.USAGE, err) end
+  end
+  local entries = core.file_kind(path) == "file" and db.load(path) or {}
+  entries[key] = entry
+  local ok, werr = core.write_file_atomic(path, db.encode(entries))
+  if lock then lock:release() end
+  if not ok then core.error(core.EXIT.USAGE, werr) end
 end
 
 -- check(path) -> { {key=, problems={...}, samples=n}, ... } for every entry, in key order

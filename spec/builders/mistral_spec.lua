@@ -10,7 +10,9 @@ local function analyze(model) return lmp.analyze(model, AT_128) end
 -- a reference config with `changes` applied
 local function edited(name, changes)
   local cfg = lmp.read_config(R .. name)
-  for k, v in pairs(changes) do cfg[k] = v ~= REMOVE and v or nil end
+  for k, v in pairs(changes) do
+    if v == REMOVE then cfg[k] = nil else cfg[k] = v end
+  end
   return cfg
 end
 local function build(cfg) return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec") end
