@@ -72,18 +72,18 @@ static long opt_int(lua_State *L, int t, const char *k, long dflt) {
   return v;
 }
 
-/* core.http_request{ url=, method="GET", headers={ "Name: value", ... }, body=,
+/* core.http_request{ url=, method= (GET, or POST with a body), headers={ "Name: value", ... }, body=,
  *                    timeout_ms=30000, connect_timeout_ms=10000, max_bytes=16 MiB }
  *   -> { status=, body=, headers={lower-case name -> value} } or nil, message */
 static int l_http_request(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "url");
   const char *url = luaL_checkstring(L, -1);
-  lua_getfield(L, 1, "method");
-  const char *method = luaL_optstring(L, -1, "GET");
   lua_getfield(L, 1, "body");
   size_t body_len = 0;
   const char *body = lua_isstring(L, -1) ? lua_tolstring(L, -1, &body_len) : NULL;
+  lua_getfield(L, 1, "method");
+  const char *method = luaL_optstring(L, -1, body != NULL ? "POST" : "GET");
   long timeout = opt_int(L, 1, "timeout_ms", 30000);
   long connect_timeout = opt_int(L, 1, "connect_timeout_ms", 10000);
   Buffer buf = {NULL, 0, 0, (size_t)opt_int(L, 1, "max_bytes", HTTP_MAX_BYTES_DEFAULT), 0};
@@ -109,6 +109,7 @@ static int l_http_request(lua_State *L) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
   }
+  headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);

@@ -251,13 +251,8 @@ function cli.export(args)
   local text = lmp.model_json(model)
   core.load_model_string(text, source) -- what we write must load
   if o.out then
-    local tmp = o.out .. ".tmp"
-    local f, err = io.open(tmp, "w")
-    if not f then usage_error("lmp export: " .. err) end
-    f:write(text)
-    f:close()
-    local ok, rerr = os.rename(tmp, o.out)
-    if not ok then os.remove(tmp); usage_error("lmp export: " .. rerr) end
+    local ok, err = core.write_file_atomic(o.out, text)
+    if not ok then usage_error("lmp export: " .. err) end
   else
     out(text)
   end

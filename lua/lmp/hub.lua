@@ -95,20 +95,11 @@ function hub.download(id, revision)
   end
   -- kept for next time; written to a temporary file and renamed, so never half-written
   local path = lmp_cache_path(id)
-  mkdir_p(path:match("^(.*)/[^/]*$")) -- when it fails, the copy below goes to a temporary file
-  local tmp = ("%s.tmp.%d"):format(path, os.time())
-  local f = io.open(tmp, "wb")
-  if f then
-    f:write(resp.body)
-    f:close()
-    if not os.rename(tmp, path) then os.remove(tmp) end
-  end
-  if core.file_kind(path) ~= "file" then
+  local ok = mkdir_p(path:match("^(.*)/[^/]*$")) and core.write_file_atomic(path, resp.body)
+  if not ok then
     -- the cache is not writable: still analyse, from a temporary copy
     path = os.tmpname()
-    local g = assert(io.open(path, "wb"))
-    g:write(resp.body)
-    g:close()
+    assert(core.write_file_atomic(path, resp.body))
   end
   return path, "download"
 end

@@ -25,6 +25,12 @@ function report.human(n, binary)
   return fmt:format(x, units[i])
 end
 
+-- human figure with a unit: "29.30 TFLOP", "512 FLOP"
+function report.with_unit(n, unit)
+  local s = report.human(n)
+  return s:match("%a$") and (s .. unit) or (s .. " " .. unit)
+end
+
 -- 6738415616 -> "6,738,415,616"
 function report.grouped(n)
   local s = tostring(n)
@@ -89,12 +95,12 @@ function report.table(result)
     if v == nil then return end
     lines[#lines + 1] = ("  %-22s %28s   %s"):format(label, report.grouped(v), human)
   end
-  total("flops", t.flops, report.human(t.flops) .. "FLOP")
-  total("matmul_flops", t.matmul_flops, report.human(t.matmul_flops) .. "FLOP")
-  if macs(result) then total("matmul MACs", macs(result), report.human(macs(result)) .. "MAC") end
+  total("flops", t.flops, report.with_unit(t.flops, "FLOP"))
+  total("matmul_flops", t.matmul_flops, report.with_unit(t.matmul_flops, "FLOP"))
+  if macs(result) then total("matmul MACs", macs(result), report.with_unit(macs(result), "MAC")) end
   if t.backward_flops then
-    total("  of which backward", t.backward_flops, report.human(t.backward_flops) .. "FLOP")
-    total("  backward matmul", t.backward_matmul_flops, report.human(t.backward_matmul_flops) .. "FLOP")
+    total("  of which backward", t.backward_flops, report.with_unit(t.backward_flops, "FLOP"))
+    total("  backward matmul", t.backward_matmul_flops, report.with_unit(t.backward_matmul_flops, "FLOP"))
   end
   total("params", t.params, report.human(t.params))
   if t.active_params ~= t.params then total("active_params", t.active_params, report.human(t.active_params)) end
