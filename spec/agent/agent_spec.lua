@@ -233,3 +233,40 @@ describe("source lookup", function ()
     assert.is_nil(src.text:find("Hardswish", 1, true))
   end)
 end)
+
+describe("storing", function ()
+  local function writer_script(db_path, prefix, count)
+    return h.write(([[
+      local db = require "lmp.db"
+      local big = string.rep("x", 50000) -- a large entry makes every write take a while
+      for i = 1, %d do
+        db.add(%q, %q .. i, { full_class_name = "spec.Big" .. i, note = big })
+      end
+    ]]):format(count, db_path, prefix), ".lua")
+  end
+
+  it("serialises concurrent writers with the lock: no entry is lost", function ()
+    local dir = h.tmpdir()
+    local db_path = dir .. "/module_db.json"
+    local a, b = writer_script(db_path, "a", 15), writer_script(db_path, "b", 15)
+    os.execute(("%s %s & %s %s & wait"):format(h.exe, a, h.exe, b))
+    local entries = lmp.json_decode(lmp.core.read_file(db_path))
+    local n = 0
+    for _ in pairs(entries) do n = n + 1 end
+    assert.are.equal(30, n)
+  end)
+
+  it("leaves a whole file behind when a writer is killed at any moment", function ()
+    local dir = h.tmpdir()
+    local db_path = dir .. "/module_db.json"
+    local script = writer_script(db_path, "k", 1000)
+    for round = 1, 8 do
+      os.execute(("%s %s & pid=$!; sleep 0.0%d; kill -9 $pid; wait $pid 2>/dev/null"):format(h.exe, script, round))
+      if lmp.core.file_kind(db_path) == "file" then
+        local ok, err = pcall(lmp.json_decode, lmp.core.read_file(db_path))
+        assert.is_true(ok, "round " .. round .. ": " .. tostring(err))
+      end
+    end
+    assert.are.equal("file", lmp.core.file_kind(db_path))
+  end)
+end)
