@@ -157,6 +157,13 @@ int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t 
 /* fs.c */
 int luaopen_lmp_fs(lua_State *L);
 
+/* main.c: running chunks with a traceback handler and Ctrl-C support; printing errors */
+int lmp_docall(lua_State *L, int narg, int nres);
+int lmp_report(lua_State *L, int status, int internal_code);
+
+/* repl.c */
+int lmp_repl(lua_State *L);
+
 /* http.c: libcurl requests */
 int luaopen_lmp_http(lua_State *L);
 

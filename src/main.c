@@ -100,7 +100,7 @@ static void on_sigint(int sig) {
   lua_sethook(globalL, interrupted_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
-static int docall(lua_State *L, int narg, int nres) {
+int lmp_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
@@ -113,7 +113,7 @@ static int docall(lua_State *L, int narg, int nres) {
 }
 
 /* Prints the error on top of the stack; returns the exit code it calls for. */
-static int report(lua_State *L, int status, int internal_code) {
+int lmp_report(lua_State *L, int status, int internal_code) {
   if (status == LUA_OK) return LMP_EXIT_OK;
   int code = internal_code;
   if (is_lmp_error(L, -1)) {
@@ -146,61 +146,79 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
 }
 
 static int run_chunk_status(lua_State *L, int status) {
-  if (status == LUA_OK) status = docall(L, 0, 0);
-  return report(L, status, 1);
+  if (status == LUA_OK) status = lmp_docall(L, 0, 0);
+  return lmp_report(L, status, 1);
 }
 
+/* lmp [options] [script [args]] as lua.c: -e stat, -l mod (or -lmod), -i, -v, -W, --, -.
+ * With no script: the REPL on a terminal, else the chunk on stdin (unless -e or -v ran). */
 static int interpreter(lua_State *L, int argc, char **argv) {
-  int i = 1;
-  /* options first, as lua.c: -e stat, -l mod, -v, --, - */
+  int i = 1, interactive = 0, ran_something = 0;
   for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0) {
       i++;
       break;
-    } else if (strcmp(a, "-e") == 0 || strcmp(a, "-l") == 0) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "%s: '%s' needs an argument\n", progname, a);
-        return LMP_EXIT_USAGE;
+    } else if (strcmp(a, "-e") == 0 || strncmp(a, "-l", 2) == 0) {
+      const char *v = a[1] == 'l' && a[2] != '\0' ? a + 2 : NULL;
+      if (v == NULL) {
+        if (i + 1 >= argc) {
+          fprintf(stderr, "%s: '%s' needs an argument\n", progname, a);
+          return LMP_EXIT_USAGE;
+        }
+        v = argv[++i];
       }
-      const char *v = argv[++i];
       int code;
       if (a[1] == 'e') {
         code = run_chunk_status(L, luaL_loadbuffer(L, v, strlen(v), "=(command line)"));
       } else {
         lua_getglobal(L, "require");
         lua_pushstring(L, v);
-        int st = docall(L, 1, 1);
+        int st = lmp_docall(L, 1, 1);
         if (st == LUA_OK) lua_setglobal(L, v);
-        code = report(L, st, 1);
+        code = lmp_report(L, st, 1);
       }
       if (code != 0) return code;
+      ran_something = 1;
     } else if (strcmp(a, "-v") == 0) {
       printf("lmp %s (%s)\n", LMP_VERSION, LUA_RELEASE);
+      ran_something = 1;
     } else if (strcmp(a, "-i") == 0) {
-      fprintf(stderr, "%s: -i (interactive mode) is not available yet; run a script instead\n", progname);
-      return LMP_EXIT_USAGE;
+      interactive = 1;
+    } else if (strcmp(a, "-W") == 0) {
+      lua_warning(L, "@on", 0);
+    } else if (strcmp(a, "-E") == 0) {
+      /* lmp never reads LUA_INIT */
     } else {
       fprintf(stderr, "%s: unrecognized option '%s'\n", progname, a);
       return LMP_EXIT_USAGE;
     }
   }
-  if (i >= argc) return LMP_EXIT_OK; /* only options */
-  int script = i;
-  create_arg_table(L, argv, argc, script);
-  const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
-  int status = luaL_loadfile(L, fname);
-  if (status == LUA_OK) {
-    int n = argc - script - 1;
-    luaL_checkstack(L, n, "too many arguments to script");
-    for (int k = script + 1; k < argc; k++) lua_pushstring(L, argv[k]);
-    status = docall(L, n, 0);
+  if (i < argc) {
+    int script = i;
+    create_arg_table(L, argv, argc, script);
+    const char *fname = strcmp(argv[script], "-") == 0 ? NULL : argv[script];
+    int status = luaL_loadfile(L, fname);
+    if (status == LUA_OK) {
+      int n = argc - script - 1;
+      luaL_checkstack(L, n, "too many arguments to script");
+      for (int k = script + 1; k < argc; k++) lua_pushstring(L, argv[k]);
+      status = lmp_docall(L, n, 0);
+    }
+    int code = lmp_report(L, status, 1);
+    if (code != 0 || !interactive) return code;
+  } else {
+    create_arg_table(L, argv, argc, argc - 1 > 0 ? argc - 1 : 0);
+    if (!interactive && !ran_something) {
+      if (isatty(0)) return lmp_repl(L);
+      return run_chunk_status(L, luaL_loadfile(L, NULL));
+    }
   }
-  return report(L, status, 1);
+  return interactive ? lmp_repl(L) : LMP_EXIT_OK;
 }
 
 static int is_subcommand(const char *a) {
-  static const char *const cmds[] = {"analyze", "module", "db", "export", "generate", "help", "version", "--help", "-h", "--version", NULL};
+  static const char *const cmds[] = {"analyze", "module", "db", "export", "generate", "repl", "help", "version", "--help", "-h", "--version", NULL};
   for (const char *const *c = cmds; *c; c++)
     if (strcmp(a, *c) == 0) return 1;
   return 0;
@@ -218,8 +236,8 @@ static int pmain(lua_State *L) {
   register_preloads(L);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "lmp");
-  if (docall(L, 1, 1) != LUA_OK) {
-    lua_pushinteger(L, report(L, LUA_ERRRUN, LMP_EXIT_INTERNAL));
+  if (lmp_docall(L, 1, 1) != LUA_OK) {
+    lua_pushinteger(L, lmp_report(L, LUA_ERRRUN, LMP_EXIT_INTERNAL));
     return 1;
   }
   lua_setglobal(L, "lmp");
@@ -229,13 +247,12 @@ static int pmain(lua_State *L) {
   int script = argc >= 2 && !is_subcommand(argv[1]) &&
                (argv[1][0] == '-' || access(argv[1], F_OK) == 0 ||
                 (strlen(argv[1]) > 4 && strcmp(argv[1] + strlen(argv[1]) - 4, ".lua") == 0));
-  if (!script) {
-    if (argc < 2 && !isatty(0)) {
-      code = interpreter(L, 2, (char *[]){argv[0], "-", NULL});
-    } else {
-      lua_getglobal(L, "require");
+  if (argc < 2 || (argc == 2 && strcmp(argv[1], "repl") == 0)) {
+    code = argc < 2 && !isatty(0) ? interpreter(L, 2, (char *[]){argv[0], "-", NULL}) : lmp_repl(L);
+  } else if (!script) {
+    lua_getglobal(L, "require");
       lua_pushliteral(L, "lmp.cli");
-      int st = docall(L, 1, 1);
+      int st = lmp_docall(L, 1, 1);
       if (st == LUA_OK) {
         lua_getfield(L, -1, "main");
         lua_createtable(L, argc, 0);
@@ -243,15 +260,14 @@ static int pmain(lua_State *L) {
           lua_pushstring(L, argv[i]);
           lua_rawseti(L, -2, i);
         }
-        st = docall(L, 1, 1);
+        st = lmp_docall(L, 1, 1);
         if (st == LUA_OK) {
           code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_OK;
           lua_pushinteger(L, code);
           return 1;
         }
       }
-      code = report(L, st, LMP_EXIT_INTERNAL);
-    }
+      code = lmp_report(L, st, LMP_EXIT_INTERNAL);
   } else {
     code = interpreter(L, argc, argv);
   }
@@ -277,7 +293,7 @@ int main(int argc, char **argv) {
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
-  int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : report(L, status, LMP_EXIT_INTERNAL);
+  int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : lmp_report(L, status, LMP_EXIT_INTERNAL);
   fflush(stdout);
   lua_close(L);
   return code;

@@ -5,7 +5,7 @@
 -- values); "BertModel" (or no architectures) builds BertModel with its pooler (dense + tanh
 -- on each sequence's first token). The encoder attends bidirectionally over the seq_len
 -- tokens of this step (no KV cache, no mask once every token is real); absolute position
--- embeddings only.
+-- embeddings only. Base class names (4.41-4.47 instantiate BertSdpaSelfAttention, the same work).
 local bert = { model_types = { "bert" } }
 
 local M = "transformers.models.bert.modeling_bert."

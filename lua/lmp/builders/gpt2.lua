@@ -5,6 +5,8 @@
 -- NewGELUActivation), c_proj. Token and position embeddings are added before the dropout.
 -- scale_attn_weights / scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn change
 -- the score scaling or its precision, not the count; cross-attention is not built.
+-- Class names are the base classes (4.40-4.47 instantiate the GPT2SdpaAttention subclass by
+-- default, which computes the same; 4.48 folded it back into GPT2Attention).
 local gpt2 = { model_types = { "gpt2" } }
 
 local M = "transformers.models.gpt2.modeling_gpt2."

@@ -6,7 +6,8 @@
 -- q and k are rotated (apply_rotary_pos_emb, the same math as Llama's, at that width), then
 -- torch.cat joins them back to the pass-through rest. use_parallel_residual (default true):
 -- x + attn(ln1(x)) + mlp(ln2(x)), computed as (mlp + attn) + x, two adds; otherwise the
--- sequential x = x + attn(ln1(x)); x = x + mlp(ln2(x)).
+-- sequential x = x + attn(ln1(x)); x = x + mlp(ln2(x)). From 4.48 the slicing and the cat
+-- happen inside apply_rotary_pos_emb: the same work. Base class names (not GPTNeoXSdpaAttention).
 local llama = require "lmp.builders.llama"
 
 local gpt_neox = { model_types = { "gpt_neox" } }

@@ -1,0 +1,113 @@
+-- The REPL's Lua side (the loop itself is src/repl.c): how values print, tab completion,
+-- :commands and where the history lives.
+local core = require "lmp.core"
+
+local repl = {}
+
+local function env(name)
+  local v = os.getenv(name)
+  if v and v ~= "" then return v end
+end
+
+-- $XDG_STATE_HOME/lmp/history (default ~/.local/state/lmp/history); LMP_HISTORY overrides
+function repl.history_path()
+  if env("LMP_HISTORY") then return env("LMP_HISTORY") end
+  local dir = (env("XDG_STATE_HOME") or ((env("HOME") or ".") .. "/.local/state")) .. "/lmp"
+  core.mkdir_p(dir)
+  return dir .. "/history"
+end
+
+-- a short, readable rendering of a value: tables one level deep, sorted keys
+local function render(v, depth)
+  if type(v) == "string" then return ("%q"):format(v) end
+  if type(v) ~= "table" then return tostring(v) end
+  local mt = getmetatable(v)
+  if mt and mt.__tostring then return tostring(v) end
+  if depth > 1 then return "{...}" end
+  local keys, n = {}, #v
+  for k in pairs(v) do
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function (a, b) return tostring(a) < tostring(b) end)
+  local parts = {}
+  for i = 1, math.min(n, 10) do parts[#parts + 1] = render(v[i], depth + 1) end
+  if n > 10 then parts[#parts + 1] = ("... (%d items)"):format(n) end
+  for i, k in ipairs(keys) do
+    if i > 20 then parts[#parts + 1] = ("... (%d keys)"):format(#keys) break end
+    local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. render(k, 2) .. "]")
+    parts[#parts + 1] = key .. " = " .. render(v[k], depth + 1)
+  end
+  return "{ " .. table.concat(parts, ", ") .. " }"
+end
+
+function repl.show(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = render((select(i, ...)), 1) end
+  print(table.concat(parts, "\t"))
+end
+
+-- complete(word, in_string) -> candidates: inside a string, module class names and db
+-- keys; otherwise globals and fields of tables reached by a dotted or colon path
+function repl.complete(word, in_string)
+  local out = {}
+  if in_string then
+    local ok, rows = pcall(function () return require("lmp.registry").list() end)
+    for _, r in ipairs(ok and rows or {}) do
+      for _, name in ipairs({ r.full_class_name, r.key }) do
+        if name and name:sub(1, #word) == word then out[#out + 1] = name end
+      end
+    end
+    table.sort(out)
+    return out
+  end
+  local path, sep, prefix = word:match("^(.*)([.:])([%w_]*)$")
+  local t = _G
+  if path then
+    for part in path:gmatch("[^.:]+") do
+      local nextv = type(t) == "table" and rawget(t, part) or nil
+      if nextv == nil and type(t) == "table" then nextv = t[part] end
+      t = nextv
+      if t == nil then return out end
+    end
+  else
+    prefix, path, sep = word, nil, nil
+  end
+  local seen = {}
+  local function add_from(tbl)
+    if type(tbl) ~= "table" then return end
+    for k, v in pairs(tbl) do
+      if type(k) == "string" and k:sub(1, #prefix) == prefix and not seen[k] and (sep ~= ":" or type(v) == "function") then
+        seen[k] = true
+        out[#out + 1] = (path and (path .. sep) or "") .. k .. (type(v) == "table" and "." or "")
+      end
+    end
+  end
+  add_from(t)
+  local mt = getmetatable(t)
+  if mt and type(mt.__index) == "table" then add_from(mt.__index) end
+  table.sort(out)
+  return out
+end
+
+repl.HELP = [[
+Type Lua; expressions print their value. The lmp API is the global `lmp`:
+  m = lmp.load_config("path/to/config.json")     -- or lmp.load_model("models/gpt2.json")
+  r = lmp.analyze(m, { batch_size = 1, seq_len = 2048 })
+  r.totals.flops, r.totals.params, r.footprint.kv_cache
+  lmp.compute_flops("torch.nn.modules.linear.Linear", { N = 8, in_features = 512, out_features = 512, bias = true })
+Tab completes globals, table fields (lmp.comp<Tab>) and class names inside quotes.
+Ctrl-C stops a long computation; Ctrl-D (or :quit) leaves. docs/lua-api.md has the whole API.
+:help    this text
+:quit    leave the REPL]]
+
+-- command(line) -> true to quit
+function repl.command(line)
+  local cmd = line:match("^:(%a+)")
+  if cmd == "quit" or cmd == "q" or cmd == "exit" then return true end
+  if cmd == "help" or cmd == "h" then print(repl.HELP) return false end
+  print(("unknown command %s (:help, :quit)"):format(line))
+  return false
+end
+
+return repl
