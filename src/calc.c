@@ -162,6 +162,8 @@ static int by_string(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int make_calculator(lua_State *L, int file_idx, int impl);
+
 /* core.load_calculator(path [, source]) -> calculator object
  *   { file=, full_class_name=, impl=<the script's table>, required={name -> spec}, names={sorted} } */
 static int l_load_calculator(lua_State *L) {
@@ -185,10 +187,16 @@ static int l_load_calculator(lua_State *L) {
   if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
   if (!lua_istable(L, -1))
     return lmp_raise(L, LMP_EXIT_CALC, "%s: a calculator must return a table, not %s", file, luaL_typename(L, -1));
-  int impl = lua_gettop(L);
+  return make_calculator(L, 1, lua_gettop(L));
+}
+
+/* Builds the calculator object around the table at impl; file_idx names it in errors. */
+static int make_calculator(lua_State *L, int file_idx, int impl) {
+  const char *file = lua_tostring(L, file_idx);
+  char err[600];
   lua_newtable(L);
-  int obj = impl + 1;
-  lua_pushvalue(L, 1);
+  int obj = lua_gettop(L);
+  lua_pushvalue(L, file_idx);
   lua_setfield(L, obj, "file");
   lua_pushvalue(L, impl);
   lua_setfield(L, obj, "impl");
@@ -237,6 +245,16 @@ static int l_load_calculator(lua_State *L) {
   lua_pop(L, 1); /* raw */
   lua_pushvalue(L, obj);
   return 1;
+}
+
+/* core.calculator_from_table(name, table) -> calculator object, for a calculator defined in
+ * a script (lmp.register): the same checks as a file's; its functions run under the same
+ * instruction budget and memory cap. */
+static int l_calculator_from_table(lua_State *L) {
+  luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  return make_calculator(L, 1, 2);
 }
 
 /* ---- validation and calls ---- */
@@ -476,6 +494,7 @@ static int l_call_calculator(lua_State *L) {
 
 int luaopen_lmp_calc(lua_State *L) {
   static const luaL_Reg fns[] = {{"load_calculator", l_load_calculator}, {"compute", l_compute},
+                                 {"calculator_from_table", l_calculator_from_table},
                                  {"call_calculator", l_call_calculator}, {NULL, NULL}};
   push_kernels(L);
   lua_pushvalue(L, -1);

@@ -21,6 +21,7 @@ usage:
                                             write the model JSON built from a config
   lmp module list                           list calculators and where each comes from
   lmp module show CLASS                     a calculator's parameters and its db entry
+  lmp module check FILE [--db FILE]         check a hand-written calculator as generated ones are
   lmp module flops|memory|params|compute CLASS name=value ...
                                             run one calculator (CLASS: full class name or db key)
   lmp db check [--db FILE]                  prove module_db.json formulas agree with the calculators
@@ -341,7 +342,7 @@ local function module_compute(what, name, params)
 end
 
 function cli.module(args)
-  local o, pos = parse(args, { modules = "list" }, "module")
+  local o, pos = parse(args, { modules = "list", db = "string" }, "module")
   apply_modules(o)
   local sub = pos[1]
   if sub == "list" then return module_list() end
@@ -353,7 +354,17 @@ function cli.module(args)
     if not pos[2] then usage_error(("lmp module %s CLASS name=value ..."):format(sub)) end
     return module_compute(sub, pos[2], parse_params({ table.unpack(pos, 3) }))
   end
-  usage_error("lmp module: expected list, show, flops, memory, params or compute" ..
+  if sub == "check" then
+    if not pos[2] then usage_error("lmp module check FILE") end
+    local problems = lmp.check_calculator(pos[2], o.db)
+    if #problems == 0 then
+      out(("ok    %s\n"):format(pos[2]))
+      return EXIT.OK
+    end
+    for _, p in ipairs(problems) do out(("FAIL  %s: %s\n"):format(pos[2], p)) end
+    return EXIT.CHECK
+  end
+  usage_error("lmp module: expected list, show, check, flops, memory, params or compute" ..
     (sub and (", got '" .. sub .. "'") or ""))
 end
 

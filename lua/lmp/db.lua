@@ -118,7 +118,7 @@ function db.check_entry(entries, key, calc, extra_samples)
     if not ok_c then
       problem(("calculator fails on sample {%s}: %s"):format(describe(sample), tostring(fig)))
     else
-      for _, f in ipairs(db.FORMULAS) do
+      for _, f in ipairs(entry.no_formulas and {} or db.FORMULAS) do -- no_formulas: a calculator checked alone
         local section, field, figure = f[1], f[2], f[3]
         local formula = type(entry[section]) == "table" and entry[section][field]
         if not formula and f.optional then -- luacheck: ignore (nothing to check)

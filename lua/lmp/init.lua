@@ -34,11 +34,20 @@ lmp.home = find_home()
 lmp.executable = core.exe_path()
 lmp.db_path = os.getenv("LMP_DB") or (lmp.home .. "/module_db.json")
 
--- calculator search path: LMP_PATH folders (colon-separated), then the bundled ones
+-- the user's own calculator folder: $XDG_DATA_HOME/lmp/modules (~/.local/share/lmp/modules)
+function lmp.user_module_dir()
+  local data = os.getenv("XDG_DATA_HOME")
+  if not data or data == "" then data = (os.getenv("HOME") or ".") .. "/.local/share" end
+  return data .. "/lmp/modules"
+end
+
+-- calculator search path, first match wins: `extra` (--modules DIR), LMP_PATH folders
+-- (colon-separated), the user's folder, then the bundled modules_lua
 function lmp.set_module_paths(extra)
   local paths = {}
   for _, dir in ipairs(extra or {}) do paths[#paths + 1] = dir end
   for dir in (os.getenv("LMP_PATH") or ""):gmatch("[^:]+") do paths[#paths + 1] = dir end
+  paths[#paths + 1] = lmp.user_module_dir()
   paths[#paths + 1] = lmp.home .. "/modules_lua"
   registry.set_paths(paths)
 end
@@ -147,6 +156,70 @@ end
 --   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
 -- Figures are exact Lua integers (an exact decimal string past 2^63-1).
 -- opts.depth limits the levels materialised in result.tree.
+-- ---- results: Lua tables with a few methods and a readable tostring ----
+
+local Result, Node = {}, {}
+Result.__index, Node.__index = Result, Node
+
+local function human(n) return require("lmp.report").human(n) end
+
+function Node:__tostring()
+  return ("%s (%s%s): %s FLOPs, %s matmul, %s params"):format(self.path, self.class:match("[^.]+$"),
+    self["repeat"] > 1 and (" x" .. self["repeat"]) or "", human(self.flops), human(self.matmul_flops), human(self.params))
+end
+
+function Result:__tostring()
+  local t, i = self.totals, self.inputs
+  return ("%s, %s: %s FLOPs (%s matmul), %s params, reads %s, writes %s%s"):format(
+    self.model_id or "?", i.phase, human(t.flops), human(t.matmul_flops), human(t.params),
+    require("lmp.report").human(t.reads_bytes, true), require("lmp.report").human(t.writes_bytes, true),
+    self.complete and "" or (", %d unknown module classes"):format(#self.unknown_modules))
+end
+
+-- result:nodes() -> iterator over every node shown, depth first: node, depth
+function Result:nodes()
+  local stack = {}
+  for i = #(self.tree or {}), 1, -1 do stack[#stack + 1] = { self.tree[i], 0 } end
+  return function ()
+    local top = table.remove(stack)
+    if not top then return nil end
+    local node, depth = top[1], top[2]
+    local kids = node.children or {}
+    for i = #kids, 1, -1 do stack[#stack + 1] = { kids[i], depth + 1 } end
+    return node, depth
+  end
+end
+
+-- result:find(pattern [, field]) -> nodes whose path (or class, or the given field)
+-- matches the Lua pattern, in tree order
+function Result:find(pattern, field)
+  local out = {}
+  for node in self:nodes() do
+    local value = field and node[field] or node.path
+    if (type(value) == "string" and value:find(pattern)) or (not field and node.class:find(pattern)) then
+      out[#out + 1] = node
+    end
+  end
+  return out
+end
+
+-- result:basic_layers() -> the basic (computing) layers shown, in tree order
+function Result:basic_layers()
+  local out = {}
+  for node in self:nodes() do
+    if not node.children then out[#out + 1] = node end
+  end
+  return out
+end
+
+function Result:format(fmt) return lmp.format(self, fmt) end
+
+local function dress(result)
+  for node in Result.nodes(result) do setmetatable(node, Node) end
+  return setmetatable(result, Result)
+end
+lmp.Result, lmp.Node = Result, Node
+
 function lmp.analyze(model, inputs, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
   inputs = lmp.inputs(inputs)
@@ -155,7 +228,7 @@ function lmp.analyze(model, inputs, opts)
   result.model_id = model.model_id or model.file
   result.inputs = inputs
   result.footprint = require("lmp.phases").footprint(result)
-  return result
+  return dress(result)
 end
 
 -- generate(model_or_path, { prompt_len=, new_tokens=, batch_size=, ...bits }) -> result with
@@ -163,7 +236,7 @@ end
 -- exactly in closed form (see lmp.phases)
 function lmp.generate(model, inputs, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
-  return require("lmp.phases").generate(model, inputs, opts)
+  return dress(require("lmp.phases").generate(model, inputs, opts))
 end
 
 -- registry API (the original LM-Predictor's paved path). name: full class name or db key.
@@ -200,6 +273,46 @@ function lmp.compute_params(name, params) return lmp.compute(name, params).param
 function lmp.compute_memory(name, params)
   local r = lmp.compute(name, params)
   return { reads = r.reads, writes = r.writes, intermediates = r.intermediates, weights = r.weights, state = r.state }
+end
+
+-- register(calculator_table) -> the calculator object: a calculator defined inline in a
+-- script, checked like a file's (same fields, parameters validated before every call,
+-- results checked) and used ahead of any file for its class
+function lmp.register(calc)
+  if type(calc) ~= "table" then fail("register: expected a calculator table") end
+  local name = type(calc.full_class_name) == "string" and calc.full_class_name or "?"
+  local obj = core.calculator_from_table("(registered " .. name .. ")", calc)
+  registry.register(obj)
+  return obj
+end
+
+-- check_calculator(path_or_table [, db_path]) -> problems (empty when it passes): the checks
+-- a generated calculator goes through; with a db entry for its key, formulas must agree
+function lmp.check_calculator(what, db_path)
+  local db = require "lmp.db"
+  local ok, calc = pcall(function ()
+    if type(what) == "table" then return core.calculator_from_table("(table)", what) end
+    return core.load_calculator(what)
+  end)
+  if not ok then return { tostring(calc) } end
+  local key = registry.key_of(calc.full_class_name)
+  local entries = {}
+  local path = db_path or lmp.db_path
+  if core.file_kind(path) == "file" then entries = db.load(path) end
+  if not entries[key] then
+    -- no entry: check the calculator alone, on its samples, against a formula-free entry
+    local params = {}
+    for _, name in ipairs(calc.names) do params[#params + 1] = { name = name, type = "int" } end
+    entries[key] = { full_class_name = calc.full_class_name, code_location = {}, memory_analysis = {},
+                     params_analysis = {}, flop_analysis = { thinking_process = "", parameters = params },
+                     no_formulas = true }
+  end
+  return db.check_entry(entries, key, calc)
+end
+
+-- format(result, "table" | "json" | "csv" | "markdown") -> text
+function lmp.format(result, format)
+  return require("lmp.report").format(result, format or "table")
 end
 
 -- eval(formula, vars [, resolve_module]) -> exact integer value of a ${param} formula

@@ -6,6 +6,7 @@ local core = require "lmp.core"
 local registry = { paths = {} }
 
 local loaded = {}   -- file path -> calculator object
+local inline = {}   -- full class name -> calculator object registered from a script
 
 -- "torch.nn.modules.linear.Linear" -> "torch_Linear"
 function registry.key_of(full_class_name)
@@ -43,6 +44,16 @@ function registry.set_paths(paths)
   loaded = {}
 end
 
+-- register(calc): a calculator object made from a script's table; it takes precedence over
+-- every file on the path for its class
+function registry.register(calc)
+  inline[calc.full_class_name] = calc
+end
+
+function registry.unregister(full_class_name)
+  inline[full_class_name] = nil
+end
+
 local function load(path)
   local calc = loaded[path]
   if not calc then
@@ -58,6 +69,10 @@ function registry.find(name)
   local file, key = registry.file_of(name)
   if not file then
     core.error(core.EXIT.USAGE, ("'%s' is neither a full class name (library.module.Class) nor a db key (library_Class)"):format(name))
+  end
+  if inline[name] then return inline[name] end
+  for full, calc in pairs(inline) do
+    if registry.key_of(full) == key then return calc end
   end
   local searched = {}
   for _, dir in ipairs(registry.paths) do
@@ -115,6 +130,9 @@ function registry.list()
         out[#out + 1] = entry
       end
     end
+  end
+  for full, calc in pairs(inline) do
+    out[#out + 1] = { file = calc.file, dir = "(registered in a script)", key = registry.key_of(full), full_class_name = full }
   end
   table.sort(out, function (a, b)
     if a.key ~= b.key then return (a.key or "") < (b.key or "") end
