@@ -45,7 +45,8 @@ return {
 
   memory = function (p)
     local positions = geometry(p)
-    local w = kernels.bytes(weights(p), p.w_bits)
+    -- no batch: the builders' batch_size = 0 says this layer does not run in this step, so it reads no weights
+    local w = p.batch_size > 0 and kernels.bytes(weights(p), p.w_bits) or 0
     return {
       reads = kernels.add(kernels.bytes(kernels.mul(p.batch_size, p.in_channels, p.height, p.width), p.a_bits), w),
       writes = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, positions), p.a_bits),

@@ -39,7 +39,8 @@ return {
 
   memory = function (p)
     local x = kernels.mul(p.N, p.normalized_shape)
-    local w = kernels.bytes(weights(p), p.w_bits)
+    -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
+    local w = p.N > 0 and kernels.bytes(weights(p), p.w_bits) or 0
     return {
       reads = kernels.add(kernels.bytes(x, p.a_bits), w),
       writes = kernels.bytes(x, p.a_bits),

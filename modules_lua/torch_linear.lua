@@ -24,7 +24,8 @@ return {
   end,
 
   memory = function (p)
-    local w = kernels.bytes(weights(p), p.w_bits)
+    -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
+    local w = p.N > 0 and kernels.bytes(weights(p), p.w_bits) or 0
     return {
       reads = kernels.add(kernels.bytes(kernels.mul(p.N, p.in_features), p.a_bits), w),
       writes = kernels.bytes(kernels.mul(p.N, p.out_features), p.a_bits),

@@ -20,7 +20,8 @@ return {
   end,
 
   memory = function (p)
-    local x, w = kernels.bytes(elements(p), p.a_bits), kernels.bytes(p.hidden_size, p.w_bits)
+    -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
+    local x, w = kernels.bytes(elements(p), p.a_bits), p.N > 0 and kernels.bytes(p.hidden_size, p.w_bits) or 0
     return { reads = kernels.add(x, w), writes = x, intermediates = 0, weights = w }
   end,
 

@@ -362,22 +362,45 @@ static int64_t checked_result(lua_State *L, int idx, const char *file, const cha
   return v;
 }
 
-/* Calls impl[fname](params-copy) in the sandbox and leaves the result on the stack. The
- * calculator gets a copy so it cannot change the caller's table. */
-static void call_impl(lua_State *L, int calc, int p, const char *fname, const char *file) {
+/* Runs inside one sandboxed call (one hook, one memory cap, one copy of the parameters):
+ * arguments impl, params, then function names; calls impl[name](params) for each and
+ * returns the results in that order (nil for an absent function). An error is prefixed
+ * with the function's name; a refused allocation is passed on untouched. */
+static int run_functions(lua_State *L) {
+  int n = lua_gettop(L) - 2;
+  luaL_checkstack(L, n + 4, "calculator call");
+  for (int i = 0; i < n; i++) {
+    const char *name = lua_tostring(L, 3 + i);
+    if (lua_getfield(L, 1, name) != LUA_TFUNCTION) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      continue;
+    }
+    lua_pushvalue(L, 2);
+    int st = lua_pcall(L, 1, 1, 0);
+    if (st == LUA_ERRMEM) return lua_error(L);
+    if (st != LUA_OK) {
+      const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);
+      return luaL_error(L, "%s: %s", name, msg);
+    }
+  }
+  return n;
+}
+
+/* Calls the named functions of calc on a copy of params (at p) in the sandbox; leaves n
+ * results on the stack. */
+static void call_functions(lua_State *L, int calc, int p, const char *file, const char *const *names, int n) {
+  lua_pushcfunction(L, run_functions);
   lua_getfield(L, calc, "impl");
-  lua_getfield(L, -1, fname);
-  lua_remove(L, -2);
-  lua_newtable(L);
+  lua_newtable(L); /* the calculator gets a copy so it cannot change the caller's table */
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_rawset(L, -4);
   }
-  char what[600];
-  snprintf(what, sizeof what, "%s: %s", file, fname);
-  if (sandbox_pcall(L, 1, 1, what) != LUA_OK) lua_error(L);
+  for (int i = 0; i < n; i++) lua_pushstring(L, names[i]);
+  if (sandbox_pcall(L, n + 2, n, file) != LUA_OK) lua_error(L);
 }
 
 static int has_function(lua_State *L, int calc, const char *fname) {
@@ -391,61 +414,56 @@ static int has_function(lua_State *L, int calc, const char *fname) {
 int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[FIG_COUNT]) {
   calc = lua_absindex(L, calc);
   p = lua_absindex(L, p);
-  luaL_checkstack(L, 20, "calculator call");
+  luaL_checkstack(L, 24, "calculator call");
   validate(L, calc, p);
   lua_getfield(L, calc, "file");
   const char *file = lua_tostring(L, -1);
-  char what[64];
-  static const char *const scalar[] = {"flops", "matmul_flops", "params"};
+  if (want_backward && !has_function(L, calc, "backward"))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
+  static const char *const names[] = {"flops", "matmul_flops", "params", "memory", "state", "backward"};
+  int n = want_backward ? 6 : 5;
+  call_functions(L, calc, p, file, names, n);
+  int base = lua_gettop(L) - n; /* results at base+1 .. base+n */
+  static const char *const scalar[] = {"flops()", "matmul_flops()", "params()"};
+  for (int i = 0; i < 3; i++) out[i] = checked_result(L, base + 1 + i, file, scalar[i]);
+  int mem = base + 4;
+  if (!lua_istable(L, mem))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must return {reads=, writes=, intermediates=}, got %s", file, luaL_typename(L, mem));
+  static const char *const fields[] = {"reads", "writes", "intermediates"};
+  static const char *const what[] = {"memory().reads", "memory().writes", "memory().intermediates"};
   for (int i = 0; i < 3; i++) {
-    call_impl(L, calc, p, scalar[i], file);
-    snprintf(what, sizeof what, "%s()", scalar[i]);
-    out[i] = checked_result(L, -1, file, what);
-    lua_pop(L, 1);
-  }
-  call_impl(L, calc, p, "memory", file);
-  if (!lua_istable(L, -1)) lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must return {reads=, writes=, intermediates=}, got %s", file, luaL_typename(L, -1));
-  static const char *const mem[] = {"reads", "writes", "intermediates"};
-  for (int i = 0; i < 3; i++) {
-    lua_getfield(L, -1, mem[i]);
-    snprintf(what, sizeof what, "memory().%s", mem[i]);
-    out[FIG_READS + i] = checked_result(L, -1, file, what);
+    lua_getfield(L, mem, fields[i]);
+    out[FIG_READS + i] = checked_result(L, -1, file, what[i]);
     lua_pop(L, 1);
   }
   /* weights: the part of reads that is weights; a layer with weights must say */
-  if (lua_getfield(L, -1, "weights") == LUA_TNIL) {
+  if (lua_getfield(L, mem, "weights") == LUA_TNIL) {
     if (out[FIG_PARAMS] > 0)
       lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
     out[FIG_WEIGHTS] = 0;
   } else {
     out[FIG_WEIGHTS] = checked_result(L, -1, file, "memory().weights");
   }
-  lua_pop(L, 2); /* weights, memory table */
+  lua_pop(L, 1);
   if (out[FIG_WEIGHTS] > out[FIG_READS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: memory().weights (%lld) is larger than reads (%lld)", file,
               (long long)out[FIG_WEIGHTS], (long long)out[FIG_READS]);
-  out[FIG_STATE] = 0;
-  if (has_function(L, calc, "state")) {
-    call_impl(L, calc, p, "state", file);
-    out[FIG_STATE] = checked_result(L, -1, file, "state()");
-    lua_pop(L, 1);
-  }
+  out[FIG_STATE] = lua_isnil(L, base + 5) ? 0 : checked_result(L, base + 5, file, "state()");
   out[FIG_BWD_FLOPS] = out[FIG_BWD_MATMUL] = 0;
   if (want_backward) {
-    if (!has_function(L, calc, "backward"))
-      lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
-    call_impl(L, calc, p, "backward", file);
-    if (!lua_istable(L, -1)) lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, -1));
-    lua_getfield(L, -1, "flops");
+    int bwd = base + 6;
+    if (!lua_istable(L, bwd))
+      lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, bwd));
+    lua_getfield(L, bwd, "flops");
     out[FIG_BWD_FLOPS] = checked_result(L, -1, file, "backward().flops");
-    lua_getfield(L, -2, "matmul_flops");
+    lua_getfield(L, bwd, "matmul_flops");
     out[FIG_BWD_MATMUL] = checked_result(L, -1, file, "backward().matmul_flops");
-    lua_pop(L, 3);
+    lua_pop(L, 2);
     if (out[FIG_BWD_MATMUL] > out[FIG_BWD_FLOPS])
       lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
                 (long long)out[FIG_BWD_MATMUL], (long long)out[FIG_BWD_FLOPS]);
   }
-  lua_pop(L, 1); /* file */
+  lua_settop(L, base - 1); /* drop the results and file */
   if (out[FIG_MATMUL] > out[FIG_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
               file, (long long)out[FIG_MATMUL], (long long)out[FIG_FLOPS]);

@@ -132,6 +132,7 @@ typedef struct LmpAlloc {
   size_t used;
   size_t limit;           /* 0: no cap; set only while untrusted code runs */
   int64_t budget;         /* instructions left for the running sandboxed call */
+  int cap_hit;            /* the allocator refused because of `limit` */
 } LmpAlloc;
 void *lmp_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Limits for one sandboxed call (defaults; LMP_CALC_INSTRUCTIONS / LMP_CALC_MEMORY override). */

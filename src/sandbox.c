@@ -15,7 +15,10 @@ void *lmp_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     a->used -= osize;
     return NULL;
   }
-  if (a->limit != 0 && nsize > osize && a->used + (nsize - osize) > a->limit) return NULL;
+  if (a->limit != 0 && nsize > osize && a->used + (nsize - osize) > a->limit) {
+    a->cap_hit = 1;
+    return NULL;
+  }
   void *p = realloc(ptr, nsize);
   if (p != NULL) a->used = a->used - osize + nsize;
   return p;
@@ -53,6 +56,7 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   size_t saved_limit = a->limit;
   int64_t saved_budget = a->budget;
   a->limit = a->used + mem_cap;
+  a->cap_hit = 0;
   a->budget = (int64_t)env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS);
   lua_Hook saved_hook = lua_gethook(L);
   int saved_mask = lua_gethookmask(L), saved_count = lua_gethookcount(L);
@@ -63,7 +67,7 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   a->budget = saved_budget;
   if (rc == LUA_OK) return LUA_OK;
   const char *msg;
-  if (rc == LUA_ERRMEM) {
+  if (rc == LUA_ERRMEM || a->cap_hit) {
     lua_pop(L, 1);
     lua_pushfstring(L, "memory cap of %d MiB exceeded", (int)(mem_cap >> 20));
   } else if (!lua_isstring(L, -1)) {

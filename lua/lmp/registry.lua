@@ -7,6 +7,7 @@ local registry = { paths = {} }
 
 local loaded = {}   -- file path -> calculator object
 local inline = {}   -- full class name -> calculator object registered from a script
+local found = {}    -- name -> calculator object or false: find()'s answers, until the path changes
 
 -- "torch.nn.modules.linear.Linear" -> "torch_Linear"
 function registry.key_of(full_class_name)
@@ -41,17 +42,19 @@ end
 
 function registry.set_paths(paths)
   registry.paths = paths
-  loaded = {}
+  loaded, found = {}, {}
 end
 
 -- register(calc): a calculator object made from a script's table; it takes precedence over
 -- every file on the path for its class
 function registry.register(calc)
   inline[calc.full_class_name] = calc
+  found = {}
 end
 
 function registry.unregister(full_class_name)
   inline[full_class_name] = nil
+  found = {}
 end
 
 local function load(path)
@@ -64,8 +67,21 @@ local function load(path)
 end
 
 -- find(name) -> calculator object, or nil and the list of places searched.
--- name is a full class name or a db key.
+-- name is a full class name or a db key. Answers are remembered (the walk asks for every
+-- basic layer of every analysis); set_paths and register forget them.
+local search
 function registry.find(name)
+  local hit = found[name]
+  if hit ~= nil then
+    if hit then return hit end
+    return nil, {}
+  end
+  local calc, searched = search(name)
+  if calc then found[name] = calc end -- a miss is not remembered: the file may appear later
+  return calc, searched
+end
+
+function search(name)
   local file, key = registry.file_of(name)
   if not file then
     core.error(core.EXIT.USAGE, ("'%s' is neither a full class name (library.module.Class) nor a db key (library_Class)"):format(name))

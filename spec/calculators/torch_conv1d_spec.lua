@@ -105,4 +105,14 @@ describe("torch.nn.modules.conv.Conv1d", function ()
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,
       conv { batch_size = 0, in_channels = 4, out_channels = 4, kernel_size = 3, bias = true, length = 8 }))
   end)
+
+  it("reads no weights for an empty batch (a layer that does not run in this step)", function ()
+    local none = conv { batch_size = 0, in_channels = 4, out_channels = 4, kernel_size = 3, bias = true, length = 8 }
+    -- still 4*4*3 + 4 = 52 parameters; input 0*4*8 = 0 el, none of the weights read; output 0*4*6 = 0 el
+    assert.are.equal(52, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

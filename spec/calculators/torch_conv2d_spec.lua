@@ -127,4 +127,14 @@ describe("torch.nn.modules.conv.Conv2d", function ()
     assert.are.same({ flops = 12, matmul_flops = 12 }, lmp.compute_backward(NAME,
       conv { in_channels = 1, out_channels = 1, kernel_h = 3, kernel_w = 1, height = 3, width = 1 }))
   end)
+
+  it("reads no weights for an empty batch (a layer that does not run in this step)", function ()
+    local none = conv { batch_size = 0, in_channels = 3, out_channels = 64, kernel_h = 7, kernel_w = 7, height = 8, width = 8 }
+    -- still 64*3*7*7 = 9,408 parameters; input 0*3*8*8 = 0 el, none of the weights read; output 0*64*2*2 = 0 el
+    assert.are.equal(9408, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

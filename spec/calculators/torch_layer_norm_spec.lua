@@ -79,4 +79,14 @@ describe("torch.nn.modules.normalization.LayerNorm", function ()
     assert.are.same({ flops = 0, matmul_flops = 0 },
       lmp.compute_backward(NAME, { N = 0, normalized_shape = 768, elementwise_affine = true, bias = true }))
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, normalized_shape = 768, elementwise_affine = true, bias = true }
+    -- still 768 + 768 = 1,536 parameters; input 0*768 = 0 el, neither weight nor bias read; output 0 el
+    assert.are.equal(1536, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -99,12 +99,15 @@ describe("torch.nn.modules.linear.Linear", function ()
       lmp.compute_backward(NAME, { N = 1024, in_features = 768, out_features = 3072, bias = true }))
   end)
 
-  it("has no backward work and still reads its weights with no rows", function ()
+  it("has no backward work and reads nothing with no rows (a layer that does not run in this step)", function ()
     local p = { N = 0, in_features = 2, out_features = 3, bias = true }
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, p))
-    -- 2*3 + 3 = 9 weights * 2 B = 18, all of the reads
+    -- still 2*3 + 3 = 9 parameters; input 0*2 = 0 el, and N = 0 reads none of the 9 weights: reads 0, weights 0;
+    -- output 0*3 = 0 el
+    assert.are.equal(9, lmp.compute_params(NAME, p))
     local m = lmp.compute_memory(NAME, p)
-    assert.are.equal(18, m.weights)
-    assert.are.equal(18, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.writes)
   end)
 end)

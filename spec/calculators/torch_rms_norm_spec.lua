@@ -63,4 +63,14 @@ describe("torch.nn.modules.normalization.RMSNorm", function ()
     assert.are.same({ flops = 0, matmul_flops = 0 },
       lmp.compute_backward(NAME, { N = 0, normalized_shape = 4096, elementwise_affine = true }))
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, normalized_shape = 4096, elementwise_affine = true }
+    -- still 4096 parameters; input 0*4096 = 0 el, the weight not read; output 0 el
+    assert.are.equal(4096, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -60,4 +60,14 @@ describe("transformers.pytorch_utils.Conv1D", function ()
     assert.are.same({ flops = 27, matmul_flops = 24 }, lmp.compute_backward(NAME, { N = 1, nx = 2, nf = 3 }))
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 0, nx = 2, nf = 3 }))
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, nx = 768, nf = 2304 }
+    -- still 768*2304 + 2304 = 1,771,776 parameters; input 0*768 = 0 el, none of them read; output 0*2304 = 0 el
+    assert.are.equal(1771776, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -36,4 +36,14 @@ describe(NAME, function ()
     local b = lmp.compute(NAME, qkv)
     assert.are.same(a, b)
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, in_features = 4544, out_features = 4672, bias = false }
+    -- still 4544*4672 = 21,229,568 parameters; input 0*4544 = 0 el, none of them read; output 0*4672 = 0 el
+    assert.are.equal(21229568, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -37,4 +37,14 @@ describe(NAME, function ()
   it("rejects a missing parameter", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, { hidden_size = 8 }) end, "'N'")
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, hidden_size = 2048 }
+    -- still 2048 parameters; input 0*2048 = 0 el, the weight not read; output 0 el
+    assert.are.equal(2048, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -58,4 +58,14 @@ describe("transformers.models.llama.modeling_llama.LlamaRMSNorm", function ()
     assert.are.same({ flops = 131072, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 4, hidden_size = 4096 }))
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, { N = 0, hidden_size = 4096 }))
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, hidden_size = 4096 }
+    -- still 4096 parameters; input 0*4096 = 0 el, the weight not read; output 0 el
+    assert.are.equal(4096, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

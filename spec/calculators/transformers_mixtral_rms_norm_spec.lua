@@ -34,4 +34,14 @@ describe(NAME, function ()
   it("rejects a missing parameter", function ()
     assert.error_matches(function () lmp.compute_flops(NAME, { N = 2048 }) end, "hidden_size")
   end)
+
+  it("reads no weights with no rows (a layer that does not run in this step)", function ()
+    local none = { N = 0, hidden_size = 4096 }
+    -- still 4096 parameters; input 0*4096 = 0 el, the weight not read; output 0 el
+    assert.are.equal(4096, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

@@ -44,4 +44,15 @@ describe("transformers.models.opt.modeling_opt.OPTLearnedPositionalEmbedding", f
     assert.are.equal(24, lmp.compute_flops("transformers_OPTLearnedPositionalEmbedding",
       { batch_size = 2, seq_len = 3, key_len = 3, num_embeddings = 10, embedding_dim = 2 }))
   end)
+
+  it("reads no weights for an empty batch (a layer that does not run in this step)", function ()
+    local none = { batch_size = 0, seq_len = 1, key_len = 100, num_embeddings = 2050, embedding_dim = 768 }
+    -- still 2050*768 = 1,574,400 parameters; mask 0*100*8 = 0 B, gathered rows 0*1*768 = 0 el: reads 0, weights 0;
+    -- output 0 el
+    assert.are.equal(1574400, lmp.compute_params(NAME, none))
+    local m = lmp.compute_memory(NAME, none)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
+    assert.are.equal(0, m.writes)
+  end)
 end)

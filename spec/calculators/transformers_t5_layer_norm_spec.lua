@@ -27,11 +27,13 @@ describe("transformers.models.t5.modeling_t5.T5LayerNorm", function ()
     assert.are.equal(3, odd.weights)
   end)
 
-  it("reads its weight even for no rows (the encoder in a decode step)", function ()
+  it("reads nothing for no rows (the encoder in a decode step does not run)", function ()
     local m = lmp.compute_memory(NAME, { N = 0, hidden_size = 512 })
-    -- 0 FLOPs; the 512 * 2 B = 1,024 B weight only
+    -- still 512 parameters; 0 FLOPs; input 0*512 = 0 el and N = 0 reads none of the weight: reads 0, weights 0
+    assert.are.equal(512, lmp.compute_params(NAME, { N = 0, hidden_size = 512 }))
     assert.are.equal(0, lmp.compute_flops(NAME, { N = 0, hidden_size = 512 }))
-    assert.are.equal(1024, m.reads)
+    assert.are.equal(0, m.reads)
+    assert.are.equal(0, m.weights)
     assert.are.equal(0, m.writes)
   end)
 
