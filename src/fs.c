@@ -210,6 +210,14 @@ static int l_sleep_ms(lua_State *L) {
   return 0;
 }
 
+/* core.now_us() -> monotonic microseconds, for benchmarks */
+static int l_now_us(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+  return 1;
+}
+
 /* core.now_ms() -> wall-clock milliseconds (monotonic) */
 static int l_now_ms(lua_State *L) {
   struct timespec ts;
@@ -233,7 +241,7 @@ int luaopen_lmp_fs(lua_State *L) {
   static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
                                  {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
                                  {"write_file_atomic", l_write_file_atomic},
-                                 {"now_ms", l_now_ms}, {NULL, NULL}};
+                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }

@@ -120,32 +120,49 @@ static void push_params(Walk *w, const Node *n) {
 }
 
 /* Memo key: class, then name=value for every parameter the calculator takes (sorted). */
+/* Memo key: the class, then the value of every parameter the calculator takes, in its
+ * (sorted) names order; the names themselves are implied by the class. Built in C: for a
+ * sweep this runs for every basic layer of every point. */
 static void push_memo_key(Walk *w, const Node *n, int calc, int params) {
   lua_State *L = w->L;
-  luaL_Buffer b;
+  char buf[2048];
+  size_t len = 0;
+  int ok = 1;
+#define KEY_ADD(p, l) do { size_t l_ = (l); if (len + l_ >= sizeof buf) ok = 0; else { memcpy(buf + len, (p), l_); len += l_; } } while (0)
+  KEY_ADD(n->cls, strlen(n->cls));
+  if (w->train) KEY_ADD("\x1etrain", 6); /* the memo may outlive one analysis (lmp.sweep) */
   lua_getfield(L, calc, "names");
   int names = lua_gettop(L);
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, n->cls);
-  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
-    const char *name = lua_tostring(L, -1);
-    lua_getfield(L, params, name);
+  for (lua_Integer i = 1; ok && lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
+    lua_getfield(L, params, lua_tostring(L, -1));
+    char num[64];
+    int k;
     switch (lua_type(L, -1)) {
       case LUA_TNUMBER:
-        if (lua_isinteger(L, -1)) lua_pushfstring(L, "\x1f%s=%I", name, lua_tointeger(L, -1));
-        else lua_pushfstring(L, "\x1f%s=%f", name, lua_tonumber(L, -1));
+        if (lua_isinteger(L, -1)) k = snprintf(num, sizeof num, "\x1fi%lld", (long long)lua_tointeger(L, -1));
+        else k = snprintf(num, sizeof num, "\x1fn%.17g", lua_tonumber(L, -1));
+        KEY_ADD(num, (size_t)k);
         break;
-      case LUA_TBOOLEAN: lua_pushfstring(L, "\x1f%s=%s", name, lua_toboolean(L, -1) ? "T" : "F"); break;
-      case LUA_TSTRING: lua_pushfstring(L, "\x1f%s=%d:%s", name, (int)lua_rawlen(L, -1), lua_tostring(L, -1)); break;
-      default: lua_pushfstring(L, "\x1f%s=?", name); break;
+      case LUA_TBOOLEAN: KEY_ADD(lua_toboolean(L, -1) ? "\x1f" "T" : "\x1f" "F", 2); break;
+      case LUA_TSTRING: {
+        size_t sl;
+        const char *str = lua_tolstring(L, -1, &sl);
+        k = snprintf(num, sizeof num, "\x1fs%zu:", sl);
+        KEY_ADD(num, (size_t)k);
+        KEY_ADD(str, sl);
+        break;
+      }
+      default: KEY_ADD("\x1f?", 2); break;
     }
-    lua_remove(L, -2); /* the value */
-    lua_remove(L, -2); /* the name */
-    luaL_addvalue(&b);
+    lua_pop(L, 2); /* value, name */
   }
-  lua_pop(L, 1); /* the nil that ended the loop */
-  luaL_pushresult(&b);
-  lua_remove(L, names);
+#undef KEY_ADD
+  lua_settop(L, names - 1);
+  if (ok) {
+    lua_pushlstring(L, buf, len);
+  } else {
+    lua_pushnil(L); /* parameters too long to key: no memo for this layer */
+  }
 }
 
 static int protected_compute(lua_State *L) {
@@ -324,7 +341,12 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
       int key = lua_gettop(L);
       lua_pushvalue(L, key);
       int64_t *cached;
-      if (lua_rawget(L, w->memo) == LUA_TUSERDATA) {
+      if (lua_isnil(L, key)) {
+        lua_pushnil(L); /* no key: always compute */
+      } else {
+        lua_rawget(L, w->memo);
+      }
+      if (lua_type(L, -1) == LUA_TUSERDATA) {
         cached = lua_touserdata(L, -1);
       } else {
         lua_pop(L, 1);
@@ -345,9 +367,11 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
           walk_fail(w, n, code, msg);
         }
         w->evaluations++;
-        lua_pushvalue(L, key);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, w->memo);
+        if (!lua_isnil(L, key)) {
+          lua_pushvalue(L, key);
+          lua_pushvalue(L, -2);
+          lua_rawset(L, w->memo);
+        }
       }
       basic_figures(w, n, cached, fig);
       if (show) {
@@ -413,11 +437,19 @@ static int l_analyze(lua_State *L) {
   lua_getfield(L, 2, "phase");
   w.train = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), "train") == 0;
   lua_pop(L, 1);
-  lua_settop(L, 3);
+  /* opts.calcs / opts.memo: tables the caller keeps across analyses (lmp.sweep) */
+  int has_opts = lua_istable(L, 4);
+  lua_settop(L, 4);
   w.lookup = 3;
-  lua_newtable(L);
+  static const char *const kept[] = {"calcs", "memo"};
+  for (int i = 0; i < 2; i++) {
+    if (!has_opts || lua_getfield(L, 4, kept[i]) != LUA_TTABLE) {
+      if (has_opts) lua_pop(L, 1);
+      lua_newtable(L);
+    }
+  } /* stack: 4 opts, 5 calcs, 6 memo */
+  lua_remove(L, 4); /* 4 calcs, 5 memo */
   w.calcs = 4;
-  lua_newtable(L);
   w.memo = 5;
   lua_newtable(L);
   w.unknown = 6;

@@ -231,6 +231,24 @@ function lmp.analyze(model, inputs, opts)
   return dress(result)
 end
 
+-- sweep(model_or_path, points [, opts]) -> list of totals, one per point; each point is an
+-- inputs table ({ batch_size = 8, seq_len = 512 }, ...). One process, one memo: a layer whose
+-- evaluated parameters recur across points is priced once. opts.phase applies to all.
+function lmp.sweep(model, points, opts)
+  if type(model) == "string" then model = lmp.load_model(model) end
+  local kept = { depth = 0, memo = {}, calcs = {} }
+  local out = {}
+  for i, point in ipairs(points) do
+    local given = point
+    if opts and opts.phase and point.phase == nil then
+      given = { phase = opts.phase }
+      for k, v in pairs(point) do given[k] = v end
+    end
+    out[i] = core.analyze(model, lmp.inputs(given), registry.lookup, kept).totals
+  end
+  return out
+end
+
 -- generate(model_or_path, { prompt_len=, new_tokens=, batch_size=, ...bits }) -> result with
 -- the totals of a prefill of prompt_len tokens and every decode step after it, summed
 -- exactly in closed form (see lmp.phases)

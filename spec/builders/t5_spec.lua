@@ -92,6 +92,13 @@ describe("t5 builder", function ()
     local r = lmp.analyze(reference(), { batch_size = 1, seq_len = 1, kv_len = 127, enc_len = 128 }, { depth = 1 })
     assert.are.equal(80084992, r.totals.matmul_flops)
     assert.are.equal(0, r.tree[2].flops)
+    -- weights read: none by the encoder (N = 0 in every layer: it does not run) nor by the cross k and v
+    -- (N = 0: their K/V are cached); decoder Linears 22,020,096 * 2 B = 44,040,192, its 6 * 3 + 1 = 19
+    -- T5LayerNorms 19 * 512 * 2 = 19,456, embed_tokens one row 512 * 2 = 1,024, relative_attention_bias
+    -- 1 * 128 (q, k) pairs * 8 heads * 2 = 2,048 -> 44,062,720; lm_head 16,449,536 * 2 = 32,899,072;
+    -- total 76,961,792
+    assert.are.equal(0, r.tree[2].weight_bytes)
+    assert.are.equal(76961792, r.totals.weight_bytes)
     -- the cache holds self K/V for 128 tokens and cross K/V for 128 positions in each of 6 layers:
     -- 2 * 6 * 2 (K and V) * 8 * 64 * 128 * 2 B = 3,145,728
     assert.are.equal(3145728, r.totals.state_bytes)
