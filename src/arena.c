@@ -76,3 +76,9 @@ Arena *lmp_push_arena(lua_State *L) {
   if (*box == NULL) luaL_error(L, "out of memory");
   return *box;
 }
+
+void lmp_release_arena(lua_State *L, int idx) {
+  Arena **box = luaL_checkudata(L, idx, "lmp.Arena");
+  arena_free(*box);
+  *box = NULL;
+}

@@ -8,14 +8,70 @@
 
 #include "lmp.h"
 
+/* Short strings (keys, class names, templates) recur thousands of times in a model file:
+ * each distinct one is stored once. Open addressing over malloc'd slots. */
+#define INTERN_MAX_LEN 64
 typedef struct {
-  Arena *arena;
+  const char **slots;
+  uint32_t *lens;
+  size_t cap, used;
+} Interner;
+
+typedef struct {
+  Arena *arena;   /* values, key arrays */
+  Arena *strings; /* string bytes */
+  Interner interner;
   const char *p, *end, *line_start;
   int line;
   int depth;
   char *err;
   size_t errlen;
 } Parser;
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+/* the stored copy of s[0..n), interned when short; NULL when out of memory */
+static const char *store_string(Parser *ps, const char *s, size_t n) {
+  if (n > INTERN_MAX_LEN) return arena_strndup(ps->strings, s, n);
+  Interner *in = &ps->interner;
+  if (in->used * 2 >= in->cap) {
+    size_t cap = in->cap ? in->cap * 2 : 1024;
+    const char **slots = calloc(cap, sizeof *slots);
+    uint32_t *lens = calloc(cap, sizeof *lens);
+    if (slots == NULL || lens == NULL) {
+      free(slots);
+      free(lens);
+      return NULL;
+    }
+    for (size_t i = 0; i < in->cap; i++) {
+      if (in->slots[i] == NULL) continue;
+      size_t j = hash_bytes(in->slots[i], in->lens[i]) & (cap - 1);
+      while (slots[j] != NULL) j = (j + 1) & (cap - 1);
+      slots[j] = in->slots[i];
+      lens[j] = in->lens[i];
+    }
+    free(in->slots);
+    free(in->lens);
+    in->slots = slots;
+    in->lens = lens;
+    in->cap = cap;
+  }
+  size_t j = hash_bytes(s, n) & (in->cap - 1);
+  while (in->slots[j] != NULL) {
+    if (in->lens[j] == n && memcmp(in->slots[j], s, n) == 0) return in->slots[j];
+    j = (j + 1) & (in->cap - 1);
+  }
+  char *copy = arena_strndup(ps->strings, s, n);
+  if (copy == NULL) return NULL;
+  in->slots[j] = copy;
+  in->lens[j] = (uint32_t)n;
+  in->used++;
+  return copy;
+}
 
 static int col_of(const Parser *ps) {
   return (int)(ps->p - ps->line_start) + 1;
@@ -71,25 +127,28 @@ static size_t put_utf8(char *o, unsigned cp) {
 }
 
 /* On entry p points at the opening quote. */
-static int parse_string(Parser *ps, const char **out, size_t *outlen) {
+static int parse_string(Parser *ps, const char **out, uint32_t *outlen) {
   const char *s = ++ps->p;
-  size_t n = 0;
   int simple = 1;
   while (s < ps->end && *s != '"') {
     if ((unsigned char)*s < 0x20) { ps->p = s; return fail(ps, "control character in string"); }
-    if (*s == '\\') { simple = 0; s++; }
+    if (*s == '\\') {
+      simple = 0;
+      s++; /* the escaped character cannot end the string */
+    }
     s++;
-    n++;
   }
+  if (s > ps->end) s = ps->end;
   if (s >= ps->end) return fail(ps, "unterminated string");
+  if ((size_t)(s - ps->p) > UINT32_MAX) return fail(ps, "string longer than 4 GiB");
   if (simple) {
-    *out = arena_strndup(ps->arena, ps->p, (size_t)(s - ps->p));
-    *outlen = (size_t)(s - ps->p);
+    *out = store_string(ps, ps->p, (size_t)(s - ps->p));
+    *outlen = (uint32_t)(s - ps->p);
     ps->p = s + 1;
     return *out ? 0 : fail(ps, "out of memory");
   }
   /* escapes never grow: \uXXXX (6 bytes) -> at most 3 bytes, a surrogate pair (12) -> 4 */
-  char *buf = arena_alloc(ps->arena, (size_t)(s - ps->p) + 1);
+  char *buf = arena_alloc(ps->strings, (size_t)(s - ps->p) + 1);
   if (buf == NULL) return fail(ps, "out of memory");
   char *o = buf;
   while (ps->p < s) {
@@ -128,7 +187,7 @@ static int parse_string(Parser *ps, const char **out, size_t *outlen) {
   }
   *o = '\0';
   *out = buf;
-  *outlen = (size_t)(o - buf);
+  *outlen = (uint32_t)(o - buf);
   ps->p = s + 1;
   return 0;
 }
@@ -181,29 +240,49 @@ static int literal(Parser *ps, const char *word) {
 }
 
 /* Items are collected in a growing malloc'd buffer, then copied into the arena. */
+/* Items collect in a small inline buffer (most objects have a handful of keys), spilling
+ * to malloc when it fills; finish() copies them into the arena. */
+#define GROWTH_INLINE 16
 typedef struct {
   JsonValue *items;
   const char **keys;
   size_t n, cap;
+  JsonValue inline_items[GROWTH_INLINE];
+  const char *inline_keys[GROWTH_INLINE];
 } Growth;
 
 static int grow(Growth *g, int with_keys) {
+  if (g->cap == 0) {
+    g->items = g->inline_items;
+    g->keys = g->inline_keys;
+    g->cap = GROWTH_INLINE;
+    return 0;
+  }
   if (g->n < g->cap) return 0;
-  size_t cap = g->cap ? g->cap * 2 : 8;
-  JsonValue *items = realloc(g->items, cap * sizeof *items);
+  size_t cap = g->cap * 2;
+  int spilled = g->items != g->inline_items;
+  JsonValue *items = realloc(spilled ? g->items : NULL, cap * sizeof *items);
   if (items == NULL) return -1;
+  if (!spilled) memcpy(items, g->inline_items, g->n * sizeof *items);
   g->items = items;
   if (with_keys) {
-    const char **keys = realloc(g->keys, cap * sizeof *keys);
+    const char **keys = realloc(spilled ? g->keys : NULL, cap * sizeof *keys);
     if (keys == NULL) return -1;
+    if (!spilled) memcpy(keys, g->inline_keys, g->n * sizeof *keys);
     g->keys = keys;
   }
   g->cap = cap;
   return 0;
 }
 
+static void growth_free(Growth *g) {
+  if (g->items != g->inline_items) free(g->items);
+  if (g->keys != g->inline_keys) free(g->keys);
+}
+
 static int finish(Parser *ps, Growth *g, JsonValue *v, int with_keys) {
-  v->n = g->n;
+  if (g->n > UINT32_MAX) return -1;
+  v->n = (uint32_t)g->n;
   if (g->n > 0) {
     v->items = arena_alloc(ps->arena, g->n * sizeof *v->items);
     if (v->items == NULL) return -1;
@@ -222,7 +301,10 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
   char close = is_obj ? '}' : ']';
   v->type = is_obj ? JSON_OBJ : JSON_ARR;
   ps->p++;
-  Growth g = {0};
+  Growth g;
+  g.items = NULL;
+  g.keys = NULL;
+  g.n = g.cap = 0;
   int rc = -1;
   skip_ws(ps);
   if (ps->p < ps->end && *ps->p == close) {
@@ -245,7 +327,7 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
         goto done;
       }
       const char *key;
-      size_t keylen;
+      uint32_t keylen;
       int kline = ps->line, kcol = col_of(ps);
       if (parse_string(ps, &key, &keylen) != 0) goto done;
       for (size_t i = 0; i < g.n; i++) {
@@ -271,16 +353,15 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
   rc = finish(ps, &g, v, is_obj);
   if (rc != 0) fail(ps, "out of memory");
 done:
-  free(g.items);
-  free(g.keys);
+  growth_free(&g);
   ps->depth--;
   return rc;
 }
 
 static int parse_value(Parser *ps, JsonValue *v) {
   memset(v, 0, sizeof *v);
-  v->line = ps->line;
-  v->col = col_of(ps);
+  v->line = (uint32_t)ps->line;
+  v->col = (uint32_t)col_of(ps);
   if (ps->p >= ps->end) return fail(ps, "unexpected end of input");
   switch (*ps->p) {
     case '{': return parse_container(ps, v, 1);
@@ -300,22 +381,27 @@ static int parse_value(Parser *ps, JsonValue *v) {
   }
 }
 
-JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen) {
-  Parser ps = {a, text, text + len, text, 1, 0, err, errlen};
-  JsonValue *v = arena_alloc(a, sizeof *v);
+JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t len, char *err, size_t errlen) {
+  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen};
+  JsonValue *v = arena_alloc(values, sizeof *v);
   if (v == NULL) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) ps.p += 3; /* UTF-8 BOM */
   skip_ws(&ps);
-  if (parse_value(&ps, v) != 0) return NULL;
-  skip_ws(&ps);
-  if (ps.p != ps.end) {
-    fail(&ps, "unexpected text after the JSON value");
-    return NULL;
+  int rc = parse_value(&ps, v);
+  if (rc == 0) {
+    skip_ws(&ps);
+    if (ps.p != ps.end) rc = fail(&ps, "unexpected text after the JSON value");
   }
-  return v;
+  free(ps.interner.slots);
+  free(ps.interner.lens);
+  return rc == 0 ? v : NULL;
+}
+
+JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen) {
+  return json_parse2(a, a, text, len, err, errlen);
 }
 
 const JsonValue *json_get(const JsonValue *obj, const char *key) {

@@ -3,16 +3,27 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lmp.h"
 
+/* template string (interned, so compared by address) -> its parsed Formula */
+typedef struct {
+  const char **keys;
+  Formula **values;
+  size_t cap, used;
+} FormulaCache;
+
 typedef struct {
   lua_State *L;
   Model *m;
-  char path[1024]; /* JSON path of the value being checked */
+  Arena *scratch;      /* freed once the tree is built: the JSON values, this cache */
+  FormulaCache formulas;
+  char path[1024];     /* JSON path of the value being checked */
 } Loader;
 
+void lmp_release_text(lua_State *L, int idx);
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
   char msg[700];
@@ -20,20 +31,70 @@ static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%d:%d: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
+  return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%u:%u: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
 }
 
-/* The JSON path grows as the loader descends; each push returns the length to cut back to. */
+/* The JSON path grows as the loader descends; each push returns the length to cut back to.
+ * (Plain copies, not snprintf: this runs for every key of every layer.) */
 static size_t path_push_key(Loader *ld, const char *key) {
-  size_t len = strlen(ld->path);
-  snprintf(ld->path + len, sizeof ld->path - len, ".%s", key);
+  size_t len = strlen(ld->path), klen = strlen(key);
+  if (len + 1 + klen < sizeof ld->path) {
+    ld->path[len] = '.';
+    memcpy(ld->path + len + 1, key, klen + 1);
+  }
   return len;
 }
 
 static size_t path_push_index(Loader *ld, size_t idx) {
   size_t len = strlen(ld->path);
-  snprintf(ld->path + len, sizeof ld->path - len, "[%zu]", idx);
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + idx % 10);
+    idx /= 10;
+  } while (idx != 0);
+  if (len + (size_t)n + 3 < sizeof ld->path) {
+    char *o = ld->path + len;
+    *o++ = '[';
+    while (n > 0) *o++ = digits[--n];
+    *o++ = ']';
+    *o = '\0';
+  }
   return len;
+}
+
+/* the parsed formula for a template; identical templates (interned strings) share one */
+static Formula *cached_formula(Loader *ld, const char *src, char *err, size_t errlen) {
+  FormulaCache *c = &ld->formulas;
+  if (c->used * 2 >= c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 256;
+    const char **keys = arena_alloc(ld->scratch, cap * sizeof *keys);
+    Formula **values = arena_alloc(ld->scratch, cap * sizeof *values);
+    if (keys == NULL || values == NULL) luaL_error(ld->L, "out of memory");
+    memset(keys, 0, cap * sizeof *keys);
+    for (size_t i = 0; i < c->cap; i++) {
+      if (c->keys[i] == NULL) continue;
+      size_t j = ((uintptr_t)c->keys[i] >> 4) & (cap - 1);
+      while (keys[j] != NULL) j = (j + 1) & (cap - 1);
+      keys[j] = c->keys[i];
+      values[j] = c->values[i];
+    }
+    c->keys = keys;
+    c->values = values;
+    c->cap = cap;
+  }
+  size_t j = ((uintptr_t)src >> 4) & (c->cap - 1);
+  while (c->keys[j] != NULL) {
+    if (c->keys[j] == src) return c->values[j];
+    j = (j + 1) & (c->cap - 1);
+  }
+  Formula *f = formula_parse(ld->m->arena, src, err, errlen);
+  if (f != NULL) {
+    c->keys[j] = src;
+    c->values[j] = f;
+    c->used++;
+  }
+  return f;
 }
 
 static void *alloc(Loader *ld, size_t n) {
@@ -65,7 +126,7 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
           char err[600];
           p->kind = P_FORMULA;
           p->s = v->str;
-          p->f = formula_parse(ld->m->arena, v->str, err, sizeof err);
+          p->f = cached_formula(ld, v->str, err, sizeof err);
           if (p->f == NULL) load_fail(ld, v, "formula \"%s\": %s", v->str, err);
         } else {
           p->kind = P_STR;
@@ -248,21 +309,23 @@ Model *lmp_check_model(lua_State *L, int idx) {
   return m;
 }
 
-/* core.load_model_string(text, filename) -> Model userdata (uservalue 1: config table) */
-static int l_load_model_string(lua_State *L) {
-  size_t len;
-  const char *text = luaL_checklstring(L, 1, &len);
-  const char *file = luaL_checkstring(L, 2);
+/* Builds the model userdata (pushed) from JSON text. The JSON values live in a scratch
+ * arena freed once the tree is built; their strings, interned, stay in the model's arena. */
+static void load_model_text(lua_State *L, const char *text, size_t len, const char *file, int text_box) {
   Model *m = lua_newuserdatauv(L, sizeof(Model), 1);
   memset(m, 0, sizeof *m);
   luaL_setmetatable(L, MODEL_MT);
+  int model_idx = lua_gettop(L);
   m->arena = arena_new();
-  if (m->arena == NULL) return luaL_error(L, "out of memory");
+  if (m->arena == NULL) luaL_error(L, "out of memory");
   m->file = arena_strndup(m->arena, file, strlen(file));
+  Arena *scratch = lmp_push_arena(L);
+  int scratch_idx = lua_gettop(L);
   char err[600];
-  JsonValue *root = json_parse(m->arena, text, len, err, sizeof err);
-  if (root == NULL) return lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
-  Loader ld = {L, m, "$"};
+  JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
+  if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
+  if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
+  Loader ld = {L, m, scratch, {NULL, NULL, 0, 0}, "$"};
   if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
   const JsonValue *layers = NULL;
   for (size_t i = 0; i < root->n; i++) {
@@ -275,7 +338,7 @@ static int l_load_model_string(lua_State *L) {
     } else if (strcmp(k, "config") == 0) {
       if (x->type != JSON_OBJ) load_fail(&ld, x, "expected an object (the Hugging Face config), got %s", json_type_name(x->type));
       json_push_lua(L, x);
-      lua_setiuservalue(L, -2, 1);
+      lua_setiuservalue(L, model_idx, 1);
     } else if (strcmp(k, "layers") == 0) {
       if (x->type != JSON_ARR) load_fail(&ld, x, "expected an array of layers, got %s", json_type_name(x->type));
       if (x->n == 0) load_fail(&ld, x, "a model needs at least one layer");
@@ -289,22 +352,48 @@ static int l_load_model_string(lua_State *L) {
   path_push_key(&ld, "layers");
   load_layers(&ld, NULL, layers, &m->roots, &m->nroots, 1);
   check_ties(&ld, m->roots, m->nroots);
+  lmp_release_arena(L, scratch_idx);
+  lua_settop(L, model_idx);
+}
+
+/* core.load_model_string(text, filename) -> Model userdata (uservalue 1: config table) */
+static int l_load_model_string(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *file = luaL_checkstring(L, 2);
+  load_model_text(L, text, len, file, 0);
   return 1;
 }
 
-/* core.load_model(path) */
+/* core.load_model(path): reads the file into a buffer owned by a userdata (freed on error
+ * too, and as soon as it is parsed) */
+static int text_box_gc(lua_State *L) {
+  char **box = luaL_checkudata(L, 1, "lmp.Text");
+  free(*box);
+  *box = NULL;
+  return 0;
+}
+
+void lmp_release_text(lua_State *L, int idx) {
+  lua_pushcfunction(L, text_box_gc);
+  lua_pushvalue(L, idx);
+  lua_call(L, 1, 0);
+}
+
 static int l_load_model(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  char *text;
+  char **box = lua_newuserdatauv(L, sizeof(char *), 0);
+  *box = NULL;
+  if (luaL_newmetatable(L, "lmp.Text")) {
+    lua_pushcfunction(L, text_box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  int box_idx = lua_gettop(L);
   size_t len;
   char err[600];
-  if (lmp_read_file(path, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
-  lua_settop(L, 1);
-  lua_pushcfunction(L, l_load_model_string);
-  lua_pushlstring(L, text, len);
-  free(text);
-  lua_pushvalue(L, 1);
-  lua_call(L, 2, 1);
+  if (lmp_read_file(path, box, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  load_model_text(L, *box, len, path, box_idx);
   return 1;
 }
 

@@ -1,0 +1,113 @@
+-- The benchmark runner: `lmp bench/run.lua [--quick]` (from the repository root, with a
+-- Release build: scripts/bench). Prints each figure beside its target. Timings are wall
+-- clock on this machine; run it on an idle machine for numbers worth recording in
+-- bench/RESULTS.md.
+local lmp = require "lmp"
+local core = lmp.core
+
+local quick = arg[1] == "--quick"
+local exe = lmp.executable
+
+local function median(xs)
+  table.sort(xs)
+  local n = #xs
+  return n % 2 == 1 and xs[(n + 1) // 2] or (xs[n // 2] + xs[n // 2 + 1]) / 2
+end
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- wall time of `lmp args` in ms, `runs` times
+local function time_command(args, runs)
+  local times = {}
+  local cmd = shell_quote(exe) .. " " .. args .. " >/dev/null 2>&1"
+  for i = 1, runs do
+    local t0 = core.now_us()
+    local ok = os.execute(cmd)
+    times[i] = (core.now_us() - t0) / 1000
+    assert(ok, "failed: " .. cmd)
+  end
+  return times
+end
+
+local rows = {}
+local function report(name, value, unit, target, ok)
+  rows[#rows + 1] = { name, ("%.1f %s"):format(value, unit), target, ok and "met" or "MISSED" }
+end
+
+-- 1. cold analysis: a whole process, from exec to exit
+local runs = quick and 5 or 31
+local cold70 = median(time_command("analyze --model-json models/llama-2-70b-hf.json --format json", runs))
+report("cold analyze, Llama-2-70B (median of " .. runs .. ")", cold70, "ms", "< 10 ms", cold70 < 10)
+local cold_gpt2 = median(time_command("analyze --model-json models/gpt2.json --format json", runs))
+report("cold analyze, GPT-2 124M (median of " .. runs .. ")", cold_gpt2, "ms", "(reported)", true)
+local baseline = median(time_command("-e ''", runs))
+report("  of which process start (lmp -e '')", baseline, "ms", "(reported)", true)
+
+-- 2. a 10,000-point sweep on Llama-2-70B in one process
+local model = lmp.load_model("models/llama-2-70b-hf.json")
+local points = {}
+for b = 1, 100 do
+  for s = 1, 100 do points[#points + 1] = { batch_size = b, seq_len = 32 * s } end
+end
+if quick then points = { table.unpack(points, 1, 1000) } end
+local t0 = core.now_us()
+local totals = lmp.sweep(model, points)
+local sweep_ms = (core.now_us() - t0) / 1000
+-- spot-check one point against a plain analysis
+local spot = lmp.analyze(model, points[#points // 3]).totals
+assert(spot.flops == totals[#points // 3].flops, "sweep disagrees with analyze")
+local target_ms = quick and 20 or 200
+report(("sweep of %d (batch, seq) points, Llama-2-70B"):format(#points), sweep_ms, "ms",
+  ("< %d ms"):format(target_ms), sweep_ms < target_ms)
+
+-- 3. a synthetic model of 1,000,000 basic layers, no repeat, load + walk in a fresh process
+local layers = quick and 100000 or 1000000
+local path = os.tmpname() .. ".json"
+do
+  local f = assert(io.open(path, "w"))
+  f:write('{"model_id": "synthetic", "layers": [{"name": "stack", "class": "synthetic.Stack", "sub_layers": [\n')
+  local chunk = {}
+  for i = 1, layers do
+    chunk[#chunk + 1] = ('{"name": "l%d", "class": "torch.nn.modules.linear.Linear", "parameters": ' ..
+      '{"N": "${batch_size} * ${seq_len}", "in_features": %d, "out_features": 256, "bias": true}}'):format(i, 64 + i % 7)
+    if #chunk == 10000 or i == layers then
+      f:write(table.concat(chunk, ",\n"), i == layers and "\n" or ",\n")
+      chunk = {}
+    end
+  end
+  f:write("]}]}\n")
+  f:close()
+end
+local script = os.tmpname() .. ".lua"
+do
+  local f = assert(io.open(script, "w"))
+  f:write(([[
+    local t0 = lmp.core.now_us()
+    local m = lmp.load_model(%q)
+    local t1 = lmp.core.now_us()
+    local r = lmp.analyze(m, { seq_len = 128 }, { depth = 1 })
+    local t2 = lmp.core.now_us()
+    local status = io.open("/proc/self/status"):read("a")
+    print((t1 - t0) / 1000, (t2 - t1) / 1000, status:match("VmHWM:%%s*(%%d+)"), r.totals.params)
+  ]]):format(path))
+  f:close()
+end
+local out = io.popen(shell_quote(exe) .. " " .. script):read("a")
+os.remove(script)
+os.remove(path)
+local load_ms, walk_ms, hwm_kb, params = out:match("^(%S+)%s+(%S+)%s+(%d+)%s+(%d+)")
+load_ms, walk_ms, hwm_kb = tonumber(load_ms), tonumber(walk_ms), tonumber(hwm_kb)
+-- every layer: in*256 + 256 with in = 64 + i % 7
+local want = 0
+for i = 1, layers do want = want + (64 + i % 7) * 256 + 256 end
+assert(tonumber(params) == want, ("synthetic params %s, expected %d"):format(params, want))
+local total_s = (load_ms + walk_ms) / 1000
+report(("%d-layer model: load + walk"):format(layers), total_s, "s", quick and "< 0.2 s" or "< 2 s",
+  total_s < (quick and 0.2 or 2))
+report(("  load / walk"):format(), load_ms, "ms / " .. ("%.0f ms"):format(walk_ms), "", true)
+report(("%d-layer model: peak RSS"):format(layers), hwm_kb / 1024, "MiB", quick and "< 100 MiB" or "< 1024 MiB",
+  hwm_kb / 1024 < (quick and 100 or 1024))
+
+print(("lmp %s, %s"):format(lmp.version, quick and "quick run (smaller sizes)" or "full run"))
+print(("%-52s %18s  %-12s %s"):format("figure", "measured", "target", ""))
+for _, r in ipairs(rows) do print(("%-52s %18s  %-12s %s"):format(r[1], r[2], r[3], r[4])) end

@@ -1,0 +1,58 @@
+/* lmp.core (every C area merged into one table) and the preloads of the host's embedded
+ * Lua files: shared by main.c and the fuzz targets (tests/fuzz), which build the same
+ * state without main's command line. */
+#include <stdio.h>
+
+#include <lualib.h>
+
+#include "lmp.h"
+
+#ifndef LMP_SOURCE_DIR
+#define LMP_SOURCE_DIR ""
+#endif
+
+int luaopen_lmp_core(lua_State *L) {
+  static lua_CFunction const areas[] = {luaopen_lmp_errors, luaopen_lmp_json,    luaopen_lmp_formula, luaopen_lmp_model,
+                                        luaopen_lmp_walk,   luaopen_lmp_sandbox, luaopen_lmp_calc,    luaopen_lmp_fs,
+                                        luaopen_lmp_http};
+  lua_newtable(L);
+  for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
+    lua_pushcfunction(L, areas[i]);
+    lua_call(L, 0, 1);
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -5);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushliteral(L, LMP_VERSION);
+  lua_setfield(L, -2, "version");
+  lua_pushliteral(L, LMP_SOURCE_DIR);
+  lua_setfield(L, -2, "source_dir");
+  return 1;
+}
+
+/* The host's own Lua files are compiled in and reached through package.preload (as mpv does). */
+static int load_embedded(lua_State *L) {
+  const LmpEmbedded *e = lua_touserdata(L, lua_upvalueindex(1));
+  char chunk[256];
+  snprintf(chunk, sizeof chunk, "=[lmp] %s", e->name);
+  if (luaL_loadbufferx(L, e->source, e->len, chunk, "t") != LUA_OK) return lua_error(L);
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+void lmp_register_preloads(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_lmp_core);
+  lua_setfield(L, -2, "lmp.core");
+  for (const LmpEmbedded *e = lmp_embedded_lua; e->name != NULL; e++) {
+    lua_pushlightuserdata(L, (void *)e);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, e->name);
+  }
+  lua_pop(L, 1);
+}
