@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "lmp.h"
@@ -15,9 +16,22 @@ typedef struct {
   size_t cap, used;
 } FormulaCache;
 
+/* Limits, each overridable from the environment (a number, e.g. LMP_MAX_LAYERS=50000000) */
+#define DEFAULT_MAX_MODEL_BYTES ((size_t)2 << 30) /* LMP_MAX_MODEL_BYTES */
+#define DEFAULT_MAX_LAYERS ((size_t)20000000)     /* LMP_MAX_LAYERS */
+
+static size_t limit_from_env(const char *name, size_t dflt) {
+  const char *s = getenv(name);
+  if (s == NULL || *s == '\0') return dflt;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  return (*end == '\0' && v > 0) ? (size_t)v : dflt;
+}
+
 typedef struct {
   lua_State *L;
   Model *m;
+  size_t max_layers;
   Arena *scratch;      /* freed once the tree is built: the JSON values, this cache */
   FormulaCache formulas;
   char path[1024];     /* JSON path of the value being checked */
@@ -154,7 +168,8 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
   node->col = v->col;
   node->repeat = 1;
   node->active = -1;
-  ld->m->n_nodes++;
+  if (++ld->m->n_nodes > ld->max_layers)
+    load_fail(ld, v, "more than %zu layers (the limit; LMP_MAX_LAYERS raises it)", ld->max_layers);
   if (v->type != JSON_OBJ) load_fail(ld, v, "a layer must be an object, not %s", json_type_name(v->type));
   const JsonValue *sub = NULL, *params = NULL;
   for (size_t i = 0; i < v->n; i++) {
@@ -325,7 +340,7 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
   JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
   if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
   if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
-  Loader ld = {L, m, scratch, {NULL, NULL, 0, 0}, "$"};
+  Loader ld = {L, m, limit_from_env("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS), scratch, {NULL, NULL, 0, 0}, "$"};
   if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
   const JsonValue *layers = NULL;
   for (size_t i = 0; i < root->n; i++) {
@@ -392,6 +407,11 @@ static int l_load_model(lua_State *L) {
   int box_idx = lua_gettop(L);
   size_t len;
   char err[600];
+  size_t max_bytes = limit_from_env("LMP_MAX_MODEL_BYTES", DEFAULT_MAX_MODEL_BYTES);
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
+    return lmp_raise(L, LMP_EXIT_USAGE, "%s: %lld bytes, over the limit of %zu (LMP_MAX_MODEL_BYTES raises it)", path,
+                     (long long)st.st_size, max_bytes);
   if (lmp_read_file(path, box, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
   load_model_text(L, *box, len, path, box_idx);
   return 1;

@@ -32,14 +32,21 @@ static LmpAlloc *host_of(lua_State *L) {
 
 #define HOOK_EVERY 1000
 
+/* the count hook fires every `step` instructions: HOOK_EVERY, or the whole budget if smaller */
+static int hook_step(int64_t budget) {
+  return budget < HOOK_EVERY ? (int)(budget > 0 ? budget : 1) : HOOK_EVERY;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   LmpAlloc *a = host_of(L);
-  a->budget -= HOOK_EVERY;
-  if (a->budget < 0) {
+  a->budget -= lua_gethookcount(L);
+  if (a->budget <= 0) {
     a->budget = HOOK_EVERY; /* room to build the error */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, hook_step(a->budget));
     luaL_error(L, "instruction budget exceeded (a loop that never ends?)");
   }
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, hook_step(a->budget));
 }
 
 static size_t env_size(const char *name, size_t dflt) {
@@ -60,7 +67,7 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   a->budget = (int64_t)env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS);
   lua_Hook saved_hook = lua_gethook(L);
   int saved_mask = lua_gethookmask(L), saved_count = lua_gethookcount(L);
-  lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, hook_step(a->budget));
   int rc = lua_pcall(L, nargs, nresults, 0);
   lua_sethook(L, saved_hook, saved_mask, saved_count);
   a->limit = saved_limit;

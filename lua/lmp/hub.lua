@@ -76,7 +76,8 @@ function hub.download(id, revision)
   local token = env("HF_TOKEN") or env("HUGGING_FACE_HUB_TOKEN")
   if token then headers[#headers + 1] = "Authorization: Bearer " .. token end
   local timeout = math.tointeger(tonumber(env("LMP_HTTP_TIMEOUT_MS") or "")) or 30000
-  local resp, err = core.http_request({ url = url, headers = headers, timeout_ms = timeout, max_bytes = 4 << 20 })
+  local max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (4 << 20)
+  local resp, err = core.http_request({ url = url, headers = headers, timeout_ms = timeout, max_bytes = max_bytes })
   if not resp then
     fail(("%s: cannot download config.json from %s (%s); offline? Use --config with a local file, or put the model in the Hugging Face cache")
       :format(id, endpoint, err))

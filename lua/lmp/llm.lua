@@ -95,7 +95,7 @@ end
 function llm.complete(c, system, user, max_tokens)
   local req = request_for(c, system, user, max_tokens or 8192)
   req.timeout_ms = c.timeout_ms
-  req.max_bytes = 8 << 20
+  req.max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (8 << 20)
   local last
   for attempt = 0, c.retries do
     if attempt > 0 then core.sleep_ms(last.wait or (c.backoff_ms * (1 << (attempt - 1)))) end
