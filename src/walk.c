@@ -87,83 +87,8 @@ static int walk_fail(Walk *w, const Node *n, int code, const char *msg) {
   return 0;
 }
 
-/* Pushes the layer's parameters with ${...} templates evaluated. */
-static void push_params(Walk *w, const Node *n) {
-  lua_State *L = w->L;
-  lua_createtable(L, 0, (int)n->nparams + 2);
-  for (size_t i = 0; i < n->nparams; i++) {
-    const Param *p = &n->params[i];
-    switch (p->kind) {
-      case P_INT: lua_pushinteger(L, p->i); break;
-      case P_BOOL: lua_pushboolean(L, (int)p->i); break;
-      case P_NUM: lua_pushnumber(L, p->d); break;
-      case P_STR: lua_pushlstring(L, p->s, p->slen); break;
-      case P_FORMULA: {
-        FValue v;
-        char err[600], msg[900];
-        if (formula_eval(p->f, runtime_lookup, w, &v, err, sizeof err) != 0) {
-          snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\": %s", p->name, p->s, err);
-          walk_fail(w, n, LMP_EXIT_USAGE, msg);
-        }
-        if (v.str != NULL || v.den != 1 || v.num < INT64_MIN || v.num > INT64_MAX) {
-          snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\" %s", p->name, p->s,
-                   v.str ? "gives a string" : v.den != 1 ? "does not give an integer (use //, ceil or floor)"
-                                                         : "gives a value beyond 64 bits");
-          walk_fail(w, n, LMP_EXIT_USAGE, msg);
-        }
-        lua_pushinteger(L, (lua_Integer)v.num);
-        break;
-      }
-    }
-    lua_setfield(L, -2, p->name);
-  }
-}
 
 /* Memo key: class, then name=value for every parameter the calculator takes (sorted). */
-/* Memo key: the class, then the value of every parameter the calculator takes, in its
- * (sorted) names order; the names themselves are implied by the class. Built in C: for a
- * sweep this runs for every basic layer of every point. */
-static void push_memo_key(Walk *w, const Node *n, int calc, int params) {
-  lua_State *L = w->L;
-  char buf[2048];
-  size_t len = 0;
-  int ok = 1;
-#define KEY_ADD(p, l) do { size_t l_ = (l); if (len + l_ >= sizeof buf) ok = 0; else { memcpy(buf + len, (p), l_); len += l_; } } while (0)
-  KEY_ADD(n->cls, strlen(n->cls));
-  if (w->train) KEY_ADD("\x1etrain", 6); /* the memo may outlive one analysis (lmp.sweep) */
-  lua_getfield(L, calc, "names");
-  int names = lua_gettop(L);
-  for (lua_Integer i = 1; ok && lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
-    lua_getfield(L, params, lua_tostring(L, -1));
-    char num[64];
-    int k;
-    switch (lua_type(L, -1)) {
-      case LUA_TNUMBER:
-        if (lua_isinteger(L, -1)) k = snprintf(num, sizeof num, "\x1fi%lld", (long long)lua_tointeger(L, -1));
-        else k = snprintf(num, sizeof num, "\x1fn%.17g", lua_tonumber(L, -1));
-        KEY_ADD(num, (size_t)k);
-        break;
-      case LUA_TBOOLEAN: KEY_ADD(lua_toboolean(L, -1) ? "\x1f" "T" : "\x1f" "F", 2); break;
-      case LUA_TSTRING: {
-        size_t sl;
-        const char *str = lua_tolstring(L, -1, &sl);
-        k = snprintf(num, sizeof num, "\x1fs%zu:", sl);
-        KEY_ADD(num, (size_t)k);
-        KEY_ADD(str, sl);
-        break;
-      }
-      default: KEY_ADD("\x1f?", 2); break;
-    }
-    lua_pop(L, 2); /* value, name */
-  }
-#undef KEY_ADD
-  lua_settop(L, names - 1);
-  if (ok) {
-    lua_pushlstring(L, buf, len);
-  } else {
-    lua_pushnil(L); /* parameters too long to key: no memo for this layer */
-  }
-}
 
 static int protected_compute(lua_State *L) {
   int64_t *fig = lua_touserdata(L, 3);
@@ -277,6 +202,159 @@ static void basic_figures(Walk *w, const Node *n, const int64_t c[FIG_COUNT], i1
   f[N_BWD_MATMUL] = w->train ? c[FIG_BWD_MATMUL] : 0;
 }
 
+/* ---- the fast path for a basic layer: parameters evaluated in C, the memo key built by
+ * merging them with the calculator's sorted parameter names, and a Lua table of parameters
+ * made only when the calculator must actually run (or the tree shows the layer) ---- */
+
+typedef struct {
+  const char *name;
+  ParamKind kind; /* P_FORMULA is evaluated to P_INT */
+  int64_t i;
+  double d;
+  const char *s;
+  size_t slen;
+} PVal;
+
+#define FAST_MAX_PARAMS 64
+
+static void eval_params(Walk *w, const Node *n, PVal *vals) {
+  for (size_t i = 0; i < n->nparams; i++) {
+    const Param *p = &n->params[i];
+    PVal *v = &vals[i];
+    v->name = p->name;
+    v->kind = p->kind;
+    v->i = p->i;
+    v->d = p->d;
+    v->s = p->s;
+    v->slen = p->slen;
+    if (p->kind == P_FORMULA) {
+      FValue fv;
+      char err[600], msg[900];
+      if (formula_eval(p->f, runtime_lookup, w, &fv, err, sizeof err) != 0) {
+        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\": %s", p->name, p->s, err);
+        walk_fail(w, n, LMP_EXIT_USAGE, msg);
+      }
+      if (fv.str != NULL || fv.den != 1 || fv.num < INT64_MIN || fv.num > INT64_MAX) {
+        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\" %s", p->name, p->s,
+                 fv.str ? "gives a string" : fv.den != 1 ? "does not give an integer (use //, ceil or floor)"
+                                                         : "gives a value beyond 64 bits");
+        walk_fail(w, n, LMP_EXIT_USAGE, msg);
+      }
+      v->kind = P_INT;
+      v->i = (int64_t)fv.num;
+    }
+  }
+}
+
+static void push_pval(lua_State *L, const PVal *v) {
+  switch (v->kind) {
+    case P_INT: case P_FORMULA: lua_pushinteger(L, v->i); break;
+    case P_BOOL: lua_pushboolean(L, (int)v->i); break;
+    case P_NUM: lua_pushnumber(L, v->d); break;
+    case P_STR: lua_pushlstring(L, v->s, v->slen); break;
+  }
+}
+
+/* a calculator's parameter names in C, with the runtime input each stands for (or -1);
+ * kept in the calculator object as "_names" (a userdata), so built once per calculator */
+typedef struct {
+  size_t n;
+  const char *names[FAST_MAX_PARAMS]; /* anchored by the calculator's `names` table */
+  int runtime[FAST_MAX_PARAMS];
+} CalcInfo;
+
+static CalcInfo *calc_info(lua_State *L, int calc) {
+  if (lua_getfield(L, calc, "_names") == LUA_TUSERDATA) {
+    CalcInfo *ci = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return ci;
+  }
+  lua_pop(L, 1);
+  CalcInfo *ci = lua_newuserdatauv(L, sizeof(CalcInfo), 0);
+  ci->n = 0;
+  lua_getfield(L, calc, "names");
+  size_t count = (size_t)lua_rawlen(L, -1);
+  if (count > FAST_MAX_PARAMS) {
+    ci->n = (size_t)-1; /* too many for the fast path */
+  } else {
+    for (size_t i = 0; i < count; i++) {
+      lua_rawgeti(L, -1, (lua_Integer)i + 1);
+      ci->names[i] = lua_tostring(L, -1);
+      lua_pop(L, 1);
+      ci->runtime[i] = -1;
+      for (int k = 0; k < IN_COUNT; k++)
+        if (strcmp(ci->names[i], INPUT_NAMES[k]) == 0) ci->runtime[i] = k;
+    }
+    ci->n = count;
+  }
+  lua_pop(L, 1);
+  lua_setfield(L, calc, "_names");
+  return ci;
+}
+
+/* pushes the memo key, or returns 0 (nothing pushed) when the layer's parameters do not
+ * match the calculator's names (the slow path then reports the problem) */
+static int push_fast_key(Walk *w, const Node *n, const CalcInfo *ci, const PVal *vals) {
+  if (ci->n == (size_t)-1) return 0;
+  char buf[2048];
+  size_t len = 0;
+#define KEY_PUT(p, l) do { size_t l_ = (l); if (len + l_ >= sizeof buf) return 0; memcpy(buf + len, (p), l_); len += l_; } while (0)
+  KEY_PUT(n->cls, strlen(n->cls));
+  if (w->train) KEY_PUT("\x1etrain", 6);
+  size_t j = 0;
+  for (size_t i = 0; i < ci->n; i++) {
+    int cmp = j < n->nparams ? strcmp(ci->names[i], vals[j].name) : -1;
+    if (cmp > 0) return 0; /* the layer gives a parameter the calculator does not take */
+    char num[64];
+    int k;
+    if (cmp < 0) { /* not given: a runtime input, or missing */
+      if (ci->runtime[i] < 0) return 0;
+      k = snprintf(num, sizeof num, "\x1fi%lld", (long long)w->in[ci->runtime[i]]);
+      KEY_PUT(num, (size_t)k);
+      continue;
+    }
+    const PVal *v = &vals[j++];
+    switch (v->kind) {
+      case P_INT: case P_FORMULA: k = snprintf(num, sizeof num, "\x1fi%lld", (long long)v->i); KEY_PUT(num, (size_t)k); break;
+      case P_BOOL: KEY_PUT(v->i ? "\x1f" "T" : "\x1f" "F", 2); break;
+      case P_NUM: k = snprintf(num, sizeof num, "\x1fn%.17g", v->d); KEY_PUT(num, (size_t)k); break;
+      case P_STR:
+        k = snprintf(num, sizeof num, "\x1fs%zu:", v->slen);
+        KEY_PUT(num, (size_t)k);
+        KEY_PUT(v->s, v->slen);
+        break;
+    }
+  }
+  if (j != n->nparams) return 0;
+#undef KEY_PUT
+  lua_pushlstring(w->L, buf, len);
+  return 1;
+}
+
+/* the Lua table of parameters: the layer's, plus the runtime inputs the calculator takes
+ * and the layer leaves out */
+static void push_param_table(Walk *w, const Node *n, const PVal *vals, int calc) {
+  lua_State *L = w->L;
+  lua_createtable(L, 0, (int)n->nparams + 2);
+  for (size_t i = 0; i < n->nparams; i++) {
+    push_pval(L, &vals[i]);
+    lua_setfield(L, -2, vals[i].name);
+  }
+  if (calc == 0) return;
+  for (int i = 0; i < IN_COUNT; i++) {
+    lua_getfield(L, calc, "required");
+    int wants = lua_getfield(L, -1, INPUT_NAMES[i]) != LUA_TNIL;
+    lua_pop(L, 2);
+    if (wants && lua_getfield(L, -1, INPUT_NAMES[i]) == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushinteger(L, w->in[i]);
+      lua_setfield(L, -2, INPUT_NAMES[i]);
+    } else if (wants) {
+      lua_pop(L, 1);
+    }
+  }
+}
+
 /* Computes node n; fig gets its figures including its own repeat. When `show`, pushes the
  * node's result table. *unknown is set if it (or anything under it) had no calculator. */
 static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i128 fig[N_COUNT], int *unknown, int show) {
@@ -314,10 +392,12 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
     }
     if (show_kids) lua_setfield(L, tbl, "children");
   } else {
-    push_params(w, n);
-    int params = lua_gettop(L);
+    PVal stack_vals[16];
+    PVal *vals = n->nparams <= 16 ? stack_vals : lua_newuserdatauv(L, n->nparams * sizeof(PVal), 0);
+    eval_params(w, n, vals);
     push_calculator(w, n);
     int calc = lua_gettop(L);
+    int params = 0; /* the Lua parameter table, once made */
     if (!lua_toboolean(L, calc)) {
       own_unknown = 1;
       lua_getfield(L, w->unknown, n->cls);
@@ -325,31 +405,24 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
       lua_pop(L, 1);
       lua_pushinteger(L, count + mult);
       lua_setfield(L, w->unknown, n->cls);
+      if (show) {
+        push_param_table(w, n, vals, 0);
+        params = lua_gettop(L);
+      }
     } else {
-      /* runtime variables the calculator takes and the layer leaves out */
-      for (int i = 0; i < IN_COUNT; i++) {
-        lua_getfield(L, calc, "required");
-        int wants = lua_getfield(L, -1, INPUT_NAMES[i]) != LUA_TNIL;
-        lua_pop(L, 2);
-        if (wants && lua_getfield(L, params, INPUT_NAMES[i]) == LUA_TNIL) {
-          lua_pushinteger(L, w->in[i]);
-          lua_setfield(L, params, INPUT_NAMES[i]);
-        }
-        if (wants) lua_pop(L, 1);
-      }
-      push_memo_key(w, n, calc, params);
+      int64_t *cached = NULL;
+      int has_key = push_fast_key(w, n, calc_info(L, calc), vals);
       int key = lua_gettop(L);
-      lua_pushvalue(L, key);
-      int64_t *cached;
-      if (lua_isnil(L, key)) {
-        lua_pushnil(L); /* no key: always compute */
-      } else {
-        lua_rawget(L, w->memo);
+      if (has_key) {
+        lua_pushvalue(L, key);
+        if (lua_rawget(L, w->memo) == LUA_TUSERDATA) cached = lua_touserdata(L, -1);
+        else lua_pop(L, 1);
       }
-      if (lua_type(L, -1) == LUA_TUSERDATA) {
-        cached = lua_touserdata(L, -1);
-      } else {
-        lua_pop(L, 1);
+      if (cached == NULL || show) {
+        push_param_table(w, n, vals, calc);
+        params = lua_gettop(L);
+      }
+      if (cached == NULL) {
         cached = lua_newuserdatauv(L, sizeof(int64_t) * FIG_COUNT, 0);
         lua_pushcfunction(L, protected_compute);
         lua_pushvalue(L, calc);
@@ -367,7 +440,7 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
           walk_fail(w, n, code, msg);
         }
         w->evaluations++;
-        if (!lua_isnil(L, key)) {
+        if (has_key) {
           lua_pushvalue(L, key);
           lua_pushvalue(L, -2);
           lua_rawset(L, w->memo);
