@@ -9,10 +9,11 @@ local paths = { arg[1] or (lmp.home .. "/models/llama-2-7b-hf.json"),
                 arg[2] or (lmp.home .. "/models/mistral-7b-v0.1.json") }
 local seq = math.tointeger(tonumber(arg[3] or "2048")) or error("SEQ must be an integer")
 
--- a model file has "layers"; anything else is a config.json for the builders
+-- a model file has "layers"; anything else is a config.json for the builders (named
+-- after its file, since a config does not say which model it is)
 local function load(path)
   if lmp.read_config(path).layers then return lmp.load_model(path) end
-  return lmp.load_config(path)
+  return lmp.load_config(path, { model_id = path:gsub("/config%.json$", ""):match("([^/]+)$"):gsub("%.json$", "") })
 end
 
 -- 6738415616 -> "6,738,415,616"
