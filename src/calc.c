@@ -179,7 +179,7 @@ static int l_load_calculator(lua_State *L) {
   snprintf(chunk, sizeof chunk, "@%s", file);
   int rc = text ? luaL_loadbufferx(L, text, len, chunk, "t")
                 : luaL_loadbufferx(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), chunk, "t");
-  free(text);
+  lmp_file_free(text);
   if (rc != LUA_OK) return lmp_raise(L, LMP_EXIT_CALC, "%s", lua_tostring(L, -1));
   sandbox_push_env(L);
   lua_setupvalue(L, -2, 1); /* _ENV */

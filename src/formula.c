@@ -83,6 +83,7 @@ static int is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' &
 static int is_ident(char c) { return is_ident_start(c) || (c >= '0' && c <= '9') || c == '.'; }
 
 static FNode *parse_expr(FParser *ps);
+static i128 gcd128(i128 a, i128 b);
 
 static FNode *parse_name_in(FParser *ps, NodeKind kind, const char *at, char close) {
   const char *s = ps->p;
@@ -146,8 +147,9 @@ static FNode *parse_primary(FParser *ps) {
     if (is_ident_start(*ps->p)) return perr(ps, ps->p, "unexpected letter after a number");
     FNode *n = mk(ps, N_NUM, at);
     if (n == NULL) return NULL;
-    n->value.num = num;
-    n->value.den = den;
+    i128 g = gcd128(num, den); /* values are kept reduced: 2.50 is 5/2, 2.0 is the integer 2 */
+    n->value.num = num / g;
+    n->value.den = den / g;
     return n;
   }
   if (is_ident_start(c)) {

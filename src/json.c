@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lmp.h"
 
@@ -443,31 +444,54 @@ void json_push_lua(lua_State *L, const JsonValue *v) {
   }
 }
 
+/* File texts carry a small header saying how they were allocated (lmp_big_alloc). */
+typedef struct {
+  size_t mapped;
+  size_t pad; /* keeps the text 16-byte aligned */
+} TextHeader;
+
+void lmp_file_free(char *text) {
+  if (text == NULL) return;
+  TextHeader *h = (TextHeader *)(void *)(text - sizeof(TextHeader));
+  lmp_big_free(h, h->mapped);
+}
+
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap + 1);
-  while (buf != NULL) {
+  /* a regular file is read in one allocation of its size; pipes and the like grow */
+  size_t cap = 65536, n = 0, mapped = 0;
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
+  TextHeader *h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
+  int bad = h == NULL;
+  while (!bad) {
+    char *buf = (char *)(h + 1);
     n += fread(buf + n, 1, cap - n, f);
     if (n < cap) break;
-    char *bigger = realloc(buf, cap * 2 + 1);
-    if (bigger == NULL) { free(buf); buf = NULL; break; }
-    buf = bigger;
+    size_t bigger_mapped = 0;
+    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + cap * 2 + 1, &bigger_mapped);
+    if (bigger == NULL) { bad = 1; break; }
+    memcpy(bigger + 1, buf, n);
+    lmp_big_free(h, mapped);
+    h = bigger;
+    mapped = bigger_mapped;
     cap *= 2;
   }
-  int bad = ferror(f);
+  if (ferror(f)) bad = 1;
   fclose(f);
-  if (buf == NULL || bad) {
-    snprintf(err, errlen, "%s: cannot read%s", path, buf == NULL ? ": out of memory" : "");
-    free(buf);
+  if (bad) {
+    snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
+    if (h) lmp_big_free(h, mapped);
     return -1;
   }
-  buf[n] = '\0';
-  *out = buf;
+  h->mapped = mapped;
+  char *text = (char *)(h + 1);
+  text[n] = '\0';
+  *out = text;
   *len = n;
   return 0;
 }
@@ -518,7 +542,7 @@ static int l_read_file(lua_State *L) {
   char err[600];
   if (lmp_read_file(path, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
   lua_pushlstring(L, text, len);
-  free(text);
+  lmp_file_free(text);
   return 1;
 }
 

@@ -31,6 +31,9 @@ int luaopen_lmp_errors(lua_State *L);
 /* arena.c: bump allocator; a model and everything parsed from it share one arena. */
 typedef struct Arena Arena;
 Arena *arena_new(void);
+/* malloc, or for sizes of 2 MiB and more an mmap marked for huge pages; *mapped says which */
+void *lmp_big_alloc(size_t size, size_t *mapped);
+void lmp_big_free(void *p, size_t mapped);
 void *arena_alloc(Arena *a, size_t size);
 char *arena_strndup(Arena *a, const char *s, size_t len);
 void arena_free(Arena *a);
@@ -62,7 +65,9 @@ JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t l
 const JsonValue *json_get(const JsonValue *obj, const char *key);
 const char *json_type_name(JsonType t);
 void json_push_lua(lua_State *L, const JsonValue *v);
+/* reads a whole file; free the text with lmp_file_free */
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
+void lmp_file_free(char *text);
 int luaopen_lmp_json(lua_State *L);
 
 /* int128 <-> text and Lua */

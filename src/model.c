@@ -154,7 +154,7 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
     }
     ld->path[mark] = '\0';
   }
-  qsort(node->params, node->nparams, sizeof(Param), by_name);
+  if (node->nparams > 1) qsort(node->params, node->nparams, sizeof(Param), by_name); /* params is NULL when empty */
 }
 
 static void load_layers(Loader *ld, Node *parent, const JsonValue *arr, Node **out, size_t *nout, int depth);
@@ -384,7 +384,7 @@ static int l_load_model_string(lua_State *L) {
  * too, and as soon as it is parsed) */
 static int text_box_gc(lua_State *L) {
   char **box = luaL_checkudata(L, 1, "lmp.Text");
-  free(*box);
+  lmp_file_free(*box);
   *box = NULL;
   return 0;
 }
