@@ -357,14 +357,17 @@ static int eerr(Eval *ev, const FNode *n, const char *msg) {
   return -1;
 }
 
+/* over the magnitudes, unsigned: -a overflows for a = -2^127, a value sums can reach. Every
+ * caller passes b != 0, so the result (at most |b|) fits. */
 static i128 gcd128(i128 a, i128 b) {
-  if (a < 0) a = -a;
-  while (b != 0) {
-    i128 t = a % b;
-    a = b;
-    b = t;
+  unsigned __int128 x = a < 0 ? -(unsigned __int128)a : (unsigned __int128)a;
+  unsigned __int128 y = b < 0 ? -(unsigned __int128)b : (unsigned __int128)b;
+  while (y != 0) {
+    unsigned __int128 t = x % y;
+    x = y;
+    y = t;
   }
-  return a < 0 ? -a : a;
+  return (i128)x;
 }
 
 static int make(Eval *ev, const FNode *n, i128 num, i128 den, FValue *out) {
@@ -554,7 +557,24 @@ int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char
       if (double_to_fvalue(lua_tonumber(L, idx), out) == 0) return 0;
       snprintf(err, errlen, "parameter '%s' is not a finite number of usable size", name);
       return -1;
-    case LUA_TSTRING: out->str = lua_tolstring(L, idx, &out->slen); return 0;
+    case LUA_TSTRING: {
+      /* an exact decimal integer (how lmp hands out figures past 2^63) is a number */
+      size_t len;
+      const char *str = lua_tolstring(L, idx, &len);
+      const char *d = str + (len > 0 && str[0] == '-');
+      int digits = d < str + len;
+      for (const char *c = d; c < str + len; c++)
+        if (*c < '0' || *c > '9') digits = 0;
+      if (digits && len <= 38) {
+        i128 v = 0;
+        for (const char *c = d; c < str + len; c++) v = v * 10 + (*c - '0');
+        out->num = d == str ? v : -v;
+        return 0;
+      }
+      out->str = str;
+      out->slen = len;
+      return 0;
+    }
     default:
       snprintf(err, errlen, "parameter '%s' is %s, not a number, boolean or string", name, luaL_typename(L, idx));
       return -1;

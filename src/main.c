@@ -223,6 +223,24 @@ static int pmain(lua_State *L) {
   return 1;
 }
 
+/* warn(): off until "@on" (lmp -W), as in lua.c; messages go to stderr */
+static int warnings_on = 0;
+static void warnf(void *ud, const char *msg, int tocont) {
+  static int continuing = 0;
+  (void)ud;
+  if (!continuing && *msg == '@') {
+    if (strcmp(msg, "@on") == 0) warnings_on = 1;
+    else if (strcmp(msg, "@off") == 0) warnings_on = 0;
+    return;
+  }
+  if (warnings_on) {
+    if (!continuing) fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont) fputc('\n', stderr);
+  }
+  continuing = tocont;
+}
+
 static int panic(lua_State *L) {
   const char *msg = lua_tostring(L, -1);
   fprintf(stderr, "%s: unprotected Lua error: %s\n", progname, msg ? msg : "(not a string)");
@@ -232,7 +250,10 @@ static int panic(lua_State *L) {
 int main(int argc, char **argv) {
   static LmpAlloc alloc_state;
   lua_State *L = lua_newstate(lmp_alloc, &alloc_state);
-  if (L != NULL) lua_atpanic(L, panic);
+  if (L != NULL) {
+    lua_atpanic(L, panic);
+    lua_setwarnf(L, warnf, NULL);
+  }
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create the Lua state: out of memory\n", progname);
     return LMP_EXIT_INTERNAL;

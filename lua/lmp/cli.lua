@@ -63,7 +63,9 @@ exit codes: 0 ok, 1 analysis incomplete (unknown modules), 2 bad usage or input,
             3 calculator error or overflow, 4 check failed, 70 internal error
 ]]
 
--- parse(args, spec) -> options, positionals. spec: option name -> "int" | "string" | "list"
+-- parse(args, spec, command) -> options, positionals. spec: option name -> "int" (a
+-- non-negative integer) | "string" | "list" (repeatable) | "flag" (no value); --name VALUE
+-- or --name=VALUE. Usage errors name `lmp <command>`.
 local function parse(args, spec, command)
   local opts, pos = {}, {}
   local i = 1
@@ -109,6 +111,7 @@ local function parse(args, spec, command)
   end
   return opts, pos
 end
+cli.parse = parse
 
 local function apply_modules(opts)
   if opts.modules then lmp.set_module_paths(opts.modules) end
@@ -120,11 +123,15 @@ local function out(s) io.stdout:write(s) end
 
 -- the model an analyze or export command names: --model-json FILE or --config PATH
 -- --model-id ID alone fetches the config (cache, then Hub); beside --config it names the model
-local function model_from(o, command)
+local function check_model_source(o, command)
   local given = (o["model-json"] and 1 or 0) + (o.config and 1 or 0) + ((o["model-id"] and not o.config) and 1 or 0)
   if given ~= 1 then
     usage_error(("lmp %s: give one of --model-json FILE, --config PATH or --model-id ORG/NAME"):format(command))
   end
+end
+
+local function model_from(o, command)
+  check_model_source(o, command)
   if o["model-json"] then return lmp.load_model(o["model-json"]) end
   if o.config then return lmp.load_config(o.config, { model_id = o["model-id"] }) end
   return lmp.load_model_id(o["model-id"])
@@ -135,10 +142,13 @@ local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"
   ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", db = "string",
   ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
-function cli.analyze(args)
+-- analyze_options(args) -> options, inputs, format: the command line of `lmp analyze` parsed
+-- and checked, every usage error it can have raised, without loading or analysing anything.
+-- inputs is what lmp.analyze takes (lmp.generate's prompt_len and new_tokens with --phase
+-- generate), already validated as they will be.
+function cli.analyze_options(args)
   local o, pos = parse(args, ANALYZE_OPTS, "analyze")
   if #pos > 0 then usage_error("lmp analyze: unexpected argument '" .. pos[1] .. "'") end
-  apply_modules(o)
   local phase = o.phase or "prefill"
   if not ({ prefill = 1, decode = 1, train = 1, generate = 1 })[phase] then
     usage_error("lmp analyze: --phase must be prefill, decode, train or generate, got '" .. phase .. "'")
@@ -160,11 +170,26 @@ function cli.analyze(args)
     batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
     w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase, enc_len = o["enc-len"],
   }
-  local model = model_from(o, "analyze")
-  local result
+  check_model_source(o, "analyze")
+  local check = {} -- what lmp.analyze (or each step of lmp.generate) will check
+  for k, v in pairs(inputs) do check[k] = v end
   if phase == "generate" then
     inputs.phase, inputs.seq_len = nil, nil
     inputs.prompt_len, inputs.new_tokens = o.seq or 2048, o["new-tokens"]
+    if inputs.new_tokens < 1 then usage_error("lmp analyze: --new-tokens must be at least 1") end
+    check.phase, check.seq_len, check.enc_len = "prefill", inputs.prompt_len, o["enc-len"] or inputs.prompt_len
+  end
+  lmp.inputs(check)
+  return o, inputs, format
+end
+
+function cli.analyze(args)
+  local o, inputs, format = cli.analyze_options(args)
+  apply_modules(o)
+  local phase = o.phase or "prefill"
+  local model = model_from(o, "analyze")
+  local result
+  if phase == "generate" then
     result = lmp.generate(model, inputs, { depth = o.depth })
   else
     result = lmp.analyze(model, inputs, { depth = o.depth })

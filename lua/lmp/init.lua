@@ -102,8 +102,20 @@ function lmp.load_config(path, opts)
     local org, name = source:match("models%-%-([^/]-)%-%-([^/]+)/snapshots/")
     o.model_id = org and (org .. "/" .. name) or nil
   end
+  if not o.model_id and type(config._name_or_path) ~= "string" then o.model_id = source end
   local model = lmp.build(config, o)
   return core.load_model_string(lmp.model_json(model), source), model
+end
+
+-- load(path) -> model: a model JSON file, a config.json, or a folder holding a config.json
+-- (a model file has "layers"; a config has "model_type")
+function lmp.load(path)
+  if core.file_kind(path) == "directory" then return lmp.load_config(path) end
+  local ok, decoded = pcall(core.json_decode, core.read_file(path), path)
+  if ok and type(decoded) == "table" and decoded.model_type ~= nil and decoded.layers == nil then
+    return lmp.load_config(path)
+  end
+  return lmp.load_model(path)
 end
 
 -- load_model_id(id) -> model: the config.json of a Hugging Face model id, from the local
@@ -173,7 +185,8 @@ function Result:__tostring()
   return ("%s, %s: %s FLOPs (%s matmul), %s params, reads %s, writes %s%s"):format(
     self.model_id or "?", i.phase, human(t.flops), human(t.matmul_flops), human(t.params),
     require("lmp.report").human(t.reads_bytes, true), require("lmp.report").human(t.writes_bytes, true),
-    self.complete and "" or (", %d unknown module classes"):format(#self.unknown_modules))
+    self.complete and "" or (", %d unknown module class%s"):format(#self.unknown_modules,
+      #self.unknown_modules == 1 and "" or "es"))
 end
 
 -- result:nodes() -> iterator over every node shown, depth first: node, depth

@@ -132,9 +132,10 @@ describe("examples/arithmetic_intensity.lua", function ()
     --   = 134,283,264; rotary q,k 16,384 + cos,sin 512 in, 16,384 out = 33,280; attention
     --   q 8,192 + K,V 2*32*4096*128*2 = 67,108,864 in, 8,192 out = 67,125,248; gate, up, down
     --   3*(90,177,536 + 8,192 + 22,016) = 270,623,232; SiLU 44,032; mul 66,048
-    --   layer 472,273,408; x32 = 15,112,749,056; + embedding 16,392 + norm 24,576
-    --   + lm_head 8,192 + 262,144,000 + 64,000 = 15,375,006,216
-    has(out, "whole model: 15,394,873,344 FLOPs, 15,375,006,216 bytes read + written: 1.001 FLOP/byte")
+    --   KV-cache write: the new token's K and V read (2*32*128*2 = 16,384) and written (16,384)
+    --   layer 472,306,176; x32 = 15,113,797,632; + embedding 16,392 + norm 24,576
+    --   + lm_head 8,192 + 262,144,000 + 64,000 = 15,376,054,792
+    has(out, "whole model: 15,394,873,344 FLOPs, 15,376,054,792 bytes read + written: 1.001 FLOP/byte")
     local rows = {}
     for line in out:gmatch("[^\n]+") do
       if line:match("^model") or line:match("^lm_head") then rows[#rows + 1] = squeeze(line) end
@@ -142,18 +143,20 @@ describe("examples/arithmetic_intensity.lua", function ()
     assert.are.equal(10, #rows)
     -- the embedding gathers with no arithmetic: 8 (int64 index) + 8,192 in, 8,192 out
     assert.are.equal("model.embed_tokens Embedding 0 16,392 0.0000", rows[1])
+    -- the KV-cache write moves the new token's K and V (16,384 in, 16,384 out) with no arithmetic
+    assert.are.equal("model.layers.self_attn.past_key_value StaticCache 0 32,768 0.0000", rows[2])
     -- residual adds 4,096 FLOPs over 2*8,192 in + 8,192 out, the SwiGLU mul 11,008 over
     -- 3*22,016: 1/6 each, in tree order
-    assert.are.equal("model.layers.residual_add_attn add 4,096 24,576 0.1667", rows[2])
-    assert.are.equal("model.layers.mlp.mul mul 11,008 66,048 0.1667", rows[3])
-    assert.are.equal("model.layers.residual_add_mlp add 4,096 24,576 0.1667", rows[4])
+    assert.are.equal("model.layers.residual_add_attn add 4,096 24,576 0.1667", rows[3])
+    assert.are.equal("model.layers.mlp.mul mul 11,008 66,048 0.1667", rows[4])
+    assert.are.equal("model.layers.residual_add_mlp add 4,096 24,576 0.1667", rows[5])
     -- RMSNorm: 4*4,096 = 16,384 FLOPs over 24,576 bytes = 2/3
-    assert.are.equal("model.layers.input_layernorm LlamaRMSNorm 16,384 24,576 0.6667", rows[5])
-    assert.are.equal("model.norm LlamaRMSNorm 16,384 24,576 0.6667", rows[7])
+    assert.are.equal("model.layers.input_layernorm LlamaRMSNorm 16,384 24,576 0.6667", rows[6])
+    assert.are.equal("model.norm LlamaRMSNorm 16,384 24,576 0.6667", rows[8])
     -- rotary: 3*128*(32 + 32) = 24,576 FLOPs over 33,280 bytes = 0.73846
-    assert.are.equal("model.layers.self_attn.apply_rotary_pos_emb apply_rotary_pos_emb 24,576 33,280 0.7385", rows[8])
+    assert.are.equal("model.layers.self_attn.apply_rotary_pos_emb apply_rotary_pos_emb 24,576 33,280 0.7385", rows[9])
     -- q_proj: 2*4096^2 = 33,554,432 FLOPs over 33,570,816 bytes = 0.99951
-    assert.are.equal("model.layers.self_attn.q_proj Linear 33,554,432 33,570,816 0.9995", rows[9])
+    assert.are.equal("model.layers.self_attn.q_proj Linear 33,554,432 33,570,816 0.9995", rows[10])
   end)
 end)
 
@@ -188,15 +191,15 @@ describe("examples/export_csv.lua", function ()
 
   it("writes one row per basic layer of Llama-2-7B, exact integers", function ()
     local out = run("examples/export_csv.lua", file)
-    -- 18 rows: embedding, 15 basic layers in a decoder layer (2 norms, q k v, rotary,
-    -- attention, o, 2 adds, gate, SiLU, up, mul, down), final norm, lm_head (a count of the
-    -- model file's layers, a smoke check)
-    has(out, "wrote 18 layers to " .. file)
+    -- 19 rows: embedding, 16 basic layers in a decoder layer (2 norms, q k v, rotary, KV-cache
+    -- write, attention, o, 2 adds, gate, SiLU, up, mul, down), final norm, lm_head (a count of
+    -- the model file's layers, a smoke check)
+    has(out, "wrote 19 layers to " .. file)
     -- the totals derived above at S = 2048: 13,218,029,568*2048 + 531,456*2048^2; params as above
     has(out, "SUMPRODUCT(runs, flops) = 29299612581888 = totals.flops")
     has(out, "SUMPRODUCT(instances, params) = 6738415616 = totals.params")
     local csv = rows()
-    assert.are.equal(19, #csv)
+    assert.are.equal(20, #csv) -- the header and 19 layers
     assert.are.equal("path,class,instances,runs,flops,matmul_flops,params,reads_bytes,writes_bytes,"
       .. "intermediates_bytes,weight_bytes,state_bytes", csv[1])
     -- q_proj over 2048 tokens: 2*2048*4096^2 = 68,719,476,736 FLOPs; 4096^2 = 16,777,216
