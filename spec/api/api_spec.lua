@@ -93,3 +93,32 @@ describe("lmp module check", function ()
     assert.matches("flops%(%) returned %-1, a negative value", out)
   end)
 end)
+
+describe("lmp.load", function ()
+  it("takes a model JSON, a config.json or a folder holding one", function ()
+    assert.are.equal("meta-llama/Llama-2-7b-hf", lmp.load("models/llama-2-7b-hf.json").model_id)
+    local m = lmp.load("../shared/reference/configs/mistralai--Mistral-7B-v0.1.json")
+    assert.are.equal(7241732096, lmp.analyze(m, { seq_len = 8 }).totals.params)
+    local dir = h.tmpdir()
+    local f = assert(io.open(dir .. "/config.json", "w"))
+    f:write(lmp.core.read_file("../shared/reference/configs/openai-community--gpt2.json"))
+    f:close()
+    assert.are.equal(124439808, lmp.analyze(lmp.load(dir), { seq_len = 8 }).totals.params)
+  end)
+end)
+
+describe("figures past 2^63", function ()
+  it("stay exact through generate", function ()
+    -- Llama-2-70B, batch 4096, a 131,072-token prompt. Linear weights:
+    --   80 * (2*8192^2 + 2*8192*1024 + 3*8192*28672) + 8192*32000 = 68,713,185,280
+    -- prefill matmuls: 2*4096*131072*68,713,185,280 + 4*80 layers*4096*64 heads*131072^2*128
+    --   = 258,247,661,632,492,666,880, past 2^63 (9.2e18)
+    local m = lmp.load_model("models/llama-2-70b-hf.json")
+    local r = lmp.generate(m, { prompt_len = 131072, new_tokens = 3, batch_size = 4096 })
+    assert.are.equal("258247661632492666880", r.steps.prefill.matmul_flops)
+    -- the totals are the exact 128-bit sums of the prefill and the two decode steps
+    assert.are.equal("string", type(r.totals.flops))
+    assert.are.equal(r.totals.flops, lmp.eval("${a} + ${b}", { a = r.steps.prefill.flops, b = r.steps.decode.flops }))
+    assert.matches("^%d+$", r.totals.flops)
+  end)
+end)

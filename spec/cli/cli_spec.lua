@@ -197,3 +197,12 @@ describe("lmp CLI", function ()
     assert.are.equal("20\n", out) -- 3*5 + 5
   end)
 end)
+
+describe("lmp as a Lua interpreter", function ()
+  it("prints warnings only with -W", function ()
+    local _, err = h.run("-e", "warn('careful')")
+    assert.are.equal("", err)
+    _, err = h.run("-W", "-e", "warn('careful')")
+    assert.are.equal("Lua warning: careful\n", err)
+  end)
+end)
