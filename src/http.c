@@ -2,12 +2,62 @@
  * downloads) and, later, LLM APIs. Expected failures (network down, timeout, a response
  * over the size limit) return nil, message; an HTTP error status is a normal result that
  * the caller turns into its own message. Secrets in headers are never logged. */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
 #include "lmp.h"
+
+/* libcurl (Debian's libcurl4) is opened on the first request, not at start: it brings some
+ * thirty shared libraries (TLS, HTTP/2, SSH, LDAP, Kerberos) whose loading would triple the
+ * start-up time of every analysis that never touches the network. */
+static struct {
+  int tried, ok;
+  char error[256];
+  CURLcode (*global_init)(long);
+  CURL *(*easy_init)(void);
+  CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL *);
+  CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+  void (*easy_cleanup)(CURL *);
+  const char *(*easy_strerror)(CURLcode);
+  struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+  void (*slist_free_all)(struct curl_slist *);
+} curl;
+
+static int load_curl(void) {
+  if (curl.tried) return curl.ok;
+  curl.tried = 1;
+  void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) h = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) {
+    snprintf(curl.error, sizeof curl.error, "cannot load libcurl (install libcurl4): %s", dlerror());
+    return 0;
+  }
+#define SYM(field, name)                                                                  \
+  if ((*(void **)&curl.field = dlsym(h, name)) == NULL) {                                 \
+    snprintf(curl.error, sizeof curl.error, "libcurl has no %s", name);                   \
+    return 0;                                                                             \
+  }
+  SYM(global_init, "curl_global_init")
+  SYM(easy_init, "curl_easy_init")
+  SYM(easy_setopt, "curl_easy_setopt")
+  SYM(easy_perform, "curl_easy_perform")
+  SYM(easy_getinfo, "curl_easy_getinfo")
+  SYM(easy_cleanup, "curl_easy_cleanup")
+  SYM(easy_strerror, "curl_easy_strerror")
+  SYM(slist_append, "curl_slist_append")
+  SYM(slist_free_all, "curl_slist_free_all")
+#undef SYM
+  if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    snprintf(curl.error, sizeof curl.error, "libcurl failed to initialise");
+    return 0;
+  }
+  curl.ok = 1;
+  return 1;
+}
 
 #define HTTP_MAX_BYTES_DEFAULT (16u << 20)
 
@@ -88,13 +138,18 @@ static int l_http_request(lua_State *L) {
   long connect_timeout = opt_int(L, 1, "connect_timeout_ms", 10000);
   Buffer buf = {NULL, 0, 0, (size_t)opt_int(L, 1, "max_bytes", HTTP_MAX_BYTES_DEFAULT), 0};
 
-  CURL *curl = curl_easy_init();
-  if (curl == NULL) return luaL_error(L, "libcurl: cannot create a handle");
+  if (!load_curl()) {
+    lua_pushnil(L);
+    lua_pushstring(L, curl.error);
+    return 2;
+  }
+  CURL *h = curl.easy_init();
+  if (h == NULL) return luaL_error(L, "libcurl: cannot create a handle");
   struct curl_slist *headers = NULL;
   lua_getfield(L, 1, "headers");
   if (lua_istable(L, -1)) {
     for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
-      headers = curl_slist_append(headers, lua_tostring(L, -1));
+      headers = curl.slist_append(headers, lua_tostring(L, -1));
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -103,31 +158,31 @@ static int l_http_request(lua_State *L) {
   lua_newtable(L); /* response headers */
   HeaderCtx hctx = {L, lua_gettop(L)};
   char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+  curl.easy_setopt(h, CURLOPT_URL, url);
+  curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
   if (body != NULL) {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
   }
-  headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &hctx);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  CURLcode rc = curl_easy_perform(curl);
+  headers = curl.slist_append(headers, "Expect:"); /* no 100-continue round trip */
+  curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl.easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+  curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+  curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout);
+  curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl.easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+  curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl.easy_setopt(h, CURLOPT_HEADERDATA, &hctx);
+  curl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl.easy_setopt(h, CURLOPT_USERAGENT, "lmp/" LMP_VERSION);
+  curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  CURLcode rc = curl.easy_perform(h);
   long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl.slist_free_all(headers);
+  curl.easy_cleanup(h);
   if (rc != CURLE_OK) {
     lua_pushnil(L);
     if (buf.overflow)
@@ -135,7 +190,7 @@ static int l_http_request(lua_State *L) {
     else if (rc == CURLE_OPERATION_TIMEDOUT)
       lua_pushfstring(L, "%s: timed out after %d ms", url, (int)timeout);
     else
-      lua_pushfstring(L, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+      lua_pushfstring(L, "%s: %s", url, errbuf[0] ? errbuf : curl.easy_strerror(rc));
     free(buf.data);
     return 2;
   }
@@ -151,11 +206,6 @@ static int l_http_request(lua_State *L) {
 }
 
 int luaopen_lmp_http(lua_State *L) {
-  static int initialised = 0;
-  if (!initialised) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    initialised = 1;
-  }
   static const luaL_Reg fns[] = {{"http_request", l_http_request}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
