@@ -9,7 +9,21 @@ local core = require "lmp.core"
 local registry = require "lmp.registry"
 local db = require "lmp.db"
 local llm = require "lmp.llm"
-local prompt = require "lmp.prompt"
+-- the prompt: lua/lmp/prompt.lua, or your own copy named by LMP_PROMPT (edit it without
+-- rebuilding: it must return a table with build(ctx) and parse(reply), as prompt.lua does)
+local function load_prompt()
+  local path = os.getenv("LMP_PROMPT")
+  if path and path ~= "" then
+    local chunk, err = loadfile(path, "t")
+    if not chunk then core.error(core.EXIT.USAGE, "LMP_PROMPT: " .. err) end
+    local p = chunk()
+    if type(p) ~= "table" or type(p.build) ~= "function" or type(p.parse) ~= "function" then
+      core.error(core.EXIT.USAGE, "LMP_PROMPT: " .. path .. " must return a table with build and parse")
+    end
+    return p
+  end
+  return require "lmp.prompt"
+end
 local source = require "lmp.source"
 
 local agent = {}
@@ -106,6 +120,7 @@ function agent.generate(full_class_name, opts)
   end
   local ctx = { full_class_name = full_class_name, key = key, file = file, source = src, home = lmp.home,
                 db = entries, layer_params = opts.layer_params, runtime = opts.runtime }
+  local prompt = load_prompt()
   local rounds = opts.max_rounds or 3
   local problems
   for round = 1, rounds do

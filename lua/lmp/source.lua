@@ -82,10 +82,11 @@ function source.lookup(full_class_name, opts)
     local roots = {}
     if opts.source_root then roots[#roots + 1] = opts.source_root end
     for dir in (os.getenv("LMP_SOURCE_ROOTS") or ""):gmatch("[^:]+") do roots[#roots + 1] = dir end
-    if opts.use_python ~= false then
-      for _, dir in ipairs(python_paths()) do roots[#roots + 1] = dir end
-    end
     path, searched = source.find_file(full_class_name, roots)
+    if not path and opts.use_python ~= false then -- only then ask the local Python where it looks
+      for _, dir in ipairs(python_paths()) do roots[#roots + 1] = dir end
+      path, searched = source.find_file(full_class_name, roots)
+    end
     if not path then
       return nil, ("no source for %s (looked in %s)"):format(full_class_name,
         #roots > 0 and table.concat(roots, ", ") or "no folders: give --source FILE or --source-root DIR")

@@ -270,3 +270,22 @@ describe("storing", function ()
     assert.are.equal("file", lmp.core.file_kind(db_path))
   end)
 end)
+
+describe("LMP_PROMPT", function ()
+  it("replaces the prompt without rebuilding", function ()
+    local custom = h.write([[
+      local base = require "lmp.prompt"
+      return { build = function (ctx) local s, u = base.build(ctx); return s, "CUSTOM PROMPT MARKER\n" .. u end,
+               parse = base.parse }
+    ]], ".lua")
+    local server = h.fake_server({ { method = "POST", path = "/v1/messages", body = anthropic(reply_text(GOOD_ENTRY, GOOD_CALC)) } })
+    local ws = workspace()
+    local env = anthropic_env(server, { LMP_PROMPT = custom })
+    local _, err, code = h.run_env(env, "generate", "--full-class-name", MISH, "--source-root", FIX .. "/src",
+      "--modules", ws.calcs, "--db", ws.db)
+    server.stop()
+    os.remove(custom)
+    assert.are.equal(0, code, err)
+    assert.matches("CUSTOM PROMPT MARKER", server.requests(), 1, true)
+  end)
+end)
