@@ -204,6 +204,16 @@ static int make_calculator(lua_State *L, int file_idx, int impl) {
   if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
     return lmp_raise(L, LMP_EXIT_CALC, "%s: the table needs full_class_name, a string such as \"torch.nn.modules.linear.Linear\"", file);
   lua_setfield(L, obj, "full_class_name");
+  /* { full_class_name = X, same_as = Y }: X is priced by Y's calculator (the registry
+   * resolves it); such a file has nothing else */
+  if (lua_getfield(L, impl, "same_as") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: same_as must be the full class name of another calculator", file);
+    lua_setfield(L, obj, "same_as");
+    lua_pushvalue(L, obj);
+    return 1;
+  }
+  lua_pop(L, 1);
   for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
     lua_getfield(L, impl, FUNCTIONS[i]);
     if (lua_type(L, -1) != LUA_TFUNCTION)

@@ -324,7 +324,9 @@ end
 local function module_show(name)
   local calc = lmp.registry.get(name)
   local key = lmp.registry.key_of(calc.full_class_name)
-  out(("class       %s\nkey         %s\ncalculator  %s\nparameters\n"):format(calc.full_class_name, key, calc.file))
+  out(("class       %s\nkey         %s\ncalculator  %s\n"):format(calc.full_class_name, key, calc.file))
+  if calc.same_as then out(("same as     %s\n"):format(calc.same_as)) end
+  out("parameters\n")
   for _, p in ipairs(calc.names) do
     local spec = calc.required[p]
     local extra = ""
@@ -404,7 +406,7 @@ function cli.db(args)
   local failed = 0
   for _, r in ipairs(results) do
     if #r.problems == 0 then
-      out(("ok    %-44s %d samples\n"):format(r.key, r.samples))
+      out(("ok    %-44s %s\n"):format(r.key, r.same_as and ("same as " .. r.same_as) or (r.samples .. " samples")))
     else
       failed = failed + 1
       for _, p in ipairs(r.problems) do out(("FAIL  %-44s %s\n"):format(r.key, p)) end

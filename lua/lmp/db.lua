@@ -79,6 +79,18 @@ function db.check_entry(entries, key, calc, extra_samples)
     calc = found
   end
   if type(entry) ~= "table" then problem("the entry is not a JSON object") return problems end
+  if entry.same_as ~= nil or calc.same_as ~= nil then
+    -- an alias: the calculator file and the entry must name the same target, which is
+    -- checked under its own key
+    if entry.same_as ~= calc.same_as then
+      problem(("same_as: the entry says %s, the calculator %s"):format(tostring(entry.same_as), tostring(calc.same_as)))
+    elseif entry.full_class_name ~= calc.full_class_name then
+      problem(("full_class_name %s differs from the calculator's %s"):format(tostring(entry.full_class_name), calc.full_class_name))
+    elseif not entries[registry.key_of(entry.same_as) or ""] then
+      problem(("same_as names %s, which has no entry"):format(entry.same_as))
+    end
+    return problems, 0
+  end
   if entry.full_class_name ~= calc.full_class_name then
     problem(("full_class_name %s differs from the calculator's %s"):format(tostring(entry.full_class_name), calc.full_class_name))
   end
@@ -191,7 +203,8 @@ function db.check(path)
   local out = {}
   for _, key in ipairs(keys) do
     local problems, n = db.check_entry(entries, key)
-    out[#out + 1] = { key = key, problems = problems, samples = n or 0 }
+    out[#out + 1] = { key = key, problems = problems, samples = n or 0,
+                      same_as = type(entries[key]) == "table" and entries[key].same_as or nil }
   end
   return out
 end

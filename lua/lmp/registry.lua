@@ -57,10 +57,24 @@ function registry.unregister(full_class_name)
   found = {}
 end
 
+-- An alias file ({ full_class_name = X, same_as = Y }) stands for Y's calculator under X's
+-- name: families that copy a module ("Copied from ...LlamaRMSNorm") share one calculator.
+local function resolve_alias(calc, depth)
+  if not calc.same_as then return calc end
+  if depth > 8 then core.error(core.EXIT.CALC, calc.file .. ": same_as chain longer than 8") end
+  local target = registry.find(calc.same_as)
+  if not target then
+    core.error(core.EXIT.CALC, ("%s: same_as names %s, which has no calculator"):format(calc.file, calc.same_as))
+  end
+  target = resolve_alias(target, depth + 1)
+  return setmetatable({ full_class_name = calc.full_class_name, file = calc.file, same_as = calc.same_as },
+                      { __index = target })
+end
+
 local function load(path)
   local calc = loaded[path]
   if not calc then
-    calc = core.load_calculator(path)
+    calc = resolve_alias(core.load_calculator(path), 0)
     loaded[path] = calc
   end
   return calc
