@@ -39,7 +39,7 @@ static int load_embedded(lua_State *L) {
   const LmpEmbedded *e = lua_touserdata(L, lua_upvalueindex(1));
   char chunk[256];
   snprintf(chunk, sizeof chunk, "=[lmp] %s", e->name);
-  if (luaL_loadbufferx(L, e->source, e->len, chunk, "t") != LUA_OK) return lua_error(L);
+  if (luaL_loadbufferx(L, e->source, e->len, chunk, "bt") != LUA_OK) /* our own build's bytecode */ return lua_error(L);
   lua_pushvalue(L, 1);
   lua_call(L, 1, 1);
   return 1;
