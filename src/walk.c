@@ -292,6 +292,24 @@ static CalcInfo *calc_info(lua_State *L, int calc) {
   return ci;
 }
 
+/* "\x1fi<decimal>" into out (at least 24 bytes); returns its length. No snprintf: keys are
+ * built for every basic layer of every sweep point. */
+static size_t key_int(char *out, int64_t v) {
+  char digits[24];
+  int n = 0;
+  uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+  do {
+    digits[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  size_t len = 0;
+  out[len++] = '\x1f';
+  out[len++] = 'i';
+  if (v < 0) out[len++] = '-';
+  while (n > 0) out[len++] = digits[--n];
+  return len;
+}
+
 /* pushes the memo key, or returns 0 (nothing pushed) when the layer's parameters do not
  * match the calculator's names (the slow path then reports the problem) */
 static int push_fast_key(Walk *w, const Node *n, const CalcInfo *ci, const PVal *vals) {
@@ -309,13 +327,12 @@ static int push_fast_key(Walk *w, const Node *n, const CalcInfo *ci, const PVal 
     int k;
     if (cmp < 0) { /* not given: a runtime input, or missing */
       if (ci->runtime[i] < 0) return 0;
-      k = snprintf(num, sizeof num, "\x1fi%lld", (long long)w->in[ci->runtime[i]]);
-      KEY_PUT(num, (size_t)k);
+      KEY_PUT(num, key_int(num, w->in[ci->runtime[i]]));
       continue;
     }
     const PVal *v = &vals[j++];
     switch (v->kind) {
-      case P_INT: case P_FORMULA: k = snprintf(num, sizeof num, "\x1fi%lld", (long long)v->i); KEY_PUT(num, (size_t)k); break;
+      case P_INT: case P_FORMULA: KEY_PUT(num, key_int(num, v->i)); break;
       case P_BOOL: KEY_PUT(v->i ? "\x1f" "T" : "\x1f" "F", 2); break;
       case P_NUM: k = snprintf(num, sizeof num, "\x1fn%.17g", v->d); KEY_PUT(num, (size_t)k); break;
       case P_STR:
