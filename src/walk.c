@@ -1,8 +1,9 @@
 /* The recursive walk: basic layers are priced by their calculator, composite layers sum
  * their children and multiply by their repeat. Accounting is exact: per-call figures are
  * checked int64 (calc.c), node and total figures 128-bit with overflow checks. Each distinct
- * (class, evaluated parameters) pair is computed once per analysis (the memo), so a repeated
- * block costs one calculator call however many times it repeats or reappears. */
+ * (class, evaluated parameters) pair is computed once (the memo: one analysis, or every
+ * point of an lmp.sweep), so a repeated block costs one calculator call however many times
+ * it repeats or reappears. */
 #include <stdio.h>
 #include <string.h>
 

@@ -93,6 +93,22 @@ static void test_formulas(void) {
   expect_error(deep, "nested too deeply");
 }
 
+/* inputs the fuzz targets (tests/fuzz) found, one check each; docs/fuzzing.md tells the story */
+static void test_fuzz_regressions(void) {
+  /* decimal literals were kept unreduced (2.0 as 20/10): not an integer on their own or
+   * through min/max, and a needless overflow in later products */
+  expect_value("2.0", 2);
+  expect_value("min(${n}, 4.00)", 4);
+  expect_value("1.88 * 50", 94);
+  /* -2^127 (reachable as a sum) was negated inside gcd: signed overflow (UBSan) */
+  i128 v = 0;
+  char err[300] = "";
+  CHECK(eval("-170141183460469231731687303715884105727 - 1", &v, err) == 0 && v == -(i128)((~(unsigned __int128)0) >> 1) - 1,
+        "-2^127: %s", err);
+  expect_error("-(-170141183460469231731687303715884105727 - 1)", "integer overflow");
+  expect_value("(-170141183460469231731687303715884105727 - 1) // 2 * 0", 0);
+}
+
 static void test_json(void) {
   char err[300];
   Arena *a = arena_new();
@@ -126,6 +142,7 @@ static void test_i128(void) {
 
 int main(void) {
   test_formulas();
+  test_fuzz_regressions();
   test_json();
   test_i128();
   if (failures) {
