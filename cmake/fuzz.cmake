@@ -1,0 +1,35 @@
+# libFuzzer targets (tests/fuzz), included by CMakeLists.txt when LMP_FUZZ is ON.
+# Everything lmpcore compiles (the whole C host, the embedded Lua table too) is built with
+# coverage instrumentation for libFuzzer plus ASan and UBSan, so a finding in any area
+# stops the run. The targets:
+#   fuzz_model    core.load_model_string and core.json_decode on the input
+#   fuzz_formula  formula_parse + formula_eval (a few variables, one {Module})
+#   fuzz_cli      cli.analyze_options and cli.parse on a NUL-separated argument list
+# Each gets a smoke run in ctest (label "fuzz") over its seed corpus in tests/fuzz/corpus,
+# with its dictionary tests/fuzz/<target>.dict. docs/fuzzing.md has the longer runs.
+if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "LMP_FUZZ needs clang (libFuzzer): configure with CC=clang")
+endif()
+
+set(LMP_FUZZ_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+target_compile_options(lmpcore PUBLIC ${LMP_FUZZ_FLAGS})
+target_link_options(lmpcore INTERFACE -fsanitize=address,undefined)
+
+# smoke runs: this many mutations after the seed corpus (LMP_FUZZ_RUNS=... to change)
+set(LMP_FUZZ_RUNS 20000 CACHE STRING "libFuzzer -runs of each smoke test")
+
+foreach(target model formula cli)
+  add_executable(fuzz_${target} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${target}.c)
+  target_compile_options(fuzz_${target} PRIVATE -fsanitize=fuzzer)
+  target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(fuzz_${target} PRIVATE lmpcore)
+  # the corpus in the source tree stays read-only: new inputs go to a scratch folder
+  add_test(NAME fuzz_${target}
+           COMMAND ${CMAKE_COMMAND} -DFUZZER=$<TARGET_FILE:fuzz_${target}>
+                   -DCORPUS=${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${target}
+                   -DDICT=${CMAKE_SOURCE_DIR}/tests/fuzz/${target}.dict
+                   -DWORK=${CMAKE_BINARY_DIR}/fuzz-work/${target} -DRUNS=${LMP_FUZZ_RUNS}
+                   -P ${CMAKE_SOURCE_DIR}/cmake/fuzz_smoke.cmake)
+  set_tests_properties(fuzz_${target} PROPERTIES LABELS fuzz TIMEOUT 600)
+endforeach()
