@@ -2,7 +2,7 @@
 # Everything lmpcore compiles (the whole C host, the embedded Lua table too) is built with
 # coverage instrumentation for libFuzzer plus ASan and UBSan, so a finding in any area
 # stops the run. The targets:
-#   fuzz_model    core.load_model_string and core.json_decode on the input
+#   fuzz_model    core.json_decode, core.load_model_string, then lmp.analyze and lmp.format
 #   fuzz_formula  formula_parse + formula_eval (a few variables, one {Module})
 #   fuzz_cli      cli.analyze_options and cli.parse on a NUL-separated argument list
 # Each gets a smoke run in ctest (label "fuzz") over its seed corpus in tests/fuzz/corpus,

@@ -419,9 +419,13 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
     if (!lua_toboolean(L, calc)) {
       own_unknown = 1;
       lua_getfield(L, w->unknown, n->cls);
-      lua_Integer count = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+      /* instances so far: a sum of repeat products, so past 2^63-1 (an exact decimal
+       * string then, as the figures are) when big repeats meet */
+      i128 count = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+      if (lua_type(L, -1) == LUA_TSTRING)
+        for (const char *d = lua_tostring(L, -1); *d >= '0' && *d <= '9'; d++) count = count * 10 + (*d - '0');
       lua_pop(L, 1);
-      lua_pushinteger(L, count + mult);
+      lmp_push_i128(L, count + mult);
       lua_setfield(L, w->unknown, n->cls);
       if (show) {
         push_param_table(w, n, vals, 0);
@@ -513,7 +517,10 @@ static int l_analyze(lua_State *L) {
   w.max_depth = 1 << 30;
   if (lua_istable(L, 4)) {
     lua_getfield(L, 4, "depth");
-    if (lua_isinteger(L, -1)) w.max_depth = (int)lua_tointeger(L, -1);
+    if (lua_isinteger(L, -1)) { /* clamped: (int) of --depth 4294967296 was 0, no rows */
+      lua_Integer d = lua_tointeger(L, -1);
+      w.max_depth = d < 0 ? 0 : d > w.max_depth ? w.max_depth : (int)d;
+    }
     lua_pop(L, 1);
   }
   for (int i = 0; i < IN_COUNT; i++) {
