@@ -12,6 +12,9 @@
 /* Short strings (keys, class names, templates) recur thousands of times in a model file:
  * each distinct one is stored once. Open addressing over malloc'd slots. */
 #define INTERN_MAX_LEN 64
+/* past this many distinct strings (layer names are all distinct) new ones are only looked
+ * up, not added: the table stays small enough to stay in cache */
+#define INTERN_MAX_ENTRIES 65536
 typedef struct {
   const char **slots;
   uint32_t *lens;
@@ -29,17 +32,25 @@ typedef struct {
   size_t errlen;
 } Parser;
 
+/* eight bytes at a time: this hashes every key and short value of a model file */
 static uint64_t hash_bytes(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-  return h;
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+  for (; n >= 8; s += 8, n -= 8) {
+    memcpy(&w, s, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  w = 0;
+  memcpy(&w, s, n);
+  h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
 }
 
 /* the stored copy of s[0..n), interned when short; NULL when out of memory */
 static const char *store_string(Parser *ps, const char *s, size_t n) {
   if (n > INTERN_MAX_LEN) return arena_strndup(ps->strings, s, n);
   Interner *in = &ps->interner;
-  if (in->used * 2 >= in->cap) {
+  if (in->used * 2 >= in->cap && in->used < INTERN_MAX_ENTRIES) {
     size_t cap = in->cap ? in->cap * 2 : 1024;
     const char **slots = calloc(cap, sizeof *slots);
     uint32_t *lens = calloc(cap, sizeof *lens);
@@ -67,7 +78,7 @@ static const char *store_string(Parser *ps, const char *s, size_t n) {
     j = (j + 1) & (in->cap - 1);
   }
   char *copy = arena_strndup(ps->strings, s, n);
-  if (copy == NULL) return NULL;
+  if (copy == NULL || in->used * 2 >= in->cap) return copy; /* full: not added */
   in->slots[j] = copy;
   in->lens[j] = (uint32_t)n;
   in->used++;

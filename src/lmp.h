@@ -99,14 +99,17 @@ int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char
 
 /* model.c: the standard model JSON, validated into a tree. */
 typedef enum { P_INT, P_BOOL, P_NUM, P_STR, P_FORMULA } ParamKind;
+/* 24 bytes: a million-layer model has millions of them */
 typedef struct Param {
   const char *name;
-  ParamKind kind;
-  int64_t i;
-  double d;
-  const char *s;
-  size_t slen;
-  Formula *f;
+  uint8_t kind;  /* ParamKind */
+  uint32_t slen; /* P_STR: bytes of s */
+  union {
+    int64_t i;    /* P_INT, P_BOOL */
+    double d;     /* P_NUM */
+    const char *s; /* P_STR */
+    Formula *f;   /* P_FORMULA (formula_source gives its text) */
+  };
 } Param;
 typedef struct Node {
   const char *name, *cls, *tied_to;

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "lmp.h"
@@ -139,7 +142,6 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
         if (strstr(v->str, "${") != NULL || strchr(v->str, '{') != NULL) {
           char err[600];
           p->kind = P_FORMULA;
-          p->s = v->str;
           p->f = cached_formula(ld, v->str, err, sizeof err);
           if (p->f == NULL) load_fail(ld, v, "formula \"%s\": %s", v->str, err);
         } else {
@@ -382,10 +384,22 @@ static int l_load_model_string(lua_State *L) {
 
 /* core.load_model(path): reads the file into a buffer owned by a userdata (freed on error
  * too, and as soon as it is parsed) */
+/* The model file's text: a read-only mapping of the file for a regular file (no copy, and
+ * no zeroed pages to fill: on a VM that is most of the cost of a big model), else a buffer
+ * read in; owned by a userdata so that an error frees it too. */
+typedef struct {
+  char *text;
+  size_t len;
+  int mapped;
+} TextBox;
+
 static int text_box_gc(lua_State *L) {
-  char **box = luaL_checkudata(L, 1, "lmp.Text");
-  lmp_file_free(*box);
-  *box = NULL;
+  TextBox *box = luaL_checkudata(L, 1, "lmp.Text");
+  if (box->text != NULL) {
+    if (box->mapped) munmap(box->text, box->len);
+    else lmp_file_free(box->text);
+  }
+  box->text = NULL;
   return 0;
 }
 
@@ -397,23 +411,34 @@ void lmp_release_text(lua_State *L, int idx) {
 
 static int l_load_model(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  char **box = lua_newuserdatauv(L, sizeof(char *), 0);
-  *box = NULL;
+  TextBox *box = lua_newuserdatauv(L, sizeof(TextBox), 0);
+  memset(box, 0, sizeof *box);
   if (luaL_newmetatable(L, "lmp.Text")) {
     lua_pushcfunction(L, text_box_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
   int box_idx = lua_gettop(L);
-  size_t len;
   char err[600];
   size_t max_bytes = limit_from_env("LMP_MAX_MODEL_BYTES", DEFAULT_MAX_MODEL_BYTES);
   struct stat st;
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
     return lmp_raise(L, LMP_EXIT_USAGE, "%s: %lld bytes, over the limit of %zu (LMP_MAX_MODEL_BYTES raises it)", path,
                      (long long)st.st_size, max_bytes);
-  if (lmp_read_file(path, box, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
-  load_model_text(L, *box, len, path, box_idx);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p != MAP_FAILED) {
+      madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+      box->text = p;
+      box->len = (size_t)st.st_size;
+      box->mapped = 1;
+    }
+  }
+  if (fd >= 0) close(fd);
+  if (box->text == NULL && lmp_read_file(path, &box->text, &box->len, err, sizeof err) != 0)
+    return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  load_model_text(L, box->text, box->len, path, box_idx);
   return 1;
 }
 

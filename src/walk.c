@@ -223,20 +223,23 @@ static void eval_params(Walk *w, const Node *n, PVal *vals) {
     const Param *p = &n->params[i];
     PVal *v = &vals[i];
     v->name = p->name;
-    v->kind = p->kind;
-    v->i = p->i;
-    v->d = p->d;
-    v->s = p->s;
-    v->slen = p->slen;
+    v->kind = (ParamKind)p->kind;
+    v->i = 0;
+    v->d = 0;
+    v->s = NULL;
+    v->slen = 0;
+    if (p->kind == P_INT || p->kind == P_BOOL) v->i = p->i;
+    else if (p->kind == P_NUM) v->d = p->d;
+    else if (p->kind == P_STR) { v->s = p->s; v->slen = p->slen; }
     if (p->kind == P_FORMULA) {
       FValue fv;
       char err[600], msg[900];
       if (formula_eval(p->f, runtime_lookup, w, &fv, err, sizeof err) != 0) {
-        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\": %s", p->name, p->s, err);
+        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\": %s", p->name, formula_source(p->f), err);
         walk_fail(w, n, LMP_EXIT_USAGE, msg);
       }
       if (fv.str != NULL || fv.den != 1 || fv.num < INT64_MIN || fv.num > INT64_MAX) {
-        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\" %s", p->name, p->s,
+        snprintf(msg, sizeof msg, "parameter '%s': formula \"%s\" %s", p->name, formula_source(p->f),
                  fv.str ? "gives a string" : fv.den != 1 ? "does not give an integer (use //, ceil or floor)"
                                                          : "gives a value beyond 64 bits");
         walk_fail(w, n, LMP_EXIT_USAGE, msg);
