@@ -1,5 +1,7 @@
 /* The little filesystem access the Lua side needs (no lfs dependency). */
 #include <dirent.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -210,6 +212,34 @@ static int l_sleep_ms(lua_State *L) {
   return 0;
 }
 
+/* core.spawn_wait(argv) -> exit code: runs a program (no shell), its output to /dev/null,
+ * and waits for it. For benchmarks: a shell in between would be timed too. */
+static int l_spawn_wait(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int n = (int)lua_rawlen(L, 1);
+  luaL_argcheck(L, n >= 1 && n < 256, 1, "argv must hold 1 to 255 strings");
+  char *argv[256];
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    argv[i] = (char *)luaL_checkstring(L, -1);
+    lua_pop(L, 1); /* still referenced by the table */
+  }
+  argv[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  extern char **environ;
+  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return luaL_error(L, "cannot run %s: %s", argv[0], strerror(rc));
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  return 1;
+}
+
 /* core.now_us() -> monotonic microseconds, for benchmarks */
 static int l_now_us(lua_State *L) {
   struct timespec ts;
@@ -241,7 +271,7 @@ int luaopen_lmp_fs(lua_State *L) {
   static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
                                  {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
                                  {"write_file_atomic", l_write_file_atomic},
-                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {NULL, NULL}};
+                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }
