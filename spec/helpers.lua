@@ -60,6 +60,31 @@ end
 
 helpers.fixtures = "spec/fixtures"
 
+-- ---- builder specs: the reference configs, edited copies, and models built from them ----
+
+helpers.CONFIGS = "../shared/reference/configs/"
+helpers.AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
+helpers.REMOVE = {} -- a change that removes the field
+
+-- edited_config(name, changes) -> the reference config `name` with `changes` applied
+function helpers.edited_config(name, changes)
+  local cfg = lmp.read_config(helpers.CONFIGS .. name)
+  for k, v in pairs(changes) do
+    if v == helpers.REMOVE then cfg[k] = nil else cfg[k] = v end
+  end
+  return cfg
+end
+
+-- build(cfg) -> a model built from a config table, through the JSON a user would export
+function helpers.build(cfg)
+  return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec")
+end
+
+-- build_error(cfg) -> a function that builds cfg, for assert.error_matches
+function helpers.build_error(cfg)
+  return function () lmp.build(cfg, { source = "spec" }) end
+end
+
 -- Time bounds in specs ("refused within a second") are for a normal build; under valgrind
 -- everything runs 10-50x slower, so scripts/test sets LMP_SLOW_FACTOR for that pass.
 helpers.slow_factor = tonumber(os.getenv("LMP_SLOW_FACTOR") or "") or 1

@@ -2,22 +2,16 @@
 -- K/V head (multi_query), parallel attention and MLP on one LayerNorm, tied lm_head.
 -- Every expected figure is derived by hand in the comments.
 local lmp = require "lmp"
+local h = require "spec.helpers"
 
-local R = "../shared/reference/configs/"
+local R = h.CONFIGS
 local AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
-local REMOVE = {}  -- a change that removes the field
+local REMOVE = h.REMOVE
 
 local function analyze(model) return lmp.analyze(model, AT_128) end
--- a reference config with `changes` applied
-local function edited(name, changes)
-  local cfg = lmp.read_config(R .. name)
-  for k, v in pairs(changes) do
-    if v == REMOVE then cfg[k] = nil else cfg[k] = v end
-  end
-  return cfg
-end
-local function build(cfg) return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec") end
-local function build_error(cfg) return function () lmp.build(cfg, { source = "spec" }) end end
+local edited = h.edited_config
+local build = h.build
+local build_error = h.build_error
 
 local NAME = "tiiuae--falcon-7b.json"
 

@@ -2,21 +2,15 @@
 -- counts equal to the published ones, every class known, matmul FLOPs in closed form, and clear
 -- errors for bad configs. Every expected figure is derived by hand in the comments.
 local lmp = require "lmp"
+local h = require "spec.helpers"
 
-local R = "../shared/reference/configs/"
+local R = h.CONFIGS
 local AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
 
 local function analyze(model) return lmp.analyze(model, AT_128) end
-local REMOVE = {}  -- a change that removes the field
--- a reference config with `changes` applied
-local function edited(name, changes)
-  local cfg = lmp.read_config(R .. name)
-  for k, v in pairs(changes) do
-    if v == REMOVE then cfg[k] = nil else cfg[k] = v end
-  end
-  return cfg
-end
-local function build(cfg) return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec") end
+local REMOVE = h.REMOVE
+local edited = h.edited_config
+local build = h.build
 
 describe("llama builder", function ()
   it("counts Llama-2-7b-hf exactly", function ()

@@ -4,23 +4,18 @@
 -- The encoder runs in the prefill only, over ${enc_len} positions (default: seq_len).
 -- Every expected figure is derived by hand in the comments.
 local lmp = require "lmp"
+local h = require "spec.helpers"
 
-local R = "../shared/reference/configs/"
+local R = h.CONFIGS
 local NAME = "google-t5--t5-small.json"
 local AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
-local REMOVE = {}
+local REMOVE = h.REMOVE
 
 local function analyze(model, inputs) return lmp.analyze(model, inputs or AT_128) end
 local function reference() return (lmp.load_config(R .. NAME)) end
-local function edited(changes)
-  local cfg = lmp.read_config(R .. NAME)
-  for k, v in pairs(changes) do
-    if v == REMOVE then cfg[k] = nil else cfg[k] = v end
-  end
-  return cfg
-end
-local function build(cfg) return lmp.load_model_string(lmp.model_json(lmp.build(cfg, { source = "spec" })), "spec") end
-local function build_error(cfg) return function () lmp.build(cfg, { source = "spec" }) end end
+local function edited(changes) return h.edited_config(NAME, changes) end
+local build = h.build
+local build_error = h.build_error
 local function names(layers)
   local out = {}
   for _, l in ipairs(layers) do out[#out + 1] = l.name end
