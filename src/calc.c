@@ -130,8 +130,8 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
     lua_getfield(L, -2, "type");
     type = lua_tostring(L, -1);
     lua_pop(L, 1);
-    static const char *const extra[] = {"min", "max", "values"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const extra[] = {"min", "max", "values", "default"};
+    for (int i = 0; i < 4; i++) {
       lua_getfield(L, -2, extra[i]);
       lua_setfield(L, -2, extra[i]);
     }
@@ -294,10 +294,19 @@ static void validate(lua_State *L, int calc, int p) {
   char missing[600] = "";
   int nmissing = 0;
   for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
-    if (lua_getfield(L, p, lua_tostring(L, -1)) == LUA_TNIL) {
-      size_t used = strlen(missing);
-      snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", lua_tostring(L, -2));
-      nmissing++;
+    const char *name = lua_tostring(L, -1);
+    if (lua_getfield(L, p, name) == LUA_TNIL) {
+      /* an optional parameter ({ ..., default = v }) takes its default */
+      lua_getfield(L, required, name);
+      if (lua_getfield(L, -1, "default") != LUA_TNIL) {
+        lua_setfield(L, p, name);
+        lua_pop(L, 1);
+      } else {
+        lua_pop(L, 2);
+        size_t used = strlen(missing);
+        snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", name);
+        nmissing++;
+      }
     }
     lua_pop(L, 2);
   }

@@ -265,6 +265,8 @@ typedef struct {
   size_t n;
   const char *names[FAST_MAX_PARAMS]; /* anchored by the calculator's `names` table */
   int runtime[FAST_MAX_PARAMS];
+  int has_default[FAST_MAX_PARAMS];   /* an integer or boolean default, in default_value */
+  int64_t default_value[FAST_MAX_PARAMS];
 } CalcInfo;
 
 static CalcInfo *calc_info(lua_State *L, int calc) {
@@ -288,6 +290,15 @@ static CalcInfo *calc_info(lua_State *L, int calc) {
       ci->runtime[i] = -1;
       for (int k = 0; k < IN_COUNT; k++)
         if (strcmp(ci->names[i], INPUT_NAMES[k]) == 0) ci->runtime[i] = k;
+      ci->has_default[i] = 0;
+      lua_getfield(L, calc, "required");
+      lua_getfield(L, -1, ci->names[i]);
+      int t = lua_getfield(L, -1, "default");
+      if (t == LUA_TBOOLEAN || lua_isinteger(L, -1)) {
+        ci->has_default[i] = 1;
+        ci->default_value[i] = t == LUA_TBOOLEAN ? lua_toboolean(L, -1) : lua_tointeger(L, -1);
+      }
+      lua_pop(L, 3);
     }
     ci->n = count;
   }
@@ -329,9 +340,10 @@ static int push_fast_key(Walk *w, const Node *n, const CalcInfo *ci, const PVal 
     if (cmp > 0) return 0; /* the layer gives a parameter the calculator does not take */
     char num[64];
     int k;
-    if (cmp < 0) { /* not given: a runtime input, or missing */
-      if (ci->runtime[i] < 0) return 0;
-      KEY_PUT(num, key_int(num, w->in[ci->runtime[i]]));
+    if (cmp < 0) { /* not given: a runtime input, a default, or missing */
+      if (ci->runtime[i] >= 0) KEY_PUT(num, key_int(num, w->in[ci->runtime[i]]));
+      else if (ci->has_default[i]) KEY_PUT(num, key_int(num, ci->default_value[i]));
+      else return 0;
       continue;
     }
     const PVal *v = &vals[j++];

@@ -42,7 +42,8 @@ function bloom.build(cfg, b)
     b.block("self_attention", M .. "BloomAttention", {
       b.linear("query_key_value", h, 3 * h, true),
       b.kv_cache("layer_past", heads, d),
-      b.layer("alibi", "torch.add", { numel = scores }),
+      -- the (batch*heads, 1, keys) ALiBi tensor broadcast over the query rows of the scores
+      b.layer("alibi", "torch.add", { numel = scores, broadcast_numel = ("${batch_size} * %d * (%s)"):format(heads, b.KEYS) }),
       b.sdpa("scaled_dot_product_attention", heads, heads, d, true),
       b.layer("attention_dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
       b.linear("dense", h, h, true),

@@ -130,6 +130,12 @@ end
 
 function common.add(name, width, N) return common.elementwise(name, "torch.add", width, N) end
 function common.mul(name, width, N) return common.elementwise(name, "torch.mul", width, N) end
+-- a multiply by one constant (a scaling): the second operand is a single element
+function common.scale(name, width, N)
+  local l = common.elementwise(name, "torch.mul", width, N)
+  l.parameters.broadcast_numel = 1
+  return l
+end
 function common.dropout(name, width, N) return common.elementwise(name, "torch.nn.modules.dropout.Dropout", width, N) end
 
 -- attention scores and values: `q_len` queries over `key_len` keys per sequence

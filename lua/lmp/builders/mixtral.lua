@@ -36,7 +36,8 @@ function mixtral.build(cfg, b)
     b.layer("routing_sum", "torch.sum", { rows = b.TOKENS, width = k }),
     b.layer("routing_div", "torch.div", { numel = routed, divisor_numel = b.TOKENS }),
     expert,
-    b.mul("routing_weight_mul", h, routed),
+    -- each (token, expert) output row times its one routing weight
+    b.layer("routing_weight_mul", "torch.mul", { numel = ("(%s) * %d"):format(routed, h), broadcast_numel = routed }),
     b.add("index_add", h, routed),
   })
   return llama.decoder(cfg, b, s, { module = M, prefix = "Mixtral", norm = M .. "MixtralRMSNorm", mlp = moe })

@@ -34,7 +34,7 @@ function opt.build(cfg, b)
 
   local attention = b.block("self_attn", M .. "OPTAttention", {
     b.linear("q_proj", h, h, bias),
-    b.mul("scaling", h),
+    b.scale("scaling", h),
     b.linear("k_proj", h, h, bias),
     b.linear("v_proj", h, h, bias),
     b.kv_cache("past_key_value", heads, d),

@@ -184,7 +184,7 @@ function t5.build(cfg, b)
     stack("encoder", ENC_TOKENS, encoder_block, enc_layers),
     stack("decoder", b.TOKENS, decoder_block, dec_layers),
   }
-  if tied then out[#out + 1] = b.mul("scale_decoder_outputs", dm) end
+  if tied then out[#out + 1] = b.scale("scale_decoder_outputs", dm) end
   local lm_head = b.linear("lm_head", dm, vocab, false)
   if tied then lm_head.weights_tied_to = "shared" end
   out[#out + 1] = lm_head
