@@ -2,6 +2,16 @@
 -- for q (H heads) and k (Hkv heads): COST.rotary per element; reads q, k, cos and sin.
 return {
   full_class_name = "transformers.models.llama.modeling_llama.apply_rotary_pos_emb",
+  -- the same function, copied into these modules ("Copied from ...llama..."): one key, one calculator
+  also = {
+    "transformers.models.mistral.modeling_mistral.apply_rotary_pos_emb",
+    "transformers.models.mixtral.modeling_mixtral.apply_rotary_pos_emb",
+    "transformers.models.qwen2.modeling_qwen2.apply_rotary_pos_emb",
+    "transformers.models.gemma.modeling_gemma.apply_rotary_pos_emb",
+    "transformers.models.phi.modeling_phi.apply_rotary_pos_emb",
+    "transformers.models.falcon.modeling_falcon.apply_rotary_pos_emb",
+    "transformers.models.gpt_neox.modeling_gpt_neox.apply_rotary_pos_emb",
+  },
 
   required_parameters = function ()
     return { batch_size = "int", seq_len = "int", num_heads = "posint", num_kv_heads = "posint",

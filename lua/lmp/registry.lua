@@ -110,6 +110,15 @@ function search(name)
     if core.file_kind(path) == "file" then
       local calc = load(path)
       local full = name:find(".", 1, true) and name or nil
+      if full and calc.full_class_name ~= full and type(calc.impl) == "table" and type(calc.impl.also) == "table" then
+        -- classes that share the key and the computation (the same function copied into
+        -- several modules) are listed in the calculator's `also`
+        for _, other in ipairs(calc.impl.also) do
+          if other == full then
+            return setmetatable({ full_class_name = full, file = calc.file }, { __index = calc })
+          end
+        end
+      end
       if full and calc.full_class_name ~= full then
         -- two classes can share a key (same library, same last name): say so
         core.error(core.EXIT.CALC, ("%s is the calculator for %s, not %s (they share the key %s)")

@@ -71,3 +71,27 @@ describe("builders", function ()
     assert.are.equal(bundled.totals.params, built.totals.params)
   end)
 end)
+
+describe("rotary functions", function ()
+  it("keep each family's own class name, priced by the one calculator that lists them", function ()
+    local cases = {
+      { "mistralai--Mistral-7B-v0.1.json", "transformers.models.mistral.modeling_mistral." },
+      { "Qwen--Qwen2-7B.json", "transformers.models.qwen2.modeling_qwen2." },
+      { "google--gemma-2b.json", "transformers.models.gemma.modeling_gemma." },
+      { "microsoft--phi-2.json", "transformers.models.phi.modeling_phi." },
+      { "tiiuae--falcon-7b.json", "transformers.models.falcon.modeling_falcon." },
+      { "EleutherAI--pythia-160m.json", "transformers.models.gpt_neox.modeling_gpt_neox." },
+      { "mistralai--Mixtral-8x7B-v0.1.json", "transformers.models.mixtral.modeling_mixtral." },
+    }
+    for _, c in ipairs(cases) do
+      local r = lmp.analyze(lmp.load_config("../shared/reference/configs/" .. c[1]), { seq_len = 16 })
+      local rotary = r:find("apply_rotary_pos_emb$")
+      assert.are.equal(1, #rotary, c[1])
+      assert.are.equal(c[2] .. "apply_rotary_pos_emb", rotary[1].class)
+      assert.is_true(r.complete, c[1])
+      -- and it costs what Llama's costs for the same shape (3 FLOPs an element of q and k)
+      local p = rotary[1].parameters
+      assert.are.equal(3 * p.batch_size * p.seq_len * p.head_dim * (p.num_heads + p.num_kv_heads), rotary[1].flops)
+    end
+  end)
+end)

@@ -9,7 +9,6 @@
 -- (ln_attn / ln_mlp in the new architecture), mlp_output += attention_output, then the residual
 -- add; otherwise attention, residual add, post_attention_layernorm, MLP, residual add.
 -- ALiBi (Falcon-RW) is not supported: it adds a bias to the scores that sdpa here does not price.
-local llama = require "lmp.builders.llama"
 
 local falcon = { model_types = { "falcon" } }
 
@@ -48,7 +47,7 @@ function falcon.build(cfg, b)
 
   local attention = b.block("self_attention", M .. "FalconAttention", {
     falcon_linear(b, "query_key_value", h, (heads + 2 * kv_proj) * d, bias),
-    b.layer("apply_rotary_pos_emb", llama.ROTARY, { batch_size = "${batch_size}", seq_len = "${seq_len}",
+    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
       num_heads = heads, num_kv_heads = kv_heads, head_dim = d }),
     b.kv_cache("layer_past", kv_heads, d),
     b.sdpa("scaled_dot_product_attention", heads, kv_heads, d, true),

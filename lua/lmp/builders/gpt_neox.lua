@@ -8,7 +8,6 @@
 -- x + attn(ln1(x)) + mlp(ln2(x)), computed as (mlp + attn) + x, two adds; otherwise the
 -- sequential x = x + attn(ln1(x)); x = x + mlp(ln2(x)). From 4.48 the slicing and the cat
 -- happen inside apply_rotary_pos_emb: the same work. Base class names (not GPTNeoXSdpaAttention).
-local llama = require "lmp.builders.llama"
 
 local gpt_neox = { model_types = { "gpt_neox" } }
 
@@ -32,7 +31,7 @@ function gpt_neox.build(cfg, b)
 
   local attention = {
     b.linear("query_key_value", h, 3 * h, bias),
-    b.layer("apply_rotary_pos_emb", llama.ROTARY, { batch_size = "${batch_size}", seq_len = "${seq_len}",
+    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
       num_heads = heads, num_kv_heads = heads, head_dim = rotary }),
   }
   if rotary < d then attention[#attention + 1] = b.elementwise("cat", "torch.cat", 2 * heads * d) end

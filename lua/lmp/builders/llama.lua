@@ -12,7 +12,6 @@ local M = "transformers.models.llama.modeling_llama."
 -- Every family's apply_rotary_pos_emb is "Copied from" Llama's (the same math), and the
 -- registry maps one db key (transformers_apply_rotary_pos_emb) to one class: all of them
 -- are priced as Llama's.
-llama.ROTARY = M .. "apply_rotary_pos_emb"
 
 -- shape(cfg [, defaults]) -> the numbers a Llama-style decoder is made of, each checked.
 --   defaults.tied       tie_word_embeddings when the config leaves it out (Gemma: true)
@@ -45,7 +44,7 @@ end
 --   names.module     python module path prefix, e.g. "transformers.models.mistral.modeling_mistral."
 --   names.prefix     class name prefix, e.g. "Mistral"
 --   names.norm       the RMSNorm class (full name)
---   names.rotary     the apply_rotary_pos_emb function (full name; default llama.ROTARY)
+--   names.rotary     the apply_rotary_pos_emb function (full name; default: names.module's)
 --   names.act        the MLP's activation class (default: from hidden_act, silu)
 --   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
 --   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
@@ -60,7 +59,7 @@ function llama.decoder(cfg, b, s, names)
     b.linear("q_proj", h, s.heads * d, qkv_bias),
     b.linear("k_proj", h, s.kv_heads * d, qkv_bias),
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
-    b.layer("apply_rotary_pos_emb", names.rotary or llama.ROTARY, { batch_size = "${batch_size}",
+    b.layer("apply_rotary_pos_emb", names.rotary or (names.module .. "apply_rotary_pos_emb"), { batch_size = "${batch_size}",
       seq_len = "${seq_len}", num_heads = s.heads, num_kv_heads = s.kv_heads, head_dim = d }),
     b.kv_cache("past_key_value", s.kv_heads, d),
     b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),

@@ -5,7 +5,6 @@
 -- Attention: q/k/v and dense all with biases; partial rotary: only the first
 -- rotary_dim = int(partial_rotary_factor * head_dim) values of each head are rotated (the
 -- tables are that wide), then torch.cat joins them back to the pass-through rest.
-local llama = require "lmp.builders.llama"
 
 local phi = { model_types = { "phi" } }
 
@@ -38,7 +37,7 @@ function phi.build(cfg, b)
     attention[#attention + 1] = b.layer_norm("k_layernorm", d, true, ("(%s) * %d"):format(b.TOKENS, kv_heads))
   end
   for _, l in ipairs {
-    b.layer("apply_rotary_pos_emb", llama.ROTARY, { batch_size = "${batch_size}", seq_len = "${seq_len}",
+    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
       num_heads = heads, num_kv_heads = kv_heads, head_dim = rotary_dim }),
     b.elementwise("cat", "torch.cat", (heads + kv_heads) * d),
     b.kv_cache("past_key_value", kv_heads, d),
