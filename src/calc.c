@@ -282,91 +282,145 @@ static const char *describe_value(lua_State *L, int idx, char *buf, size_t len) 
   return buf;
 }
 
-/* Checks params (at index p) against calc's required spec, in name order; raises an
- * lmp.Error naming every missing parameter, or the first bad one. */
-static void validate(lua_State *L, int calc, int p) {
-  lua_getfield(L, calc, "file");
-  const char *file = lua_tostring(L, -1);
-  lua_getfield(L, calc, "required");
-  int required = lua_gettop(L);
-  lua_getfield(L, calc, "names");
-  int names = lua_gettop(L);
-  char missing[600] = "";
-  int nmissing = 0;
-  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
-    const char *name = lua_tostring(L, -1);
-    if (lua_getfield(L, p, name) == LUA_TNIL) {
-      /* an optional parameter ({ ..., default = v }) takes its default */
-      lua_getfield(L, required, name);
-      if (lua_getfield(L, -1, "default") != LUA_TNIL) {
-        lua_setfield(L, p, name);
-        lua_pop(L, 1);
-      } else {
-        lua_pop(L, 2);
-        size_t used = strlen(missing);
-        snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", name);
-        nmissing++;
-      }
-    }
-    lua_pop(L, 2);
+/* A calculator's parameter specs in C, built once (validate runs before every calculator
+ * call: for a sweep, tens of thousands of times) and kept in the object as "_specs". */
+typedef struct {
+  const char *name; /* anchored by the calculator's `names` table */
+  char type;        /* 'i'nt, 'b'ool, 'n'umber, 's'tring */
+  int has_max, has_values, has_default;
+  int64_t min, max;
+} PSpec;
+
+typedef struct {
+  size_t n;
+  PSpec s[];
+} PSpecs;
+
+static const PSpecs *specs_of(lua_State *L, int calc) {
+  if (lua_getfield(L, calc, "_specs") == LUA_TUSERDATA) {
+    const PSpecs *ps = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return ps;
   }
   lua_pop(L, 1);
+  lua_getfield(L, calc, "names");
+  lua_getfield(L, calc, "required");
+  size_t n = (size_t)lua_rawlen(L, -2);
+  PSpecs *ps = lua_newuserdatauv(L, sizeof(PSpecs) + n * sizeof(PSpec), 0);
+  ps->n = n;
+  for (size_t i = 0; i < n; i++) {
+    PSpec *sp = &ps->s[i];
+    lua_rawgeti(L, -3, (lua_Integer)i + 1);
+    sp->name = lua_tostring(L, -1);
+    lua_getfield(L, -3, sp->name); /* the normalised spec */
+    lua_getfield(L, -1, "type");
+    sp->type = lua_tostring(L, -1)[0];
+    lua_getfield(L, -2, "min");
+    sp->min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+    lua_getfield(L, -3, "max");
+    sp->has_max = lua_isinteger(L, -1);
+    sp->max = sp->has_max ? lua_tointeger(L, -1) : 0;
+    sp->has_values = lua_getfield(L, -4, "values") == LUA_TTABLE;
+    sp->has_default = lua_getfield(L, -5, "default") != LUA_TNIL;
+    lua_pop(L, 7);
+  }
+  lua_setfield(L, calc, "_specs"); /* the userdata */
+  lua_pop(L, 2);
+  return ps;
+}
+
+/* Checks params (at index p) against calc's parameter specs, in name order; raises an
+ * lmp.Error naming every missing parameter, or the first bad one. Optional parameters
+ * ({ ..., default = v }) that are absent take their default. */
+static void validate(lua_State *L, int calc, int p) {
+  const PSpecs *ps = specs_of(L, calc);
+  lua_getfield(L, calc, "file");
+  const char *file = lua_tostring(L, -1);
+  char missing[600] = "", desc[96];
+  int nmissing = 0;
+  size_t present = 0;
+  for (size_t i = 0; i < ps->n; i++) {
+    const PSpec *sp = &ps->s[i];
+    if (lua_getfield(L, p, sp->name) == LUA_TNIL) {
+      lua_pop(L, 1);
+      if (sp->has_default) {
+        lua_getfield(L, calc, "required");
+        lua_getfield(L, -1, sp->name);
+        lua_getfield(L, -1, "default");
+        lua_setfield(L, p, sp->name);
+        lua_pop(L, 2);
+        lua_getfield(L, p, sp->name);
+      } else {
+        size_t used = strlen(missing);
+        snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", sp->name);
+        nmissing++;
+        continue;
+      }
+    }
+    present++;
+    int v = lua_gettop(L);
+    const char *name = sp->name;
+    switch (sp->type) {
+      case 'i': {
+        if (!lua_isinteger(L, v))
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s", name, describe_value(L, v, desc, sizeof desc));
+        lua_Integer x = lua_tointeger(L, v);
+        if (x < sp->min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)sp->min, (long long)x);
+        if (sp->has_max && x > sp->max)
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)sp->max, (long long)x);
+        break;
+      }
+      case 'b':
+        if (!lua_isboolean(L, v))
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, describe_value(L, v, desc, sizeof desc));
+        break;
+      case 'n':
+        if (lua_type(L, v) != LUA_TNUMBER)
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, describe_value(L, v, desc, sizeof desc));
+        break;
+      default: /* string */
+        if (lua_type(L, v) != LUA_TSTRING)
+          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, describe_value(L, v, desc, sizeof desc));
+        if (sp->has_values) {
+          lua_getfield(L, calc, "required");
+          lua_getfield(L, -1, name);
+          lua_getfield(L, -1, "values");
+          int found = 0;
+          for (lua_Integer k = 1; !found && lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
+            found = lua_rawequal(L, -1, v);
+            lua_pop(L, 1);
+          }
+          if (!found) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
+        }
+        break;
+    }
+    lua_settop(L, v - 1);
+  }
   if (nmissing)
     lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", missing, file);
-  char desc[96];
-  for (lua_Integer i = 1; lua_rawgeti(L, names, i) != LUA_TNIL; i++) {
-    const char *name = lua_tostring(L, -1);
-    lua_getfield(L, required, name);
-    int spec = lua_gettop(L);
-    lua_getfield(L, spec, "type");
-    const char *type = lua_tostring(L, -1);
-    lua_getfield(L, p, name);
-    int v = lua_gettop(L);
-    if (strcmp(type, "int") == 0) {
-      if (!lua_isinteger(L, v))
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s", name, describe_value(L, v, desc, sizeof desc));
-      lua_Integer x = lua_tointeger(L, v);
-      lua_getfield(L, spec, "min");
-      lua_Integer min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
-      lua_getfield(L, spec, "max");
-      int has_max = lua_isinteger(L, -1);
-      lua_Integer max = has_max ? lua_tointeger(L, -1) : 0;
-      lua_pop(L, 2);
-      if (x < min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)min, (long long)x);
-      if (has_max && x > max) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)max, (long long)x);
-    } else if (strcmp(type, "bool") == 0) {
-      if (!lua_isboolean(L, v))
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, describe_value(L, v, desc, sizeof desc));
-    } else if (strcmp(type, "number") == 0) {
-      if (lua_type(L, v) != LUA_TNUMBER)
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, describe_value(L, v, desc, sizeof desc));
-    } else { /* string */
-      if (lua_type(L, v) != LUA_TSTRING)
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, describe_value(L, v, desc, sizeof desc));
-      if (lua_getfield(L, spec, "values") == LUA_TTABLE) {
-        int found = 0;
-        for (lua_Integer k = 1; !found && lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
-          found = lua_rawequal(L, -1, v);
-          lua_pop(L, 1);
-        }
-        if (!found) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
-      }
-      lua_settop(L, v);
-    }
-    lua_pop(L, 4); /* value, type, spec, name */
-  }
-  lua_pop(L, 1); /* the nil that ended the loop */
-  /* a parameter the calculator does not take is almost always a typo */
+  /* a parameter the calculator does not take is almost always a typo: count first, and
+   * look for the stranger only when there is one */
+  size_t count = 0;
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) lmp_raise(L, LMP_EXIT_USAGE, "parameter names must be strings");
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, required) == LUA_TNIL)
-      lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes", lua_tostring(L, -2), file);
+    count++;
+  }
+  if (count > present) {
+    lua_getfield(L, calc, "required");
+    int required = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, p) != 0) {
+      lua_pop(L, 1);
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, required) == LUA_TNIL)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes", lua_tostring(L, -2), file);
+      lua_pop(L, 1);
+    }
     lua_pop(L, 1);
   }
-  lua_pop(L, 3); /* names, required, file */
+  lua_pop(L, 1); /* file */
 }
 
 static int64_t checked_result(lua_State *L, int idx, const char *file, const char *what) {
