@@ -82,4 +82,17 @@ static inline int fuzz_call(lua_State *L, int nargs, int nres, const char *what)
   abort();
 }
 
+/* A Lua state whose global fuzz_driver is the function the Lua chunk `driver` returns
+ * (the model and CLI targets drive lmp through Lua). */
+static inline lua_State *fuzz_new_driver(const char *driver, size_t len, const char *name) {
+  lua_State *L = fuzz_new_state();
+  if (luaL_loadbufferx(L, driver, len, name, "t") != LUA_OK) {
+    fprintf(stderr, "%s: %s\n", name, lua_tostring(L, -1));
+    abort();
+  }
+  fuzz_call(L, 0, 1, "driver");
+  lua_setglobal(L, "fuzz_driver");
+  return L;
+}
+
 #endif

@@ -53,13 +53,7 @@ static lua_State *L;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  L = fuzz_new_state();
-  if (luaL_loadbufferx(L, DRIVER, sizeof DRIVER - 1, "=fuzz_model", "t") != LUA_OK) {
-    fprintf(stderr, "fuzz_model: %s\n", lua_tostring(L, -1));
-    abort();
-  }
-  fuzz_call(L, 0, 1, "driver");
-  lua_setglobal(L, "fuzz_driver");
+  L = fuzz_new_driver(DRIVER, sizeof DRIVER - 1, "=fuzz_model");
   lua_coverage_start(L);
   return 0;
 }
