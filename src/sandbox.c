@@ -101,22 +101,13 @@ static void push_copy(lua_State *L, int idx) {
   }
 }
 
+/* env[lib] = a copy of the global library without the `skip` fields (env at -1) */
 static void copy_lib(lua_State *L, const char *lib, const char *const *skip) {
-  /* env is at -1 */
   lua_getglobal(L, lib);
-  lua_newtable(L);
-  lua_pushnil(L);
-  while (lua_next(L, -3) != 0) {
-    int skipped = 0;
-    for (const char *const *s = skip; s && *s; s++)
-      if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), *s) == 0) skipped = 1;
-    if (skipped) {
-      lua_pop(L, 1);
-      continue;
-    }
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, -4);
+  push_copy(L, -1);
+  for (const char *const *s = skip; s && *s; s++) {
+    lua_pushnil(L);
+    lua_setfield(L, -2, *s);
   }
   lua_remove(L, -2);
   lua_setfield(L, -2, lib);

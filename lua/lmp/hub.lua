@@ -59,10 +59,6 @@ local function lmp_cache_path(id)
   return hub.lmp_cache_dir() .. "/hub/" .. id:gsub("/", "--") .. "/config.json"
 end
 
-local function mkdir_p(dir)
-  local ok, err = core.mkdir_p(dir)
-  return ok, err
-end
 
 -- download(id) -> path of the cached config.json
 function hub.download(id, revision)
@@ -96,8 +92,8 @@ function hub.download(id, revision)
   end
   -- kept for next time; written to a temporary file and renamed, so never half-written
   local path = lmp_cache_path(id)
-  local ok = mkdir_p(path:match("^(.*)/[^/]*$")) and core.write_file_atomic(path, resp.body)
-  if not ok then
+  local cached = core.mkdir_p(path:match("^(.*)/[^/]*$")) and core.write_file_atomic(path, resp.body)
+  if not cached then
     -- the cache is not writable: still analyse, from a temporary copy
     path = os.tmpname()
     assert(core.write_file_atomic(path, resp.body))
