@@ -62,7 +62,7 @@ helpers.fixtures = "spec/fixtures"
 
 -- ---- builder specs: the reference configs, edited copies, and models built from them ----
 
-helpers.CONFIGS = "../shared/reference/configs/"
+helpers.CONFIGS = "spec/fixtures/configs/" -- Hugging Face config.json files (spec/fixtures/configs/README.md)
 helpers.AT_128 = { batch_size = 1, seq_len = 128, kv_len = 0 }
 helpers.REMOVE = {} -- a change that removes the field
 

@@ -64,7 +64,7 @@ static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, c
     }
   }
   snprintf(err, errlen,
-           "unknown variable '%s' (runtime variables: batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits, "
+           "unknown variable '%s' (runtime variables: batch_size, seq_len, kv_len, enc_len, w_bits, a_bits, kv_bits, "
            "w_dtype_bytes, a_dtype_bytes, kv_dtype_bytes)",
            name);
   return -1;

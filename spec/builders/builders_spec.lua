@@ -2,7 +2,7 @@
 local lmp = require "lmp"
 local h = require "spec.helpers"
 
-local LLAMA = "../shared/reference/configs/meta-llama--Llama-2-7b-hf.json"
+local LLAMA = h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json"
 
 local function config_error(text)
   local path = h.write(text)
@@ -84,7 +84,7 @@ describe("rotary functions", function ()
       { "mistralai--Mixtral-8x7B-v0.1.json", "transformers.models.mixtral.modeling_mixtral." },
     }
     for _, c in ipairs(cases) do
-      local r = lmp.analyze(lmp.load_config("../shared/reference/configs/" .. c[1]), { seq_len = 16 })
+      local r = lmp.analyze(lmp.load_config(h.CONFIGS .. c[1]), { seq_len = 16 })
       local rotary = r:find("apply_rotary_pos_emb$")
       assert.are.equal(1, #rotary, c[1])
       assert.are.equal(c[2] .. "apply_rotary_pos_emb", rotary[1].class)

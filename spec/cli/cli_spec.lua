@@ -40,7 +40,7 @@ describe("lmp CLI", function ()
   end)
 
   it("runs generate and train from the command line", function ()
-    local cfg = "../shared/reference/configs/meta-llama--Llama-2-7b-hf.json"
+    local cfg = h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json"
     local out, err, code = h.run("analyze", "--config", cfg, "--phase", "generate", "--seq", "2048",
       "--new-tokens", "100", "--format", "json", "--depth", "1")
     assert.are.equal(0, code, err)

@@ -74,7 +74,7 @@ describe("examples/compare_models.lua", function ()
   it("takes other models, config.json files included", function ()
     -- Gemma-2B: 18 layers, 1 KV head of 256 (multi-query): 2*18*1*256*2 = 18,432 bytes a token
     local out = run("examples/compare_models.lua", "models/gpt2.json",
-                    "../shared/reference/configs/google--gemma-2b.json", "1024")
+                    h.CONFIGS .. "google--gemma-2b.json", "1024")
     has(out, "openai-community/gpt2 google--gemma-2b")
     -- GPT-2: 12 layers, 12 heads of 64: 2*12*12*64*2 = 36,864
     has(out, "KV cache per token (bytes) 36,864 18,432")

@@ -3,7 +3,7 @@
 local lmp = require "lmp"
 local h = require "spec.helpers"
 
-local LLAMA_CONFIG = lmp.core.read_file("../shared/reference/configs/meta-llama--Llama-2-7b-hf.json")
+local LLAMA_CONFIG = lmp.core.read_file(h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json")
 local ID = "meta-llama/Llama-2-7b-hf"
 local CONFIG_PATH = "/meta-llama/Llama-2-7b-hf/resolve/main/config.json"
 

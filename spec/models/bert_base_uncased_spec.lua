@@ -3,7 +3,7 @@
 -- never read back from the program.
 local lmp = require "lmp"
 
--- Config (/work/shared/reference/configs/google-bert--bert-base-uncased.json):
+-- Config (spec/fixtures/configs/google-bert--bert-base-uncased.json):
 -- hidden 768, intermediate 3072, 12 layers, 12 heads (head_dim 64), vocab 30522,
 -- max_position_embeddings 512, type_vocab_size 2. Every Linear has a bias.
 local D, FF, LAYERS, VOCAB, POS, TYPES = 768, 3072, 12, 30522, 512, 2

@@ -3,7 +3,7 @@
 -- never read back from the program.
 local lmp = require "lmp"
 
--- Config (/work/shared/reference/configs/openai-community--gpt2.json):
+-- Config (spec/fixtures/configs/openai-community--gpt2.json):
 -- n_embd 768, n_layer 12, n_head 12 (head_dim 64), n_positions 1024, vocab 50257,
 -- n_inner null -> 4 * 768 = 3072.
 local D, LAYERS, FF, VOCAB, POS = 768, 12, 3072, 50257, 1024

@@ -3,7 +3,7 @@
 -- never read back from the program.
 local lmp = require "lmp"
 
--- Config (/work/shared/reference/configs/meta-llama--Llama-2-7b-hf.json)
+-- Config (spec/fixtures/configs/meta-llama--Llama-2-7b-hf.json)
 local HIDDEN, INTER, LAYERS, VOCAB = 4096, 11008, 32, 32000  -- 32 heads of 128, 32 KV heads, no biases
 
 -- Parameters, as model.num_parameters() counts them (rotary cos/sin tables are buffers):

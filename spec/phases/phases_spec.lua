@@ -3,7 +3,7 @@
 -- Both models are built from their real config.json by the builders.
 local lmp = require "lmp"
 
-local CONFIGS = "../shared/reference/configs/"
+local CONFIGS = require("spec.helpers").CONFIGS
 local llama, mistral
 local function models()
   if not llama then
