@@ -104,6 +104,10 @@ function agent.generate(full_class_name, opts)
   c.log = log
   local key = registry.key_of(full_class_name)
   if not key then fail(core.EXIT.USAGE, ("'%s' is not a full class name (package.module.Class)"):format(full_class_name)) end
+  local function set(name) return (os.getenv(name) or "") ~= "" end
+  if not (opts.modules_dir and opts.db_path) and not (set("XDG_DATA_HOME") or set("HOME")) then
+    fail(core.EXIT.USAGE, "no user data folder to store the calculator in: set HOME or XDG_DATA_HOME")
+  end
   local dir = opts.modules_dir or lmp.user_module_dir()
   local file = dir .. "/" .. registry.snake_case(key) .. ".lua"
   local db_path = opts.db_path or lmp.user_db_path()

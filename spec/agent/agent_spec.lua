@@ -157,6 +157,19 @@ describe("agent", function ()
     assert.are.equal("file", lmp.core.file_kind(ws.calc_file))
   end)
 
+  it("with --generate, fills an unknown module under --phase generate too", function ()
+    local server = h.fake_server({ { method = "POST", path = "/v1/messages", body = GOOD } })
+    local ws = workspace()
+    local model = h.model('[{"name": "act", "class": "torch.nn.modules.activation.Mish", ' ..
+      '"parameters": {"numel": "${batch_size} * ${seq_len} * 16"}}]')
+    local out, err, code = h.run_env(anthropic_env(server, ws), "analyze", "--model-json", model, "--generate",
+      "--phase", "generate", "--seq", "4", "--new-tokens", "3", "--source-root", FIX .. "/src", "--format", "json")
+    server.stop()
+    assert.are.equal(0, code, err)
+    -- a prefill of 4 tokens (64 elements), then 2 decode steps of 1 token (16 each), 5 FLOPs an element
+    assert.are.equal(5 * (64 + 16 + 16), lmp.json_decode(out).totals.flops)
+  end)
+
   it("writes only in the user folder: not in the data it was given, not in the checkout, no lock file", function ()
     -- a read-only copy of the bundled data (LMP_HOME), and the checkout's state before
     local ws = workspace()
@@ -182,6 +195,11 @@ describe("agent", function ()
     local p = io.popen(("cd %s && find data -type f | sort"):format(ws.dir))
     assert.are.equal("data/lmp/module_db.json\ndata/lmp/modules/torch_mish.lua\n", p:read("a"))
     p:close()
+    -- with no HOME and no XDG_DATA_HOME there is no user folder: refused, not written to the current folder
+    local env = anthropic_env(server, ws, { LMP_HOME = home, HOME = "", XDG_DATA_HOME = "" })
+    _, err, code = h.run_env(env, "generate", "--full-class-name", "spec.Other")
+    assert.are.equal(2, code)
+    assert.matches("lmp: no user data folder to store the calculator in: set HOME or XDG_DATA_HOME", err, 1, true)
     os.execute("chmod -R u+w " .. home)
   end)
 
