@@ -232,6 +232,7 @@ end
 
 -- generation is asked for on purpose: --generate or LMP_GENERATE=1; --offline forbids it
 function cli.generation_wanted(o)
+  if o.offline and o.generate then usage_error("lmp analyze: --offline and --generate exclude each other") end
   if o.offline then return false end
   local v = os.getenv("LMP_GENERATE") or ""
   if not ({ [""] = 1, ["0"] = 1, ["1"] = 1 })[v] then usage_error("LMP_GENERATE must be 1 or 0, got '" .. v .. "'") end
