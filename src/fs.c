@@ -103,20 +103,25 @@ static int l_mkdir_p(lua_State *L) {
 }
 
 /* ---- an exclusive lock on a file, so that two lmp processes never write the module
- * database or a calculator at the same time ---- */
+ * database or a calculator at the same time. The holder removes the lock file when it
+ * releases it (no lock file is left behind); a waiter that then gets the lock on the
+ * removed file sees that the path no longer names it and locks the path anew. ---- */
 
 #define LOCK_MT "lmp.Lock"
 
 typedef struct {
-  int fd;
+  int fd, held;
+  char path[]; /* what to remove on release */
 } Lock;
 
 static int lock_release(lua_State *L) {
   Lock *l = luaL_checkudata(L, 1, LOCK_MT);
   if (l->fd >= 0) {
+    if (l->held) unlink(l->path); /* while still holding it: nobody else can own this file */
     flock(l->fd, LOCK_UN);
     close(l->fd);
     l->fd = -1;
+    l->held = 0;
   }
   return 0;
 }
@@ -124,20 +129,32 @@ static int lock_release(lua_State *L) {
 /* core.lock_file(path [, timeout_ms]) -> lock (release with lock:release(), or let it be
  * collected / closed), or nil, message when another process holds it past the timeout */
 static int l_lock_file(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
   lua_Integer timeout = luaL_optinteger(L, 2, 10000);
-  Lock *l = lua_newuserdatauv(L, sizeof(Lock), 0);
+  Lock *l = lua_newuserdatauv(L, sizeof(Lock) + len + 1, 0);
   l->fd = -1;
+  l->held = 0;
+  memcpy(l->path, path, len + 1);
   luaL_setmetatable(L, LOCK_MT);
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(errno));
-    return 2;
-  }
-  l->fd = fd;
-  for (lua_Integer waited = 0;; waited += 50) {
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 1;
+  for (lua_Integer waited = 0;;) {
+    if (l->fd < 0) l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l->fd < 0) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: %s", path, strerror(errno));
+      return 2;
+    }
+    if (flock(l->fd, LOCK_EX | LOCK_NB) == 0) {
+      struct stat held, named;
+      if (fstat(l->fd, &held) == 0 && stat(path, &named) == 0 && held.st_ino == named.st_ino &&
+          held.st_dev == named.st_dev) {
+        l->held = 1;
+        return 1;
+      }
+      close(l->fd); /* the previous holder removed this file: lock the one the path names now */
+      l->fd = -1;
+      continue;
+    }
     if (errno != EWOULDBLOCK || waited >= timeout) {
       lua_pushnil(L);
       lua_pushfstring(L, "%s: locked by another lmp process for %d ms", path, (int)waited);
@@ -145,6 +162,7 @@ static int l_lock_file(lua_State *L) {
     }
     struct timespec ts = {0, 50 * 1000000L};
     nanosleep(&ts, NULL);
+    waited += 50;
   }
 }
 

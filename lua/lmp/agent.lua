@@ -3,7 +3,8 @@
 -- both in the sandbox (they load; the entry has every field; the calculator takes the
 -- entry's parameters and the model's; on sample parameters every figure is a
 -- non-negative integer and every formula agrees with the calculator), sends the problems
--- back for another try, and stores the pair atomically under a lock. Nothing is written
+-- back for another try, and stores the pair atomically under a lock, both in the user's
+-- data folder (lmp.user_dir(): modules/ and the module_db.json overlay). Nothing is written
 -- until a reply passes.
 local core = require "lmp.core"
 local registry = require "lmp.registry"
@@ -90,8 +91,9 @@ end
 -- generate(full_class_name, opts) -> { key=, file=, rounds= }
 --   opts.source / opts.source_root: where the Python source is; opts.layer_params: what the
 --   model gives the layer; opts.runtime: runtime variable values for those checks;
---   opts.modules_dir: where to write (default: the first folder on the calculator path);
---   opts.db_path; opts.force: replace an existing calculator or entry; opts.max_rounds (3);
+--   opts.modules_dir, opts.db_path: where to write (default: the user's folder,
+--   lmp.user_module_dir() and lmp.user_db_path(); with db_path, that file is the whole
+--   database); opts.force: replace an existing calculator or entry; opts.max_rounds (3);
 --   opts.llm: { provider=, model= } overrides; opts.log: function(message) for progress
 function agent.generate(full_class_name, opts)
   opts = opts or {}
@@ -99,18 +101,28 @@ function agent.generate(full_class_name, opts)
   local log = opts.log or function () end
   local c, why = llm.config(opts.llm)
   if not c then fail(core.EXIT.USAGE, why .. "; or write the calculator by hand (docs/calculators.md)") end
+  c.log = log
   local key = registry.key_of(full_class_name)
   if not key then fail(core.EXIT.USAGE, ("'%s' is not a full class name (package.module.Class)"):format(full_class_name)) end
-  local dir = opts.modules_dir or registry.paths[1]
+  local function set(name) return (os.getenv(name) or "") ~= "" end
+  if not (opts.modules_dir and opts.db_path) and not (set("XDG_DATA_HOME") or set("HOME")) then
+    fail(core.EXIT.USAGE, "no user data folder to store the calculator in: set HOME or XDG_DATA_HOME")
+  end
+  local dir = opts.modules_dir or lmp.user_module_dir()
   local file = dir .. "/" .. registry.snake_case(key) .. ".lua"
-  local db_path = opts.db_path or lmp.db_path
+  local db_path = opts.db_path or lmp.user_db_path()
   local existing = registry.find(full_class_name)
   if existing and not opts.force then
     fail(core.EXIT.USAGE, ("%s already has a calculator, %s; --force replaces it"):format(full_class_name, existing.file))
   end
-  local entries = core.file_kind(db_path) == "file" and db.load(db_path) or {}
+  local entries, origin
+  if opts.db_path then
+    entries = core.file_kind(db_path) == "file" and db.load(db_path) or {}
+  else
+    entries, origin = db.effective()
+  end
   if entries[key] and not opts.force then
-    fail(core.EXIT.USAGE, ("%s already has an entry %s; --force replaces it"):format(db_path, key))
+    fail(core.EXIT.USAGE, ("%s already has an entry %s; --force replaces it"):format(origin and origin[key] or db_path, key))
   end
   local src, src_problem = source.lookup(full_class_name, { source = opts.source, source_root = opts.source_root,
                                                              use_python = opts.use_python })
@@ -131,9 +143,11 @@ function agent.generate(full_class_name, opts)
     problems = entry and agent.validate(ctx, entry, lua_text) or { lua_text }
     if #problems == 0 then
       entry.generated = { by = "lmp " .. core.version, provider = c.provider, model = c.model, date = os.date("!%Y-%m-%d") }
+      local ok, werr = core.mkdir_p(db_path:match("^(.*)/[^/]*$") or ".")
+      if not ok then fail(core.EXIT.USAGE, tostring(werr)) end
       local lock, lerr = core.lock_file(db_path .. ".lock")
       if not lock then fail(core.EXIT.USAGE, lerr) end
-      local ok, werr = core.mkdir_p(dir)
+      ok, werr = core.mkdir_p(dir)
       if ok then ok, werr = core.write_file_atomic(file, generated_header(c) .. lua_text) end
       if ok then
         local ok_db, dberr = pcall(db.add, db_path, key, entry, { locked = true })

@@ -49,11 +49,13 @@ analyze options:
   --format F            table (default), json, csv or markdown
 
 unknown modules (analyze and generate):
-  with ANTHROPIC_API_KEY (or OPENAI_BASE_URL [+ OPENAI_API_KEY] for an OpenAI-compatible
-  server) set, analyze asks the LLM for a calculator for every unknown module, checks it
-  in the sandbox, stores it and continues; --offline only reports them.
+  analyze reports them (exit 1) with the `lmp generate` command that fills each; with
+  --generate (or LMP_GENERATE=1) it asks the LLM (ANTHROPIC_API_KEY, or OPENAI_BASE_URL
+  [+ OPENAI_API_KEY]) for each calculator, checks it in the sandbox, stores it in
+  $XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; --offline never asks.
+  Each LLM call's tokens and estimated cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).
   --provider anthropic|openai, --llm-model NAME, --max-rounds N (3), --source-root DIR
-  (a transformers checkout or site-packages), --db FILE (module_db.json to extend)
+  (a transformers checkout or site-packages)
 
 everywhere:
   --modules DIR         search DIR for calculators before the bundled ones (repeatable;
@@ -138,8 +140,8 @@ local function model_from(o, command)
 end
 
 local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
-  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int", offline = "flag",
-  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", db = "string",
+  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int", offline = "flag", generate = "flag",
+  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int",
   ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
 -- analyze_options(args) -> options, inputs, format: the command line of `lmp analyze` parsed
@@ -188,15 +190,17 @@ function cli.analyze(args)
   apply_modules(o)
   local phase = o.phase or "prefill"
   local model = model_from(o, "analyze")
-  local result
-  if phase == "generate" then
-    result = lmp.generate(model, inputs, { depth = o.depth })
-  else
-    result = lmp.analyze(model, inputs, { depth = o.depth })
+  local function run()
+    if phase == "generate" then return lmp.generate(model, inputs, { depth = o.depth }) end
+    return lmp.analyze(model, inputs, { depth = o.depth })
   end
-  if not result.complete and not o.offline and phase ~= "generate" then
-    local filled = cli.fill_unknown(model, result, o, inputs)
-    if filled then result = lmp.analyze(model, inputs, { depth = o.depth }) end
+  local result = run()
+  local failure
+  if not result.complete and cli.generation_wanted(o) then
+    local ok, err = pcall(cli.fill_unknown, model, result, o, inputs)
+    if not ok and not core.is_error(err) then error(err, 0) end -- a bug in lmp
+    failure = not ok and err or nil
+    result = run() -- a calculator written before a failure counts too
   end
   out(report.format(result, format))
   -- the figures are still computed, but the model could not actually run this context
@@ -209,29 +213,64 @@ function cli.analyze(args)
       break
     end
   end
+  cli.print_spent()
   if not result.complete then
+    local err = function (s) io.stderr:write("lmp: " .. s .. "\n") end
+    if failure then err("generation failed: " .. tostring(failure)) end
     local classes = {}
     for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end
-    io.stderr:write(("lmp: analysis incomplete: no calculator for %s\n"):format(table.concat(classes, ", ")))
-    io.stderr:write(("lmp: `lmp generate --full-class-name %s` writes one with an LLM (ANTHROPIC_API_KEY or " ..
-      "OPENAI_BASE_URL), or write it by hand (docs/calculators.md)\n"):format(classes[1]))
+    err(("analysis incomplete: no calculator for %s (marked UNKNOWN in the report)"):format(table.concat(classes, ", ")))
+    err("to write one with an LLM (a paid API call with ANTHROPIC_API_KEY, or OPENAI_BASE_URL), run:")
+    for _, class in ipairs(classes) do err("  " .. cli.generate_command(class, o)) end
+    if not failure then
+      err("or rerun with --generate (or LMP_GENERATE=1); or write it by hand (docs/calculators.md)")
+    end
     return EXIT.INCOMPLETE
   end
   return EXIT.OK
 end
 
+-- generation is asked for on purpose: --generate or LMP_GENERATE=1; --offline forbids it
+function cli.generation_wanted(o)
+  if o.offline and o.generate then usage_error("lmp analyze: --offline and --generate exclude each other") end
+  if o.offline then return false end
+  local v = os.getenv("LMP_GENERATE") or ""
+  if not ({ [""] = 1, ["0"] = 1, ["1"] = 1 })[v] then usage_error("LMP_GENERATE must be 1 or 0, got '" .. v .. "'") end
+  return o.generate or v == "1"
+end
+
+-- the `lmp generate` command line that fills class, with analyze's options that apply to it
+function cli.generate_command(class, o)
+  local function q(v) return v:match("^[%w%._/:=+-]+$") and v or ("'" .. v:gsub("'", "'\\''") .. "'") end
+  local parts = { "lmp generate --full-class-name", q(class) }
+  for _, name in ipairs({ "source-root", "provider", "llm-model", "max-rounds" }) do
+    if o[name] then parts[#parts + 1] = ("--%s %s"):format(name, q(tostring(o[name]))) end
+  end
+  for _, dir in ipairs(o.modules or {}) do parts[#parts + 1] = "--modules " .. q(dir) end
+  return table.concat(parts, " ")
+end
+
+-- "LLM total: ..." on stderr once any LLM call was answered
+function cli.print_spent()
+  local line = require("lmp.llm").total_line()
+  if line then io.stderr:write("lmp: LLM total: " .. line .. "\n") end
+end
+
 local function agent_opts(o, extra)
   local opts = { source_root = o["source-root"], source = o.source, force = o.force, max_rounds = o["max-rounds"],
-                 db_path = o.db, llm = { provider = o.provider, model = o["llm-model"] },
+                 llm = { provider = o.provider, model = o["llm-model"] },
                  log = function (msg) io.stderr:write("lmp: " .. msg .. "\n") end }
   for k, v in pairs(extra or {}) do opts[k] = v end
   return opts
 end
 
--- the unknown-module path of analyze: with an LLM configured, write a calculator for each
--- unknown class (from the first layer that uses it) and say whether any was written
+-- the unknown-module path of analyze --generate: write a calculator for each unknown class
+-- (checked with the parameters of the first layer that uses it), or raise why not
 function cli.fill_unknown(model, result, o, inputs)
-  if not require("lmp.llm").config({ provider = o.provider }) then return false end
+  if inputs.prompt_len then -- --phase generate: the layers as its prefill sees them
+    inputs = { batch_size = inputs.batch_size, seq_len = inputs.prompt_len, enc_len = inputs.enc_len,
+               w_bits = inputs.w_bits, a_bits = inputs.a_bits, kv_bits = inputs.kv_bits }
+  end
   local full = lmp.analyze(model, inputs) -- every level, for the unknown layers' parameters
   local params_of = {}
   local function visit(nodes)
@@ -246,19 +285,20 @@ function cli.fill_unknown(model, result, o, inputs)
   for _, u in ipairs(result.unknown_modules) do
     require("lmp.agent").generate(u.class, agent_opts(o, { layer_params = params_of[u.class], runtime = runtime }))
   end
-  return true
 end
 
 -- ---- generate ----
 
 function cli.generate(args)
   local o, pos = parse(args, { ["full-class-name"] = "string", source = "string", ["source-root"] = "string",
-    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", force = "flag", db = "string",
+    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", force = "flag",
     modules = "list" }, "generate")
   if #pos > 0 then usage_error("lmp generate: unexpected argument '" .. pos[1] .. "'") end
   apply_modules(o)
   if not o["full-class-name"] then usage_error("lmp generate: --full-class-name CLASS is required") end
-  local r = require("lmp.agent").generate(o["full-class-name"], agent_opts(o))
+  local ok, r = pcall(require("lmp.agent").generate, o["full-class-name"], agent_opts(o))
+  cli.print_spent()
+  if not ok then error(r, 0) end
   out(("%s: %s written after %d round%s\n"):format(o["full-class-name"], r.file, r.rounds, r.rounds == 1 and "" or "s"))
   return EXIT.OK
 end
@@ -335,9 +375,10 @@ local function module_show(name)
     if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
     out(("  %-22s %s%s\n"):format(p, spec.type, extra))
   end
-  local ok, entries = pcall(db.load, lmp.db_path)
+  local ok, entries, origin = pcall(db.effective)
   local entry = ok and entries[key]
   if entry then
+    out(("db entry from %s\n"):format(origin[key]))
     out("module_db.json formulas\n")
     for _, f in ipairs(db.FORMULAS) do
       local section = entry[f[1]]
@@ -401,18 +442,21 @@ function cli.db(args)
   local o, pos = parse(args, { db = "string", modules = "list" }, "db")
   apply_modules(o)
   if pos[1] ~= "check" then usage_error("lmp db: expected check") end
-  local path = o.db or lmp.db_path
-  local results = db.check(path)
+  local results = db.check(o.db) -- without --db: the bundled file and the user's overlay
   local failed = 0
+  -- which file each entry came from, when there are two
+  local function from(r) return o.db and "" or (r.origin == lmp.db_path and "bundled: " or "user: ") end
   for _, r in ipairs(results) do
     if #r.problems == 0 then
-      out(("ok    %-44s %s\n"):format(r.key, r.same_as and ("same as " .. r.same_as) or (r.samples .. " samples")))
+      out(("ok    %-44s %s%s\n"):format(r.key, from(r), r.same_as and ("same as " .. r.same_as) or (r.samples .. " samples")))
     else
       failed = failed + 1
-      for _, p in ipairs(r.problems) do out(("FAIL  %-44s %s\n"):format(r.key, p)) end
+      for _, p in ipairs(r.problems) do out(("FAIL  %-44s %s%s\n"):format(r.key, from(r), p)) end
     end
   end
-  out(("%d entries, %d failed (%s)\n"):format(#results, failed, path))
+  local user = lmp.user_db_path()
+  out(("%d entries, %d failed (%s)\n"):format(#results, failed, o.db or ("bundled " .. lmp.db_path .. ", user " .. user ..
+    (lmp.core.file_kind(user) == "file" and "" or " (none yet)"))))
   return failed == 0 and EXIT.OK or EXIT.CHECK
 end
 

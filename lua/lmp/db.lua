@@ -1,5 +1,6 @@
--- module_db.json: loading, and the check that every entry's formulas agree with its Lua
--- calculator on sample parameters (`lmp db check`).
+-- module_db.json: loading, the effective database (the bundled file overlaid by the user's),
+-- and the check that every entry's formulas agree with its Lua calculator on sample
+-- parameters (`lmp db check`).
 local core = require "lmp.core"
 local registry = require "lmp.registry"
 
@@ -24,6 +25,20 @@ function db.load(path)
   local entries = core.json_decode(core.read_file(path), path)
   if type(entries) ~= "table" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries") end
   return entries
+end
+
+-- effective() -> entries, origin: the database lmp uses, the bundled file (lmp.db_path)
+-- overlaid by the user's (lmp.user_db_path(), where generated entries go: its entries win);
+-- origin[key] is the file each entry came from. A file that does not exist adds nothing.
+function db.effective()
+  local lmp = require "lmp"
+  local entries, origin = {}, {}
+  for _, path in ipairs({ lmp.db_path, lmp.user_db_path() }) do
+    if core.file_kind(path) == "file" then
+      for k, v in pairs(db.load(path)) do entries[k], origin[k] = v, path end
+    end
+  end
+  return entries, origin
 end
 
 -- Deterministic sample values from a calculator's parameter specs: a few shapes per entry,
@@ -194,16 +209,18 @@ function db.add(path, key, entry, opts)
   if not ok then core.error(core.EXIT.USAGE, werr) end
 end
 
--- check(path) -> { {key=, problems={...}, samples=n}, ... } for every entry, in key order
+-- check([path]) -> { {key=, problems={...}, samples=n, origin=file}, ... } for every entry, in
+-- key order: of the file path, or without it of the effective database (db.effective)
 function db.check(path)
-  local entries = db.load(path)
+  local entries, origin
+  if path then entries = db.load(path) else entries, origin = db.effective() end
   local keys = {}
   for k in pairs(entries) do keys[#keys + 1] = k end
   table.sort(keys)
   local out = {}
   for _, key in ipairs(keys) do
     local problems, n = db.check_entry(entries, key)
-    out[#out + 1] = { key = key, problems = problems, samples = n or 0,
+    out[#out + 1] = { key = key, problems = problems, samples = n or 0, origin = origin and origin[key] or path,
                       same_as = type(entries[key]) == "table" and entries[key].same_as or nil }
   end
   return out

@@ -34,12 +34,16 @@ lmp.home = find_home()
 lmp.executable = core.exe_path()
 lmp.db_path = os.getenv("LMP_DB") or (lmp.home .. "/module_db.json")
 
--- the user's own calculator folder: $XDG_DATA_HOME/lmp/modules (~/.local/share/lmp/modules)
-function lmp.user_module_dir()
+-- the user's data folder, where generated calculators and their db entries go:
+-- $XDG_DATA_HOME/lmp (~/.local/share/lmp), holding modules/ and a module_db.json overlay
+function lmp.user_dir()
   local data = os.getenv("XDG_DATA_HOME")
   if not data or data == "" then data = (os.getenv("HOME") or ".") .. "/.local/share" end
-  return data .. "/lmp/modules"
+  return data .. "/lmp"
 end
+function lmp.user_module_dir() return lmp.user_dir() .. "/modules" end
+-- the user's module_db.json: its entries win over the bundled file's (lmp.db.effective)
+function lmp.user_db_path() return lmp.user_dir() .. "/module_db.json" end
 
 -- calculator search path, first match wins: `extra` (--modules DIR), LMP_PATH folders
 -- (colon-separated), the user's folder, then the bundled modules_lua
@@ -328,8 +332,11 @@ function lmp.check_calculator(what, db_path)
   if not ok then return { tostring(calc) } end
   local key = registry.key_of(calc.full_class_name)
   local entries = {}
-  local path = db_path or lmp.db_path
-  if core.file_kind(path) == "file" then entries = db.load(path) end
+  if db_path then -- one explicit file, else the bundled db overlaid by the user's
+    if core.file_kind(db_path) == "file" then entries = db.load(db_path) end
+  else
+    entries = db.effective()
+  end
   if not entries[key] then
     -- no entry: check the calculator alone, on its samples, against a formula-free entry
     local params = {}

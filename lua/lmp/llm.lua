@@ -1,7 +1,9 @@
 -- LLM clients over libcurl: the Anthropic Messages API and OpenAI-compatible chat
 -- completions (llama.cpp, vLLM, Ollama, ...). Retries with backoff on 429, 5xx and network
 -- errors; 400 and 401 fail at once with the API's own message. The API key goes only into
--- the request header: it is never part of an error message or a log line.
+-- the request header: it is never part of an error message or a log line. Every answered
+-- call is logged with its tokens (the reply's `usage`) and estimated cost, and added to
+-- llm.spent, the process's running total.
 local core = require "lmp.core"
 local json = require "lmp.json"
 
@@ -16,10 +18,86 @@ local function fail(msg) core.error(core.EXIT.USAGE, msg) end
 
 llm.DEFAULT_MODELS = { anthropic = "claude-sonnet-4-5", openai = "gpt-4o-mini" }
 
+-- Estimated prices, USD per million tokens { input, output }, standard (not batch, not
+-- cached) rates as listed in 2025-11 by https://docs.anthropic.com/en/docs/about-claude/pricing
+-- and https://openai.com/api/pricing. An estimate only: LMP_LLM_PRICE_IN / LMP_LLM_PRICE_OUT
+-- (USD per million tokens) override them; a model not listed has no cost. A dated name
+-- (claude-sonnet-4-5-20250929) takes its family's price.
+llm.PRICES = {
+  ["claude-sonnet-4-5"] = { 3, 15 }, ["claude-sonnet-4"] = { 3, 15 }, ["claude-haiku-4-5"] = { 1, 5 },
+  ["claude-opus-4-1"] = { 15, 75 }, ["claude-opus-4"] = { 15, 75 }, ["claude-3-5-haiku"] = { 0.8, 4 },
+  ["gpt-4o-mini"] = { 0.15, 0.6 }, ["gpt-4o"] = { 2.5, 10 }, ["gpt-4.1"] = { 2, 8 }, ["gpt-4.1-mini"] = { 0.4, 1.6 },
+}
+
+local function price_env(name)
+  local v = env(name)
+  if not v then return nil end
+  local n = tonumber(v)
+  if not n or n < 0 or n ~= n or n == math.huge then
+    fail(("%s must be a price in USD per million tokens, got '%s'"):format(name, v))
+  end
+  return n
+end
+
+-- price(model) -> USD per million input tokens, per million output tokens (nil when unknown)
+function llm.price(model)
+  local best
+  for name, p in pairs(llm.PRICES) do
+    local rest = model:sub(#name + 1)
+    local dated = rest:match("^%-%d%d%d%d%d%d%d%d$") or rest:match("^%-%d%d%d%d%-%d%d%-%d%d$")
+    if model:sub(1, #name) == name and (rest == "" or dated) then best = p end
+  end
+  local p = best or {}
+  return price_env("LMP_LLM_PRICE_IN") or p[1], price_env("LMP_LLM_PRICE_OUT") or p[2]
+end
+
+-- cost(model, tokens_in, tokens_out) -> estimated USD, or nil when a price is unknown
+function llm.cost(model, tokens_in, tokens_out)
+  local pin, pout = llm.price(model)
+  if not (pin and pout and tokens_in and tokens_out) then return nil end
+  return (tokens_in * pin + tokens_out * pout) / 1e6
+end
+
+-- what this process has spent: calls answered, tokens, USD (unpriced: calls without a cost)
+llm.spent = { calls = 0, tokens_in = 0, tokens_out = 0, usd = 0, unpriced = 0 }
+
+local function usd(v) return v and ("$%.6f"):format(v) or "cost unknown" end
+
+-- total_line() -> "N calls, X tokens in, Y tokens out, $Z" for llm.spent, or nil before any call
+function llm.total_line()
+  local s = llm.spent
+  if s.calls == 0 then return nil end
+  return ("%d call%s, %d tokens in, %d tokens out, %s"):format(s.calls, s.calls == 1 and "" or "s",
+    s.tokens_in, s.tokens_out, usd(s.unpriced == 0 and s.usd or nil))
+end
+
+-- the usage figures of a reply: Anthropic input_tokens/output_tokens, OpenAI
+-- prompt_tokens/completion_tokens (nil when the server does not report them)
+local function usage_of(c, decoded)
+  local u = type(decoded) == "table" and type(decoded.usage) == "table" and decoded.usage or {}
+  local tin, tout = u.input_tokens, u.output_tokens
+  if c.provider == "openai" then tin, tout = u.prompt_tokens, u.completion_tokens end
+  if math.type(tin) == "integer" and math.type(tout) == "integer" then return tin, tout end
+end
+
+local function account(c, decoded)
+  local tin, tout = usage_of(c, decoded)
+  local s = llm.spent
+  s.calls = s.calls + 1
+  local cost = llm.cost(c.model, tin, tout)
+  if cost then s.usd = s.usd + cost else s.unpriced = s.unpriced + 1 end
+  if tin then s.tokens_in, s.tokens_out = s.tokens_in + tin, s.tokens_out + tout end
+  local tokens = tin and ("%d tokens in, %d tokens out"):format(tin, tout) or "tokens not reported"
+  local why = ""
+  if not cost and tin then why = (" (no price for %s: set LMP_LLM_PRICE_IN and LMP_LLM_PRICE_OUT)"):format(c.model) end
+  c.log(("LLM call %d: %s, %s, %s%s"):format(s.calls, c.model, tokens, usd(cost), why))
+end
+
 -- config(opts) -> { provider, base_url, model, key, timeout_ms, retries } from options and
 -- the environment, or nil and the reason no provider is configured.
 --   anthropic: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (https://api.anthropic.com), LMP_LLM_MODEL
 --   openai:    OPENAI_BASE_URL (required), OPENAI_API_KEY (optional for local servers)
+-- opts.log: function(message) for the per-call and retry lines (default: none)
 function llm.config(opts)
   opts = opts or {}
   local provider = opts.provider or env("LMP_LLM_PROVIDER")
@@ -31,7 +109,8 @@ function llm.config(opts)
   local c = { provider = provider, model = opts.model or env("LMP_LLM_MODEL") or llm.DEFAULT_MODELS[provider],
               timeout_ms = opts.timeout_ms or math.tointeger(tonumber(env("LMP_LLM_TIMEOUT_MS") or "")) or 120000,
               retries = opts.retries or math.tointeger(tonumber(env("LMP_LLM_RETRIES") or "")) or 4,
-              backoff_ms = math.tointeger(tonumber(env("LMP_LLM_BACKOFF_MS") or "")) or 1000 }
+              backoff_ms = math.tointeger(tonumber(env("LMP_LLM_BACKOFF_MS") or "")) or 1000,
+              log = opts.log or function () end }
   if provider == "anthropic" then
     c.key = env("ANTHROPIC_API_KEY")
     if not c.key then return nil, "provider anthropic needs ANTHROPIC_API_KEY" end
@@ -98,13 +177,18 @@ function llm.complete(c, system, user, max_tokens)
   req.max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (8 << 20)
   local last
   for attempt = 0, c.retries do
-    if attempt > 0 then core.sleep_ms(last.wait or (c.backoff_ms * (1 << (attempt - 1)))) end
+    if attempt > 0 then
+      local wait = last.wait or (c.backoff_ms * (1 << (attempt - 1)))
+      c.log(("%s: %s; retrying in %g s (attempt %d of %d)"):format(c.provider, last.msg, wait / 1000, attempt + 1, c.retries + 1))
+      core.sleep_ms(wait)
+    end
     local resp, err = core.http_request(req)
     if not resp then
       last = { msg = err }                           -- network error or timeout: retry
     elseif resp.status == 200 then
       local ok, decoded = pcall(core.json_decode, resp.body, c.provider .. " reply")
       if not ok then fail(("%s: the reply is not JSON: %s"):format(c.provider, tostring(decoded))) end
+      account(c, decoded)
       local text, why = text_of(c, decoded)
       if not text then fail(("%s: %s"):format(c.provider, why)) end
       return text
