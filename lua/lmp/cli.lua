@@ -333,6 +333,7 @@ local function module_show(name)
     if spec.min then extra = extra .. " >= " .. spec.min end
     if spec.max then extra = extra .. " <= " .. spec.max end
     if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
+    if spec.default ~= nil then extra = extra .. " default " .. tostring(spec.default) end
     out(("  %-22s %s%s\n"):format(p, spec.type, extra))
   end
   local ok, entries = pcall(db.load, lmp.db_path)
