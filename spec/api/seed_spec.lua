@@ -250,3 +250,48 @@ describe("mistakes a migrating user makes", function ()
     assert.are.equal("lmp: expected name=value, got '32' (lmp module show CLASS lists the names)\n", err)
   end)
 end)
+
+-- The "Migrating from LM-Predictor" sections show these commands with what they print; a
+-- "..." line stands for any lines, a command shown without output need only succeed.
+describe("the migration guides", function ()
+  local function section(path)
+    local text = lmp.core.read_file(path)
+    local at = assert(text:find("\n## Migrating from LM%-Predictor\n"), path .. " has no migration section")
+    return text:sub(at):match("^\n[^\n]*\n(.-)\n## ") or text:sub(at)
+  end
+
+  for _, path in ipairs({ "README.md", "docs/lua-api.md" }) do
+    it(path .. " shows what the commands print", function ()
+      local lines, n = {}, 0
+      for line in section(path):gmatch("[^\n]*") do lines[#lines + 1] = line end
+      for i, line in ipairs(lines) do
+        local cmd = line:match("^%$ lmp (.-)%s*$")
+        if cmd then
+          n = n + 1
+          cmd = cmd:gsub("%s+#.*$", "")
+          local args = {}
+          for word in cmd:gmatch("%S+") do args[#args + 1] = word end
+          local out, err, code = h.run(table.unpack(args))
+          assert.are.equal(0, code, cmd .. ": " .. err)
+          local got = {}
+          for l in out:gmatch("([^\n]*)\n") do got[#got + 1] = l end
+          local k, skip, shown = 1, false, 0
+          for j = i + 1, #lines do
+            local want = lines[j]
+            if want:match("^%$ ") or want:match("^```") then break end
+            shown = shown + 1
+            if want == "..." then
+              skip = true
+            else
+              while skip and got[k] and got[k] ~= want do k = k + 1 end
+              assert.are.equal(want, got[k], cmd)
+              k, skip = k + 1, false
+            end
+          end
+          if shown > 0 and not skip then assert.are.equal(#got + 1, k, cmd .. ": more output than shown") end
+        end
+      end
+      assert.is_true(n >= 3, n)
+    end)
+  end
+end)
