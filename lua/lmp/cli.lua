@@ -328,7 +328,7 @@ end
 -- ---- module ----
 
 local function parse_value(s)
-  if s == "true" then return true elseif s == "false" then return false end
+  if s == "true" or s == "True" then return true elseif s == "false" or s == "False" then return false end -- and Python's spelling
   if s:match("^%-?%d+$") then
     local n = math.tointeger(tonumber(s))
     if n then return n end
@@ -343,7 +343,7 @@ local function parse_params(list)
   local p = {}
   for _, kv in ipairs(list) do
     local k, v = kv:match("^([%a_][%w_]*)=(.*)$")
-    if not k then usage_error("expected name=value, got '" .. kv .. "'") end
+    if not k then usage_error("expected name=value, got '" .. kv .. "' (lmp module show CLASS lists the names)") end
     p[k] = parse_value(v)
   end
   return p
@@ -373,6 +373,7 @@ local function module_show(name)
     if spec.min then extra = extra .. " >= " .. spec.min end
     if spec.max then extra = extra .. " <= " .. spec.max end
     if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
+    if spec.default ~= nil then extra = extra .. " default " .. tostring(spec.default) end
     out(("  %-22s %s%s\n"):format(p, spec.type, extra))
   end
   local ok, entries, origin = pcall(db.effective)
