@@ -4,12 +4,13 @@ local lmp = require "lmp"
 local h = require "spec.helpers"
 
 local LLAMA_CONFIG = lmp.core.read_file(h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json")
-local ID = "meta-llama/Llama-2-7b-hf"
-local CONFIG_PATH = "/meta-llama/Llama-2-7b-hf/resolve/main/config.json"
+-- not a bundled model (those are found offline, before any cache or the Hub)
+local ID = "spec-org/Llama-2-7b-copy"
+local CONFIG_PATH = "/" .. ID .. "/resolve/main/config.json"
 
 -- a fresh, empty Hugging Face cache and lmp cache for each run
 local function clean_env(extra)
-  local env = { HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "", HF_TOKEN = "", HF_HUB_OFFLINE = "" }
+  local env = { HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "", HF_TOKEN = "", HF_TOKEN_PATH = "", HUGGING_FACE_HUB_TOKEN = "", HF_HUB_OFFLINE = "" }
   for k, v in pairs(extra or {}) do env[k] = v end
   return env
 end
@@ -30,12 +31,12 @@ describe("--model-id", function ()
     assert.are.equal(6738415616, lmp.json_decode(out).totals.params)
     local _, requests = hub.requests():gsub("GET " .. CONFIG_PATH:gsub("%p", "%%%0"), "")
     assert.are.equal(1, requests)
-    assert.are.equal("file", lmp.core.file_kind(env.LMP_CACHE .. "/hub/meta-llama--Llama-2-7b-hf/config.json"))
+    assert.are.equal("file", lmp.core.file_kind(env.LMP_CACHE .. "/hub/spec-org--Llama-2-7b-copy/config.json"))
   end)
 
   it("reads a model from the local Hugging Face cache with no network", function ()
     local home = h.tmpdir()
-    local repo = home .. "/hub/models--meta-llama--Llama-2-7b-hf"
+    local repo = home .. "/hub/models--spec-org--Llama-2-7b-copy"
     local commit = "8cca527612d856d7d32bd94f8103728d614eb852"
     assert(lmp.core.mkdir_p(repo .. "/refs"))
     assert(lmp.core.mkdir_p(repo .. "/snapshots/" .. commit))
@@ -55,7 +56,7 @@ describe("--model-id", function ()
     local hub = h.fake_server({ { path = CONFIG_PATH, status = 401, body = '{"error":"Access to model is restricted"}' } })
     local _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url }), "analyze", "--model-id", ID)
     assert.are.equal(2, code)
-    assert.matches("meta-llama/Llama-2-7b-hf: gated or private (HTTP 401): accept its license on the Hub and set HF_TOKEN", err, 1, true)
+    assert.matches(ID .. ": gated or private (HTTP 401): accept its license on the Hub and set HF_TOKEN", err, 1, true)
     local secret = "hf_SECRETtoken123"
     _, err, code = h.run_env(clean_env({ HF_ENDPOINT = hub.url, HF_TOKEN = secret }), "analyze", "--model-id", ID)
     hub.stop()
