@@ -249,6 +249,18 @@ describe("the table", function ()
     for line in out:gmatch("[^\n]+") do assert.is_true(#line <= 94, line) end
   end)
 
+  it("fits the terminal's width on a terminal", function ()
+    if not os.execute("command -v script >/dev/null && command -v stty >/dev/null") then
+      return pending("needs script(1) and stty(1) for a pseudo-terminal")
+    end
+    local p = io.popen(("script -qec 'stty cols 120 rows 40; env -u COLUMNS %s analyze models/llama-2-7b-hf.json' /dev/null")
+      :format(h.exe))
+    local out = p:read("a"):gsub("\r", "")
+    p:close()
+    assert.matches("(3 of 4 levels shown, to fit 120 columns; --depth 4 shows all)", out, 1, true)
+    for line in out:gmatch("[^\n]+") do assert.is_true(#line <= 120, line) end
+  end)
+
   it("puts each 'of which backward' under the figure it is part of", function ()
     local out = table_of({}, "models/gpt2.json", "--phase", "train", "--seq", "1024", "--depth", "0")
     local lines = {}
