@@ -31,8 +31,7 @@ cli.SIZE_SUFFIX = { [""] = 1, k = 1024, K = 1024, m = 1 << 20, M = 1 << 20 }
 -- option rows: { name, kind, metavar, description }. kinds: "int" (a non-negative integer),
 -- "count" (the same, or with a size suffix: 8k), "bits" (1..64 or a name of BIT_WIDTHS),
 -- "string", "list" (repeatable), "flag" (no value)
-local MODULES = { "modules", "list", "DIR", "search DIR for calculators before the bundled ones (repeatable; " ..
-  "before or after the command; LMP_PATH=dir1:dir2 too)" }
+local MODULES = { "modules", "list", "DIR", "calculators in DIR first (repeatable; before or after the command)" }
 local MODEL_OPTS = {
   { "model-json", "string", "FILE", "a model file in lmp's JSON format (see models/)" },
   { "config", "string", "PATH", "a Hugging Face config.json, or a folder holding one" },
@@ -47,10 +46,9 @@ offline; with --revision (or for other ids) the config comes from the Hugging Fa
 else the file HF_TOKEN_PATH or HF_HOME/token that `huggingface-cli login` writes).]]
 
 local function bits_text()
-  local parts = {}
-  for _, row in ipairs(cli.BIT_WIDTHS) do parts[#parts + 1] = row[1] .. " " .. table.concat(row, " ", 2) end
-  return "bit widths: a number 1-64 or a name: " .. table.concat(parts, "; ") ..
-    " (storage bits only: quantisation scales are not counted)"
+  local lines = { "Bit widths are a number 1-64 or a name (storage bits; quantisation scales are not counted):" }
+  for _, row in ipairs(cli.BIT_WIDTHS) do lines[#lines + 1] = ("  %2d  %s"):format(row[1], table.concat(row, " ", 2)) end
+  return table.concat(lines, "\n")
 end
 
 cli.COMMANDS = {
@@ -164,11 +162,16 @@ exit codes: 0 ok, 1 analysis incomplete (unknown modules), 2 bad usage or input,
 function cli.help()
   local lines = { ("lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer"):format(lmp.version),
     "", "usage: lmp [--modules DIR] COMMAND [options]     (lmp help COMMAND, lmp COMMAND --help: its options)", "" }
-  for _, c in ipairs(cli.COMMANDS) do
-    lines[#lines + 1] = ("  %-34s %s"):format(c.usage[1], c.summary)
+  local function entry(usage, summary)
+    for _, u in ipairs(usage) do lines[#lines + 1] = "  " .. u end
+    lines[#lines + 1] = "        " .. summary
   end
-  lines[#lines + 1] = ("  %-34s %s"):format("lmp, lmp -i, lmp repl", "the Lua REPL (`lmp` alone on a terminal)")
-  lines[#lines + 1] = ("  %-34s %s"):format("lmp help [COMMAND], lmp version", "this help, a command's help, the version")
+  for _, c in ipairs(cli.COMMANDS) do entry(c.usage, c.summary) end
+  entry({ "lmp", "lmp -i, lmp repl" }, "the Lua REPL (`lmp` with no arguments on a terminal)")
+  local names = {}
+  for k, c in ipairs(cli.COMMANDS) do names[k] = c.name end
+  entry({ "lmp help [COMMAND], lmp COMMAND --help, lmp version" },
+    "this help; a command's (" .. table.concat(names, ", ") .. "); the version")
   lines[#lines + 1] = ""
   lines[#lines + 1] = "MODEL: a model JSON file, a config.json or its folder, or an ORG/NAME model id."
   lines[#lines + 1] = "Every command takes --modules DIR (repeatable) before or after it: calculators searched"
@@ -463,11 +466,16 @@ function cli.models(args)
   if #pos > 0 then usage_error("models: unexpected argument '" .. pos[1] .. "'") end
   apply_modules(o)
   local list = require("lmp.hub").bundled_models()
-  out(("%-34s %-30s %-26s %16s\n"):format("id", "file", "classes", "params"))
+  local rows, w = { { "id", "file", "top-level classes", "params" } }, { 0, 0, 0, 0 }
   for _, m in ipairs(list) do
-    local model = lmp.load_model(m.path)
-    local totals = lmp.analyze(model, { seq_len = 1 }, { depth = 0 }).totals
-    out(("%-34s %-30s %-26s %16s\n"):format(m.id, m.file, m.classes, report.grouped(totals.params)))
+    local totals = lmp.analyze(lmp.load_model(m.path), { seq_len = 1 }, { depth = 0 }).totals
+    rows[#rows + 1] = { m.id, m.file, m.classes, report.grouped(totals.params) }
+  end
+  for _, r in ipairs(rows) do
+    for k, cell in ipairs(r) do w[k] = math.max(w[k], #cell) end
+  end
+  for _, r in ipairs(rows) do
+    out(("%-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] .. "s  %" .. w[4] .. "s\n"):format(table.unpack(r)))
   end
   out(("%d models in %s\n"):format(#list, require("lmp.hub").bundled_dir()))
   return EXIT.OK
