@@ -110,6 +110,24 @@ describe("a model as a positional argument", function ()
     assert.are.equal(lmp.core.read_file("models/llama-2-7b-hf.json"), out)
   end)
 
+  -- why a bundled model may stand in for its id: it is what the published config builds
+  it("bundles exactly what each published config builds (BERT: the hand-written BertModel)", function ()
+    local hub = require "lmp.hub"
+    local checked = 0
+    for _, m in ipairs(hub.bundled_models()) do
+      local config = h.CONFIGS .. m.id:gsub("/", "--") .. ".json"
+      if m.id ~= "google-bert/bert-base-uncased" and lmp.core.file_kind(config) == "file" then
+        local at = { seq_len = 128, kv_len = 5, phase = "prefill" }
+        local a = lmp.analyze(lmp.load_model(m.path), at, { depth = 0 })
+        local b = lmp.analyze(lmp.load_config(config), at, { depth = 0 })
+        assert.are.same(b.totals, a.totals, m.id)
+        assert.are.same(b.footprint, a.footprint, m.id)
+        checked = checked + 1
+      end
+    end
+    assert.is_true(checked >= 14, "only " .. checked .. " bundled models have their config in spec/fixtures")
+  end)
+
   it("says what is wrong with a model that is not there, or two models", function ()
     local cases = {
       { { "analyze", "nowhere/model.json" }, "lmp: analyze: nowhere/model.json: no such file or folder, and not a model id (ORG/NAME)" },
