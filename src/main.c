@@ -249,8 +249,23 @@ static int panic(lua_State *L) {
   return 0; /* lua_atpanic: returning aborts */
 }
 
+/* Output lost to a full disk or a closed stdout must not pass for success. Run at every
+ * exit (a script's os.exit too), as gnulib's close_stdout: exit code 2. */
+static void check_stdout(void) {
+  errno = 0;
+  int flush_errno = fflush(stdout) != 0 ? errno : 0;
+  if (flush_errno != 0 || ferror(stdout)) {
+    /* without a failing flush now, an earlier write failed (its errno is gone) */
+    fprintf(stderr, "%s: cannot write to standard output%s%s\n", progname, flush_errno != 0 ? ": " : "",
+            flush_errno != 0 ? strerror(flush_errno) : "");
+    fflush(stderr);
+    _exit(LMP_EXIT_USAGE);
+  }
+}
+
 int main(int argc, char **argv) {
   static LmpAlloc alloc_state;
+  atexit(check_stdout);
   lua_State *L = lua_newstate(lmp_alloc, &alloc_state);
   if (L != NULL) {
     lua_atpanic(L, panic);
@@ -266,13 +281,5 @@ int main(int argc, char **argv) {
   int status = lua_pcall(L, 2, 1, 0);
   int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : lmp_report(L, status, LMP_EXIT_INTERNAL);
   lua_close(L);
-  /* a full disk or a closed stdout must not pass for success: what was written is lost */
-  errno = 0;
-  int flush_errno = fflush(stdout) != 0 ? errno : 0;
-  if (flush_errno != 0 || ferror(stdout)) {
-    fprintf(stderr, "%s: cannot write to standard output: %s\n", progname,
-            flush_errno != 0 ? strerror(flush_errno) : "a write failed");
-    if (code == LMP_EXIT_OK || code == LMP_EXIT_INCOMPLETE) code = LMP_EXIT_USAGE;
-  }
-  return code;
+  return code; /* exit() runs check_stdout */
 }
