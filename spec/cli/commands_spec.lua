@@ -30,6 +30,7 @@ describe("help", function ()
         end
         first = first or out
         assert.are.equal(first, out)
+        for line in out:gmatch("[^\n]+") do assert.is_true(#line <= 100, "wider than 100 columns: " .. line) end
       end
     end
     -- --help wins wherever it stands, even after an incomplete command line
