@@ -8,6 +8,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -274,6 +275,17 @@ static int l_now_ms(lua_State *L) {
   return 1;
 }
 
+/* core.terminal_columns() -> the width of the terminal stdout is, or nil when stdout is
+ * not a terminal (or says no width) */
+static int l_terminal_columns(lua_State *L) {
+  struct winsize ws;
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    lua_pushinteger(L, ws.ws_col);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
 int luaopen_lmp_fs(lua_State *L) {
   if (luaL_newmetatable(L, LOCK_MT)) {
     lua_pushcfunction(L, lock_release);
@@ -289,7 +301,8 @@ int luaopen_lmp_fs(lua_State *L) {
   static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
                                  {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
                                  {"write_file_atomic", l_write_file_atomic},
-                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait}, {NULL, NULL}};
+                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait},
+                                 {"terminal_columns", l_terminal_columns}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }

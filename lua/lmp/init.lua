@@ -122,10 +122,13 @@ function lmp.load(path)
   return lmp.load_model(path)
 end
 
--- load_model_id(id) -> model: the config.json of a Hugging Face model id, from the local
--- cache or the Hub (lmp.hub), built by the family's builder
+-- load_model_id(id [, opts]) -> model: a bundled model by its model_id (offline: it is
+-- the published config, built), else, or with opts.revision, the config.json of a Hugging
+-- Face model id from the local cache or the Hub (lmp.hub), built by the family's builder
 function lmp.load_model_id(id, opts)
   local hub = require "lmp.hub"
+  local bundled = type(id) == "string" and not (opts and opts.revision) and hub.bundled(id)
+  if bundled then return lmp.load_model(bundled.path) end
   local path, source = hub.config_path(id, opts and opts.revision)
   local o = { model_id = id, config_source = source }
   for k, v in pairs(opts or {}) do o[k] = v end

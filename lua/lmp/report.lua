@@ -66,28 +66,79 @@ local function macs(result)
   return math.type(m) == "integer" and m // 2 or nil
 end
 
-function report.table(result)
-  local lines = { phase_line(result), "" }
-  local rows = flatten(result.tree, 0, {})
-  local name_w, class_w = 5, 5
+-- the table's figure columns: header, field, bytes (IEC units)
+local COLUMNS = { { "FLOPs", "flops" }, { "matmul", "matmul_flops" }, { "params", "params" },
+                  { "reads", "reads_bytes", true }, { "writes", "writes_bytes", true },
+                  { "interm.", "intermediates_bytes", true } }
+
+-- text ending in "~" when cut to w characters
+local function cut(s, w)
+  if #s <= w then return s end
+  return s:sub(1, math.max(w - 1, 0)) .. "~"
+end
+
+-- table_layout(rows) -> widths { name=, class=, rep=, cols = {...}, total= } of these rows
+local function table_layout(rows)
+  local w = { name = #"layer", class = #"class", rep = #"rep", cols = {}, mark = 0 }
+  for k, c in ipairs(COLUMNS) do w.cols[k] = #c[1] end
   for _, r in ipairs(rows) do
-    name_w = math.max(name_w, #r.node.name + 2 * r.depth)
-    class_w = math.max(class_w, #short_class(r.node.class))
+    w.name = math.max(w.name, #r.name)
+    w.class = math.max(w.class, #r.class)
+    w.rep = math.max(w.rep, #r.rep)
+    w.mark = math.max(w.mark, #r.mark)
+    for k, cell in ipairs(r.cells) do w.cols[k] = math.max(w.cols[k], #cell) end
   end
-  name_w, class_w = math.min(name_w, 48), math.min(class_w, 32)
-  local fmt = "%-" .. name_w .. "s  %-" .. class_w .. "s %5s %11s %11s %11s %11s %11s %11s"
-  lines[#lines + 1] = fmt:format("layer", "class", "rep", "FLOPs", "matmul", "params", "reads", "writes", "interm.")
-  for _, r in ipairs(rows) do
+  w.total = w.name + 2 + w.class + 1 + w.rep + w.mark
+  for _, cw in ipairs(w.cols) do w.total = w.total + 2 + cw end
+  return w
+end
+
+-- table(result [, opts]) -> text. opts.width: fit the table in this many columns, first by
+-- showing fewer levels (when opts.fit_depth), then by cutting classes and names (marked ~)
+function report.table(result, opts)
+  opts = opts or {}
+  local lines = { phase_line(result) }
+  local rows, levels = {}, 0
+  for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
-    local mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "")
-    lines[#lines + 1] = fmt:format(
-      (string.rep("  ", r.depth) .. n.name):sub(1, name_w), short_class(n.class):sub(1, class_w),
-      n["repeat"] > 1 and ("x" .. n["repeat"]) or "",
-      report.human(n.flops), report.human(n.matmul_flops), report.human(n.params),
-      report.human(n.reads_bytes, true), report.human(n.writes_bytes, true),
-      report.human(n.intermediates_bytes, true)) .. mark
+    local cells = {}
+    for k, c in ipairs(COLUMNS) do cells[k] = report.human(n[c[2]], c[3]) end
+    rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. n.name, class = short_class(n.class),
+      rep = n["repeat"] > 1 and ("x" .. n["repeat"]) or "", cells = cells,
+      mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "") }
+    levels = math.max(levels, r.depth + 1)
   end
-  lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
+  local width = opts.width or math.huge
+  local shown, w = levels, table_layout(rows)
+  while opts.fit_depth and w.total > width and shown > 1 do
+    shown = shown - 1
+    local kept = {}
+    for _, r in ipairs(rows) do if r.depth < shown then kept[#kept + 1] = r end end
+    rows, w = kept, table_layout(kept)
+  end
+  -- still too wide: cut the classes to 12 characters at least, then the names to 16
+  local excess = w.total - width
+  if excess > 0 then
+    local by = math.min(excess, math.max(w.class - 12, 0))
+    w.class, excess = w.class - by, excess - by
+    w.name = w.name - math.min(excess, math.max(w.name - 16, 0))
+  end
+  if #rows > 0 then -- --depth 0 shows the totals alone
+    local fmt = "%-" .. w.name .. "s  %-" .. w.class .. "s %" .. w.rep .. "s"
+    for _, cw in ipairs(w.cols) do fmt = fmt .. "  %" .. cw .. "s" end
+    local header = {}
+    for k, c in ipairs(COLUMNS) do header[k] = c[1] end
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = fmt:format("layer", "class", "rep", table.unpack(header))
+    for _, r in ipairs(rows) do
+      lines[#lines + 1] = fmt:format(cut(r.name, w.name), cut(r.class, w.class), r.rep, table.unpack(r.cells)) .. r.mark
+    end
+    lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
+    if shown < levels then
+      lines[#lines + 1] = ("(%d of %d levels shown, to fit %d columns; --depth %d shows all)"):format(shown, levels,
+        width, levels)
+    end
+  end
   local t = result.totals
   lines[#lines + 1] = ""
   lines[#lines + 1] = "totals (exact)"
@@ -95,13 +146,12 @@ function report.table(result)
     if v == nil then return end
     lines[#lines + 1] = ("  %-22s %28s   %s"):format(label, report.grouped(v), human)
   end
+  -- each "of which" line sits under the figure it is part of
   total("flops", t.flops, report.with_unit(t.flops, "FLOP"))
+  total("  of which backward", t.backward_flops, report.with_unit(t.backward_flops or 0, "FLOP"))
   total("matmul_flops", t.matmul_flops, report.with_unit(t.matmul_flops, "FLOP"))
+  total("  of which backward", t.backward_matmul_flops, report.with_unit(t.backward_matmul_flops or 0, "FLOP"))
   if macs(result) then total("matmul MACs", macs(result), report.with_unit(macs(result), "MAC")) end
-  if t.backward_flops then
-    total("  of which backward", t.backward_flops, report.with_unit(t.backward_flops, "FLOP"))
-    total("  backward matmul", t.backward_matmul_flops, report.with_unit(t.backward_matmul_flops, "FLOP"))
-  end
   total("params", t.params, report.human(t.params))
   if t.active_params ~= t.params then total("active_params", t.active_params, report.human(t.active_params)) end
   total("reads_bytes", t.reads_bytes, report.human(t.reads_bytes, true))
@@ -206,9 +256,10 @@ function report.markdown(result)
   return table.concat(lines, "\n") .. "\n"
 end
 
-function report.format(result, format)
+-- format(result, format [, opts]): opts go to report.table (width, fit_depth)
+function report.format(result, format, opts)
   local f = report[format]
-  if format == "table" or format == "json" or format == "csv" or format == "markdown" then return f(result) end
+  if format == "table" or format == "json" or format == "csv" or format == "markdown" then return f(result, opts) end
   error("unknown format " .. tostring(format))
 end
 

@@ -8,7 +8,7 @@ describe("lmp CLI", function ()
   it("prints help and version", function ()
     local out, _, code = h.run("--help")
     assert.are.equal(0, code)
-    assert.matches("lmp analyze --model-json FILE", out, 1, true)
+    assert.matches("lmp analyze MODEL [options]", out, 1, true)
     out, _, code = h.run("--version")
     assert.are.equal(0, code)
     assert.matches("^lmp %d+%.%d+%.%d+", out)
@@ -99,11 +99,11 @@ describe("lmp CLI", function ()
 
   it("gives one-line errors and exit 2 for bad usage and bad input", function ()
     local cases = {
-      { { "analyze" }, "give one of --model-json FILE, --config PATH or --model-id ORG/NAME" },
+      { { "analyze" }, "analyze: name one model: MODEL (a file, a folder or ORG/NAME), --model-json FILE" },
       { { "analyze", "--model-json", LLAMA, "--phase", "generate" }, "--new-tokens N goes with --phase generate" },
       { { "analyze", "--model-json", LLAMA, "--phase", "train", "--kv-len", "5" }, "starts from an empty KV cache" },
       { { "analyze", "--config", "/nonexistent" }, "/nonexistent: cannot open" },
-      { { "analyze", "--model-json", LLAMA, "--batch", "x" }, "--batch expects a non-negative integer, got 'x'" },
+      { { "analyze", "--model-json", LLAMA, "--batch", "x" }, "analyze: --batch expects a non-negative integer such as 512 or 8k" },
       { { "analyze", "--model-json", LLAMA, "--bogus", "1" }, "unknown option --bogus" },
       { { "analyze", "--model-json", LLAMA, "--format", "xml" }, "--format must be table, json, csv or markdown" },
       { { "analyze", "--model-json", LLAMA, "--phase", "decode" }, "--phase decode needs --kv-len" },
@@ -210,10 +210,10 @@ end)
 describe("README", function ()
   it("shows what lmp analyze really prints", function ()
     local readme = lmp.core.read_file("README.md")
-    local cmd = "$ build/lmp analyze --model-json models/llama-2-7b-hf.json --depth 2\n"
+    local cmd = "$ build/lmp analyze models/llama-2-7b-hf.json --depth 2\n"
     local at = assert(readme:find(cmd, 1, true), "the README's example is gone")
     local shown = readme:sub(at + #cmd):match("^(.-)  %.%.%.\n")
-    local out = h.run("analyze", "--model-json", "models/llama-2-7b-hf.json", "--depth", "2")
+    local out = h.run_env({ COLUMNS = "" }, "analyze", "models/llama-2-7b-hf.json", "--depth", "2")
     assert.are.equal(shown, out:sub(1, #shown))
   end)
 end)
