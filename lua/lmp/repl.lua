@@ -9,6 +9,12 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
+-- start() -> the history path; defines the global help()
+function repl.start()
+  _G.help = require("lmp.help").help
+  return repl.history_path()
+end
+
 -- $XDG_STATE_HOME/lmp/history (default ~/.local/state/lmp/history); LMP_HISTORY overrides
 function repl.history_path()
   if env("LMP_HISTORY") then return env("LMP_HISTORY") end
@@ -47,20 +53,45 @@ function repl.show(...)
   print(table.concat(parts, "\t"))
 end
 
--- complete(word, in_string) -> candidates: inside a string, module class names and db
--- keys; otherwise globals and fields of tables reached by a dotted or colon path
-function repl.complete(word, in_string)
-  local out = {}
-  if in_string then
-    local ok, rows = pcall(function () return require("lmp.registry").list() end)
-    for _, r in ipairs(ok and rows or {}) do
-      for _, name in ipairs({ r.full_class_name, r.key }) do
-        if name and name:sub(1, #word) == word then out[#out + 1] = name end
-      end
+-- where the word being completed sits: inside a string literal (its quote's position), or nil
+local function open_quote(line)
+  local quote, at, i = nil, nil, 1
+  while i <= #line do
+    local c = line:sub(i, i)
+    if quote then
+      if c == "\\" then i = i + 1 elseif c == quote then quote = nil end
+    elseif c == '"' or c == "'" then
+      quote, at = c, i
+    elseif line:sub(i, i + 1) == "--" then
+      return nil
     end
-    table.sort(out)
-    return out
+    i = i + 1
   end
+  return quote and at
+end
+
+-- file names (a folder gets a "/") and module class names that start with `text`
+local function string_candidates(text)
+  local out = {}
+  local dir, base = text:match("^(.*/)([^/]*)$")
+  if not dir then dir, base = "", text end
+  for _, name in ipairs(core.listdir(dir == "" and "." or dir) or {}) do
+    if name:sub(1, #base) == base and (base:sub(1, 1) == "." or name:sub(1, 1) ~= ".") then
+      out[#out + 1] = dir .. name .. (core.file_kind(dir .. name) == "directory" and "/" or "")
+    end
+  end
+  local ok, rows = pcall(function () return require("lmp.registry").list() end)
+  for _, r in ipairs(ok and rows or {}) do
+    for _, name in ipairs({ r.full_class_name, r.key }) do
+      if name and name ~= text and name:sub(1, #text) == text then out[#out + 1] = name end
+    end
+  end
+  return out
+end
+
+-- globals and fields of tables reached by a dotted or colon path; a table gets a "."
+local function field_candidates(word)
+  local out = {}
   local path, sep, prefix = word:match("^(.*)([.:])([%w_]*)$")
   local t = _G
   if path then
@@ -71,7 +102,7 @@ function repl.complete(word, in_string)
       if t == nil then return out end
     end
   else
-    prefix, path, sep = word, nil, nil
+    prefix = word
   end
   local seen = {}
   local function add_from(tbl)
@@ -86,6 +117,23 @@ function repl.complete(word, in_string)
   add_from(t)
   local mt = getmetatable(t)
   if mt and type(mt.__index) == "table" then add_from(mt.__index) end
+  return out
+end
+
+-- complete(line, start) -> candidates for line:sub(start + 1), the word before the cursor
+-- (start counts the bytes before it). Inside a string the whole string so far is completed
+-- (readline splits words at "/" and "-"), and each candidate is cut back to the word.
+function repl.complete(line, start)
+  local word = line:sub(start + 1)
+  local q = open_quote(line:sub(1, start))
+  local out
+  if q then
+    local before = line:sub(q + 1, start)
+    out = {}
+    for _, c in ipairs(string_candidates(before .. word)) do out[#out + 1] = c:sub(#before + 1) end
+  else
+    out = field_candidates(word)
+  end
   table.sort(out)
   return out
 end
