@@ -149,7 +149,7 @@ end
 -- the value a name stands for: lmp.x.y from the globals, result:m a method of lmp.Result
 local function value_of(name)
   local method = name:match("^result:(.+)$")
-  if method then return rawget(_G, "lmp") and lmp.Result[method] end
+  if method then return require("lmp").Result[method] end
   local v = _G
   for part in name:gmatch("[^.]+") do
     if type(v) ~= "table" then return nil end
@@ -186,9 +186,15 @@ end
 
 -- help() lists the functions; help(f) or help("name") prints one
 function help.help(x)
-  if x == nil or x == rawget(_G, "lmp") then
+  if x == nil or x == require("lmp") then
     print("Functions (help(lmp.analyze) for one; docs/lua-api.md has examples):")
     for _, e in ipairs(help.ENTRIES) do print("  " .. e.sig) end
+    local other = {}
+    for k, v in pairs(require("lmp")) do
+      if type(v) == "function" and not help.find(v) then other[#other + 1] = "lmp." .. k end
+    end
+    table.sort(other)
+    if #other > 0 then print("Without help here (see docs/lua-api.md): " .. table.concat(other, ", ")) end
     return
   end
   local e = help.find(x)

@@ -23,33 +23,50 @@ function repl.history_path()
   return dir .. "/history"
 end
 
--- a short, readable rendering of a value: tables one level deep, sorted keys
-local function render(v, depth)
+-- how a value prints: a table one item a line, keys sorted after the list part, at most
+-- MAX_ITEMS items a table and MAX_DEPTH levels; results and nodes by their __tostring
+repl.MAX_ITEMS, repl.MAX_DEPTH = 20, 3
+
+local function render(v, indent, seen)
   if type(v) == "string" then return ("%q"):format(v) end
   if type(v) ~= "table" then return tostring(v) end
   local mt = getmetatable(v)
   if mt and mt.__tostring then return tostring(v) end
-  if depth > 1 then return "{...}" end
-  local keys, n = {}, #v
+  local n, keys = #v, {}
+  for i = 1, n do keys[i] = i end
+  local named = {}
   for k in pairs(v) do
-    if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+    if not (math.type(k) == "integer" and k >= 1 and k <= n) then named[#named + 1] = k end
   end
-  table.sort(keys, function (a, b) return tostring(a) < tostring(b) end)
-  local parts = {}
-  for i = 1, math.min(n, 10) do parts[#parts + 1] = render(v[i], depth + 1) end
-  if n > 10 then parts[#parts + 1] = ("... (%d items)"):format(n) end
-  for i, k in ipairs(keys) do
-    if i > 20 then parts[#parts + 1] = ("... (%d keys)"):format(#keys) break end
-    local key = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. render(k, 2) .. "]")
-    parts[#parts + 1] = key .. " = " .. render(v[k], depth + 1)
+  table.sort(named, function (a, b) return tostring(a) < tostring(b) end)
+  table.move(named, 1, #named, n + 1, keys)
+  if #keys == 0 then return "{}" end
+  if seen[v] then return "{...} (a table that contains itself)" end
+  if indent >= repl.MAX_DEPTH then return ("{ ... %d item%s }"):format(#keys, #keys == 1 and "" or "s") end
+  seen[v] = true
+  local pad = string.rep("  ", indent + 1)
+  local lines = { "{" }
+  for i = 1, math.min(#keys, repl.MAX_ITEMS) do
+    local k = keys[i]
+    local key = ""
+    if i > n then
+      key = (type(k) == "string" and k:match("^[%a_][%w_]*$") and k or ("[" .. render(k, repl.MAX_DEPTH, seen) .. "]")) .. " = "
+    end
+    lines[#lines + 1] = pad .. key .. render(v[k], indent + 1, seen) .. ","
   end
-  return "{ " .. table.concat(parts, ", ") .. " }"
+  if #keys > repl.MAX_ITEMS then lines[#lines + 1] = pad .. ("... %d more"):format(#keys - repl.MAX_ITEMS) end
+  lines[#lines + 1] = string.rep("  ", indent) .. "}"
+  seen[v] = nil
+  return table.concat(lines, "\n")
 end
+
+-- render(value) -> the text the REPL prints for it
+function repl.render(v) return render(v, 0, {}) end
 
 function repl.show(...)
   local n = select("#", ...)
   local parts = {}
-  for i = 1, n do parts[i] = render((select(i, ...)), 1) end
+  for i = 1, n do parts[i] = repl.render((select(i, ...))) end
   print(table.concat(parts, "\t"))
 end
 
@@ -144,7 +161,8 @@ Type Lua; expressions print their value. The lmp API is the global `lmp`:
   r = lmp.analyze(m, { batch_size = 1, seq_len = 2048 })
   r.totals.flops, r.totals.params, r.footprint.kv_cache
   lmp.compute_flops("torch.nn.modules.linear.Linear", { N = 8, in_features = 512, out_features = 512, bias = true })
-Tab completes globals, table fields (lmp.comp<Tab>) and class names inside quotes.
+help() lists the functions, help(lmp.analyze) shows one. Tab completes globals, table
+fields (lmp.comp<Tab>), and file and class names inside quotes (lmp.load("models/<Tab>).
 Ctrl-C stops a long computation; Ctrl-D (or :quit) leaves. docs/lua-api.md has the whole API.
 :help    this text
 :quit    leave the REPL]]
