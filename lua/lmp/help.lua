@@ -126,8 +126,8 @@ reference.]] },
     text = [[
 `fmt` is `table` (the `lmp analyze` report: the tree with rounded figures, then exact
 totals and the footprint), `json` (everything, exact integers), `csv` (one row per node
-kept: `path,depth,name,class,repeat,` then the figures, `unknown`) or `markdown`.
-`result:format(fmt)` is the same.]] },
+kept, with its figures for one instance and over all its instances, and the run's inputs;
+[docs/csv.md](csv.md) lists the columns) or `markdown`. `result:format(fmt)` is the same.]] },
   { sig = "lmp.json_decode(text [, name]) -> value",
     text = [[
 Integers decode exactly as 64-bit Lua integers (a larger one is an error, never a rounded
