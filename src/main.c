@@ -59,6 +59,7 @@ int lmp_docall(lua_State *L, int narg, int nres) {
   struct sigaction on, before;
   memset(&on, 0, sizeof on);
   on.sa_handler = on_sigint;
+  on.sa_flags = SA_RESTART; /* as signal() had it */
   sigemptyset(&on.sa_mask);
   sigaction(SIGINT, &on, &before);
   int status = lua_pcall(L, narg, nres, base);

@@ -163,7 +163,8 @@ Type Lua; expressions print their value. The lmp API is the global `lmp`:
   lmp.compute_flops("torch.nn.modules.linear.Linear", { N = 8, in_features = 512, out_features = 512, bias = true })
 help() lists the functions, help(lmp.analyze) shows one. Tab completes globals, table
 fields (lmp.comp<Tab>), and file and class names inside quotes (lmp.load("models/<Tab>).
-Ctrl-C stops a long computation; Ctrl-D (or :quit) leaves. docs/lua-api.md has the whole API.
+Ctrl-C clears the line or stops a long computation; Ctrl-D (or :quit) leaves.
+docs/lua-api.md has the whole API.
 :help    this text
 :quit    leave the REPL]]
 

@@ -194,7 +194,8 @@ end
 local function own_multipliers(n, tokens)
   local r = n["repeat"]
   local a = n.active or r
-  return { r = r, a = a, w = a < r and math.min(exact_op(a, "*", tokens), r) or r }
+  local touched = a < r and exact_op(a, "*", tokens)
+  return { r = r, a = a, w = math.type(touched) == "integer" and touched < r and touched or r }
 end
 
 local MULTIPLIER = { params = "r", weight_bytes = "w" } -- every other figure: "a"
