@@ -96,6 +96,28 @@ describe("--format csv", function ()
     assert.are.equal("mistralai/Mixtral-8x7B-v0.1", w1.model_id)
   end)
 
+  it("counts the weights a decode step reads: 2 experts of 8 for one token", function ()
+    local list = rows(analyze("--model-json", "models/mixtral-8x7b-v0.1.json", "--phase", "decode",
+      "--kv-len", "511", "--format", "csv"))
+    local w1 = by_path(list, "model.layers.block_sparse_moe.experts.w1")
+    assert.are.same({ 256, 64, 64 }, { w1.instances, w1.active_instances, w1.weight_instances })
+    assert.are.equal(4096 * 14336 * 2, w1.weight_bytes) -- bf16
+    assert.are.equal(4096 * 14336 * 2 * 64, w1.weight_bytes_total)
+    assert.are.equal(4096 * 14336 * 256, w1.params_total)
+  end)
+
+  it("with --phase generate, has the prefill's rows, which sum to steps.prefill", function ()
+    local args = { "--model-json", "models/gpt2.json", "--phase", "generate", "--seq", "16", "--new-tokens", "4" }
+    local list = rows(analyze_as(args, "csv"))
+    local prefill = lmp.json_decode(analyze_as(args, "json")).steps.prefill
+    local sum = 0
+    for _, r in ipairs(list) do
+      assert.are.same({ "prefill", 16, 0 }, { r.phase, r.seq_len, r.kv_len })
+      if r.basic == "true" then sum = sum + r.flops_total end
+    end
+    assert.are.equal(prefill.flops, sum)
+  end)
+
   it("writes exact integers, never a float", function ()
     local text = analyze("--model-json", "models/llama-2-70b-hf.json", "--seq", "32768", "--format", "csv")
     assert.is_nil(text:find("%d[eE][+-]?%d"))
