@@ -44,19 +44,27 @@ static void interrupted_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
+/* a second Ctrl-C before the hook runs (a long C call) ends the process, as in lua.c */
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL);
   lua_sethook(globalL, interrupted_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
+/* The SIGINT disposition in force before the call is put back after it, not SIG_DFL: the
+ * REPL calls Lua from inside readline (Tab completion), whose handler must survive. */
 int lmp_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   globalL = L;
-  signal(SIGINT, on_sigint);
+  struct sigaction on, before;
+  memset(&on, 0, sizeof on);
+  on.sa_handler = on_sigint;
+  on.sa_flags = SA_RESTART; /* as signal() had it */
+  sigemptyset(&on.sa_mask);
+  sigaction(SIGINT, &on, &before);
   int status = lua_pcall(L, narg, nres, base);
-  signal(SIGINT, SIG_DFL);
+  sigaction(SIGINT, &before, NULL);
   lua_remove(L, base);
   return status;
 }

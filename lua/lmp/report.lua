@@ -218,15 +218,84 @@ local function csv_field(s)
   return s
 end
 
-function report.csv(result)
-  local lines = { "path,depth,name,class,repeat," .. table.concat(report.FIGURES, ",") .. ",unknown" }
-  for _, r in ipairs(flatten(result.tree, 0, {})) do
-    local n = r.node
-    local row = { csv_field(n.path), r.depth, csv_field(n.name), csv_field(n.class), n["repeat"] }
-    for _, f in ipairs(report.FIGURES) do row[#row + 1] = tostring(n[f]) end
-    row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
-    lines[#lines + 1] = table.concat(row, ",")
+-- CSV (docs/csv.md): every node with its path, depth, basic, repeat, active and the
+-- instances above and including it, its figures for one instance and for all of them, and
+-- the run's inputs. Summed over the basic rows, each *_total column is the JSON total.
+report.CSV_FIGURES = { "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
+                       "intermediates_bytes", "weight_bytes", "state_bytes", "backward_flops",
+                       "backward_matmul_flops" }
+report.CSV_INPUTS = { "phase", "batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits" }
+
+-- exact a op b on figures (integers, or decimal strings past 2^63-1); x // 0 is 0
+local function exact_op(a, op, b)
+  if op == "//" and b == 0 then return 0 end
+  if math.type(a) == "integer" and math.type(b) == "integer" then
+    if op == "//" or (op == "-" and a >= b) or (op == "+" and a <= math.maxinteger - b) or
+       (op == "*" and (b == 0 or a <= math.maxinteger // b)) then
+      return op == "*" and a * b or op == "+" and a + b or op == "-" and a - b or a // b
+    end
   end
+  return require("lmp.core").eval(("%s %s %s"):format(a, op, b), {})
+end
+
+-- the multipliers a node applies to one instance's figures (src/walk.c scale_by_repeat):
+-- params by repeat, compute and activation traffic by the active instances, weights read
+-- by the instances a batch of `tokens` can touch
+local function own_multipliers(n, tokens)
+  local r = n["repeat"]
+  local a = n.active or r
+  local touched = a < r and exact_op(a, "*", tokens)
+  return { r = r, a = a, w = math.type(touched) == "integer" and touched < r and touched or r }
+end
+
+local MULTIPLIER = { params = "r", weight_bytes = "w" } -- every other figure: "a"
+
+function report.csv(result)
+  local i = result.inputs
+  local generate = i.phase == "generate" -- the tree is the prefill's
+  local run = {}
+  for _, k in ipairs(report.CSV_INPUTS) do run[#run + 1] = csv_field(i[k]) end
+  if generate then run[1] = "prefill" end
+  local totals = {}
+  for k, f in ipairs(report.CSV_FIGURES) do totals[k] = f .. "_total" end
+  local lines = { table.concat({ "path", "depth", "name", "class", "basic", "repeat", "active", "instances",
+    "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), "peak_activation_bytes",
+    table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(report.CSV_INPUTS, ",") }, ",") }
+  local tokens = exact_op(i.batch_size, "*", i.seq_len)
+  -- above: the cumulative multipliers of the node's ancestors
+  local function walk(nodes, depth, above)
+    for _, n in ipairs(nodes or {}) do
+      local own = own_multipliers(n, tokens)
+      local cum = { r = exact_op(above.r, "*", own.r), a = exact_op(above.a, "*", own.a),
+                    w = exact_op(above.w, "*", own.w) }
+      local per, all = {}, {}
+      for _, f in ipairs(report.CSV_FIGURES) do
+        local m = MULTIPLIER[f] or "a"
+        if f == "reads_bytes" then
+          -- activation reads scale by the active instances, weight reads by the touched ones
+          local act = exact_op(n.reads_bytes, "-", n.weight_bytes)
+          per[f] = exact_op(exact_op(act, "//", own.a), "+", exact_op(n.weight_bytes, "//", own.w))
+          all[f] = exact_op(exact_op(exact_op(act, "//", own.a), "*", cum.a), "+",
+                            exact_op(exact_op(n.weight_bytes, "//", own.w), "*", cum.w))
+        else
+          per[f] = exact_op(n[f] or 0, "//", own[m])
+          all[f] = exact_op(per[f], "*", cum[m])
+        end
+      end
+      local row = { csv_field(n.path), depth, csv_field(n.name), csv_field(n.class),
+                    n.children == nil and n.parameters ~= nil and "true" or "false",
+                    own.r, own.a, cum.r, cum.a, cum.w }
+      for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(per[f]) end
+      row[#row + 1] = tostring(n.peak_activation_bytes)
+      for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(all[f]) end
+      row[#row + 1] = csv_field(n.weights_tied_to or "")
+      row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
+      row[#row + 1] = csv_field(result.model_id or "")
+      lines[#lines + 1] = table.concat(row, ",") .. "," .. table.concat(run, ",")
+      walk(n.children, depth + 1, cum)
+    end
+  end
+  walk(result.tree, 0, { r = 1, a = 1, w = 1 })
   return table.concat(lines, "\n") .. "\n"
 end
 
