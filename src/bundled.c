@@ -1,5 +1,5 @@
-/* The bundled data (modules_lua/, module_db.json, models/: cmake/embed_data.cmake compiles
- * them in) seen as a read-only folder named "(bundled)". lmp_read_file (so core.read_file,
+/* The bundled data (modules_lua/, module_db.json, models/, docs/: cmake/embed_data.cmake
+ * compiles them in) seen as a read-only folder named "(bundled)". lmp_read_file (so core.read_file,
  * core.load_model and calculators), core.file_kind and core.listdir accept paths inside it:
  * one copied lmp file works with no data beside it, and messages name the file
  * "(bundled)/modules_lua/torch_linear.lua". */

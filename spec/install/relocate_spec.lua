@@ -7,9 +7,9 @@ local core = require "lmp.core"
 -- every file embedded, as the build globs them
 local function data_files()
   local out = { "module_db.json" }
-  for _, dir in ipairs({ "modules_lua", "models" }) do
+  for _, dir in ipairs({ "modules_lua", "models", "docs" }) do
     for _, name in ipairs(core.listdir(dir)) do
-      if name:match("%.lua$") or name:match("%.json$") then out[#out + 1] = dir .. "/" .. name end
+      if name:match("%.lua$") or name:match("%.json$") or name:match("%.md$") then out[#out + 1] = dir .. "/" .. name end
     end
   end
   return out
@@ -31,7 +31,7 @@ describe("the bundled data compiled into lmp", function ()
     assert.equal("file", core.file_kind("(bundled)//models/./../module_db.json"))
     assert.is_nil(core.file_kind("(bundled)/models/nope.json"))
     assert.is_nil(core.file_kind("(bundled)x/module_db.json")) -- only the folder itself is special
-    assert.same({ "models", "module_db.json", "modules_lua" }, core.listdir("(bundled)"))
+    assert.same({ "docs", "models", "module_db.json", "modules_lua" }, core.listdir("(bundled)"))
     assert.same(core.listdir("models"), core.listdir("(bundled)/models"))
     assert.same(core.listdir("modules_lua"), core.listdir("(bundled)/modules_lua"))
     local none, err = core.listdir("(bundled)/nope")
@@ -44,6 +44,19 @@ describe("the bundled data compiled into lmp", function ()
     assert.equal("(bundled)/models/nope.json: cannot open: not in the bundled data", err.message)
     err = h.error_of(core.read_file, "(bundled)/models")
     assert.equal("(bundled)/models: cannot open: Is a directory", err.message)
+  end)
+
+  it("gives the agent's prompt the calculator contract and the worked examples", function ()
+    local prompt = require "lmp.prompt"
+    local ctx = { full_class_name = "torch.nn.modules.activation.Mish", key = "torch_Mish", file = "x.lua",
+                  db = require("lmp.db").load("(bundled)/module_db.json") }
+    ctx.home = "(bundled)"
+    local _, bundled = prompt.build(ctx)
+    ctx.home = "."
+    local _, checkout = prompt.build(ctx)
+    assert.equal(checkout, bundled)
+    assert.matches("# The calculator contract (docs/calculators.md)", bundled, 1, true)
+    assert.matches("```lua\n", bundled, 1, true)
   end)
 
   it("loads a bundled model by path, which names it", function ()
