@@ -13,21 +13,29 @@ local lmp = {
   kernels = core.kernels,
 }
 
--- where the bundled data lives: LMP_HOME, else the source tree lmp was built from, else
--- <prefix>/share/lmp next to the installed binary
+-- where the bundled data (module_db.json, modules_lua/, models/) lives: LMP_HOME, else
+-- <prefix>/share/lmp beside the installed binary (or the checkout holding build/lmp), else
+-- the source tree lmp was built from, else the copy compiled into the binary: the read-only
+-- folder core.BUNDLED, "(bundled)", which LMP_HOME may also name
 local function find_home()
-  local function has_db(dir) return dir and core.file_kind(dir .. "/module_db.json") == "file" end
+  local function has_data(dir)
+    return core.file_kind(dir .. "/module_db.json") == "file" and core.file_kind(dir .. "/modules_lua") == "directory"
+  end
   local env = os.getenv("LMP_HOME")
-  if env and env ~= "" then return env end
-  if has_db(core.source_dir) then return core.source_dir end
+  if env and env ~= "" then
+    if has_data(env) then return env end
+    core.error(core.EXIT.USAGE, ("LMP_HOME=%s: no module_db.json and modules_lua/ there (unset LMP_HOME to use the data built into lmp)")
+      :format(env))
+  end
   local exe = core.exe_path()
   local bindir = exe and exe:match("^(.*)/[^/]*$")
   if bindir then
-    for _, dir in ipairs({ bindir .. "/..", bindir .. "/../share/lmp" }) do
-      if has_db(dir) then return dir end
+    for _, dir in ipairs({ bindir .. "/../share/lmp", bindir .. "/.." }) do
+      if has_data(dir) then return (dir:gsub("/[^/]+/%.%.", "", 1)) end
     end
   end
-  return core.source_dir ~= "" and core.source_dir or "."
+  if core.source_dir ~= "" and has_data(core.source_dir) then return core.source_dir end
+  return core.BUNDLED
 end
 
 lmp.home = find_home()
