@@ -37,6 +37,11 @@ describe("bash completion", function ()
     assert.same({ "--kv-bits", "--kv-len" }, complete("analyze", "--kv-"))
     assert.same({ "decode", "generate", "prefill", "train" }, complete("analyze", "--phase", ""))
     assert.same({ "csv" }, complete("analyze", "--format", "c"))
+    assert.same({ "nf4" }, complete("analyze", "--w-bits", "n"))
+    -- each command's own options: --force is generate's, --revision analyze's and export's
+    assert.same({ "--force", "--full-class-name" }, complete("generate", "--f"))
+    assert.same({}, complete("analyze", "--forc"))
+    assert.same({ "--revision" }, complete("export", "--rev"))
   end)
 
   it("offers the bundled model ids and model files", function ()

@@ -10,8 +10,11 @@ local function man_page()
 end
 
 describe("the man page", function ()
-  it("documents every command and option of lmp --help, and the exit codes", function ()
+  it("documents every command and option of lmp --help and lmp COMMAND --help, and the exit codes", function ()
     local help = assert(shell.run(shell.q(shell.exe) .. " --help"))
+    for _, c in ipairs(require("lmp.cli").COMMANDS) do
+      if not c.script then help = help .. assert(shell.run(shell.q(shell.exe) .. " " .. c.name .. " --help")) end
+    end
     local page = man_page():gsub("\\%-", "-"):gsub("\\f[BIRP]", "")
     local seen = 0
     for opt in help:gmatch("%-%-[%a][%w-]*") do
