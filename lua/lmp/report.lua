@@ -176,7 +176,7 @@ function report.table(result, opts)
     for _, u in ipairs(result.unknown_modules) do
       lines[#lines + 1] = ("  %s  (x%s)"):format(u.class, tostring(u.count))
     end
-    lines[#lines + 1] = "  add a calculator to modules_lua/ (see docs/calculators.md) to price them"
+    lines[#lines + 1] = "  write a calculator for each (lmp generate, or by hand in ~/.local/share/lmp/modules: docs/calculators.md)"
   end
   return table.concat(lines, "\n") .. "\n"
 end

@@ -1,5 +1,6 @@
--- help() and the guide share one text: lua/lmp/help.lua's entries must be the `### lmp.*`
--- and `### result:*` headings of docs/lua-api.md and the first paragraph under each.
+-- help() and the guide share one text: lua/lmp/help.lua reads the `### lmp.*` and
+-- `### result:*` headings of docs/lua-api.md and the first paragraph under each, from the
+-- data folder or the copy built into the binary.
 local help = require "lmp.help"
 
 -- the guide's function headings, in order: { sig =, text = }
@@ -47,6 +48,14 @@ describe("help and docs/lua-api.md", function ()
     for i, e in ipairs(help.ENTRIES) do ours[i] = { sig = e.sig, text = squeeze(e.text) } end
     for _, e in ipairs(guide) do e.text = squeeze(e.text) end
     assert.are.same(guide, ours)
+  end)
+
+  it("reads the guide built into the binary when there is no data folder", function ()
+    local exe = os.getenv("LMP_EXE") or "build/lmp"
+    local p = io.popen("cd / && LMP_HOME='(bundled)' " .. exe .. [[ -e 'require("lmp.help").help(lmp.load_model)' 2>&1]])
+    local out = p:read("a")
+    p:close()
+    assert.matches("^lmp%.load_model%(path%) %-> model\n\nLoads and checks a model file%.", out)
   end)
 
   it("finds an entry by function value, by name and for each function a heading names", function ()
