@@ -124,14 +124,20 @@ function report.table(result, opts)
     w.name = w.name - math.min(excess, math.max(w.name - 16, 0))
   end
   if #rows > 0 then -- --depth 0 shows the totals alone
-    local fmt = "%-" .. w.name .. "s  %-" .. w.class .. "s %" .. w.rep .. "s"
-    for _, cw in ipairs(w.cols) do fmt = fmt .. "  %" .. cw .. "s" end
+    -- padded by hand: string.format's widths stop at 99, and a name can be longer
+    local function left(s, n) return s .. string.rep(" ", n - #s) end
+    local function right(s, n) return string.rep(" ", n - #s) .. s end
+    local function line(name, class, rep, cells)
+      local parts = { left(name, w.name), "  ", left(class, w.class), " ", right(rep, w.rep) }
+      for k, cw in ipairs(w.cols) do parts[#parts + 1] = "  " .. right(cells[k], cw) end
+      return table.concat(parts)
+    end
     local header = {}
     for k, c in ipairs(COLUMNS) do header[k] = c[1] end
     lines[#lines + 1] = ""
-    lines[#lines + 1] = fmt:format("layer", "class", "rep", table.unpack(header))
+    lines[#lines + 1] = line("layer", "class", "rep", header)
     for _, r in ipairs(rows) do
-      lines[#lines + 1] = fmt:format(cut(r.name, w.name), cut(r.class, w.class), r.rep, table.unpack(r.cells)) .. r.mark
+      lines[#lines + 1] = line(cut(r.name, w.name), cut(r.class, w.class), r.rep, r.cells) .. r.mark
     end
     lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
     if shown < levels then
