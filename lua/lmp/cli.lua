@@ -198,7 +198,8 @@ end
 -- "bf16" -> 16, "4" -> 4 (nil when it is neither)
 function cli.parse_bits(value)
   local n = value:match("^%d+$") and math.tointeger(tonumber(value))
-  return n or BITS[value:lower()]
+  if n then return n >= 1 and n <= 64 and n or nil end
+  return BITS[value:lower()]
 end
 
 local function parse_error(command, name, value, what)
@@ -239,7 +240,7 @@ local function parse(args, spec, command)
           "a non-negative integer such as 512 or 8k (k = 1024, M = 1024k)")
       elseif kind == "bits" then
         value = cli.parse_bits(value) or parse_error(command, name, value,
-          "a number of bits or a name such as bf16, fp8, int4, nf4")
+          "a number of bits from 1 to 64 or a name such as bf16, fp8, int4, nf4")
       end
       if kind == "list" then
         opts[name] = opts[name] or {}

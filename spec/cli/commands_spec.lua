@@ -195,8 +195,13 @@ describe("sizes and bit widths", function ()
     assert.are.equal(1024, r.inputs.seq_len)
     _, err, code = h.run("analyze", "models/gpt2.json", "--kv-bits", "fp7")
     assert.are.equal(2, code)
-    assert.matches("lmp: analyze: --kv-bits expects a number of bits or a name such as bf16, fp8, int4, nf4, got 'fp7'",
-      err, 1, true)
+    assert.matches("lmp: analyze: --kv-bits expects a number of bits from 1 to 64 or a name such as bf16, fp8, int4, " ..
+      "nf4, got 'fp7'", err, 1, true)
+    for _, bad in ipairs({ "0", "65" }) do -- fuzz_cli: 65 was taken here and refused only later
+      _, err, code = h.run("analyze", "models/gpt2.json", "--w-bits", bad)
+      assert.are.equal(2, code)
+      assert.matches("--w-bits expects a number of bits from 1 to 64", err, 1, true)
+    end
   end)
 end)
 

@@ -46,7 +46,7 @@ describe("cli.analyze_options", function ()
 
   it("checks the inputs as the analysis will", function ()
     assert.matches("batch_size must be >= 1", usage_error(cli.analyze_options, { "--model-json", "m", "--batch", "0" }), 1, true)
-    assert.matches("w_bits must be at most 64", usage_error(cli.analyze_options, { "--model-json", "m", "--w-bits", "65" }), 1, true)
+    assert.matches("--w-bits expects a number of bits from 1 to 64", usage_error(cli.analyze_options, { "--model-json", "m", "--w-bits", "65" }), 1, true)
     assert.matches("--new-tokens must be at least 1",
       usage_error(cli.analyze_options, { "--model-json", "m", "--phase", "generate", "--new-tokens", "0" }), 1, true)
     assert.matches("seq_len must be >= 1",
