@@ -102,7 +102,8 @@ function report.table(result, opts)
   for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
     local cells = {}
-    for k, c in ipairs(COLUMNS) do cells[k] = report.human(n[c[2]], c[3]) end
+    -- an unknown layer has no figures: "?" rather than a zero that reads as a count
+    for k, c in ipairs(COLUMNS) do cells[k] = n.unknown and "?" or report.human(n[c[2]], c[3]) end
     rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. n.name, class = short_class(n.class),
       rep = n["repeat"] > 1 and ("x" .. n["repeat"]) or "", cells = cells,
       mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "") }

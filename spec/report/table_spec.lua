@@ -14,4 +14,15 @@ describe("the table report", function ()
     assert.is_truthy(header)
     assert.are.equal(150 + 2, header:find("class", 1, true) - 1) -- the name column is 150 wide
   end)
+
+  it("shows an unknown layer's figures as ?, not as zeros", function ()
+    local m = lmp.load_model_string([[{"layers": [
+      {"name": "fc", "class": "torch.nn.modules.linear.Linear", "parameters": {"N": 4, "in_features": 8, "out_features": 8}},
+      {"name": "act", "class": "torch.nn.modules.activation.Mish", "parameters": {"N": 32}}]}]])
+    local text = lmp.analyze(m, { seq_len = 1 }):format("table")
+    local row = text:match("\n(act [^\n]*)")
+    assert.matches("^act%s+Mish%s+%?%s+%?%s+%?%s+%?%s+%?%s+%?  <%- UNKNOWN$", row)
+    -- fc: 2*4*8*8 = 512 matmul FLOPs + 4*8 bias adds
+    assert.matches("^fc%s+Linear%s+544%s+512%s", text:match("\n(fc [^\n]*)"))
+  end)
 end)
