@@ -312,10 +312,11 @@ function report.markdown(result)
     "|---|---|---:|---:|---:|---:|---:|---:|---:|" }
   for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
+    local function fig(v) return n.unknown and "?" or report.grouped(v) end -- unknown: no figures, not zeros
     lines[#lines + 1] = ("| %s%s | `%s` | %s | %s | %s | %s | %s | %s | %s |"):format(
       string.rep("&nbsp;&nbsp;", r.depth), n.name .. (n.unknown and " **(unknown)**" or ""), short_class(n.class),
-      n["repeat"], report.grouped(n.flops), report.grouped(n.matmul_flops), report.grouped(n.params),
-      report.grouped(n.reads_bytes), report.grouped(n.writes_bytes), report.grouped(n.intermediates_bytes))
+      n["repeat"], fig(n.flops), fig(n.matmul_flops), fig(n.params),
+      fig(n.reads_bytes), fig(n.writes_bytes), fig(n.intermediates_bytes))
   end
   local t = result.totals
   lines[#lines + 1] = ("| **total** | | | %s | %s | %s | %s | %s | %s |"):format(report.grouped(t.flops),

@@ -24,5 +24,7 @@ describe("the table report", function ()
     assert.matches("^act%s+Mish%s+%?%s+%?%s+%?%s+%?%s+%?%s+%?  <%- UNKNOWN$", row)
     -- fc: 2*4*8*8 = 512 matmul FLOPs + 4*8 bias adds
     assert.matches("^fc%s+Linear%s+544%s+512%s", text:match("\n(fc [^\n]*)"))
+    assert.matches("| act **(unknown)** | `Mish` | 1 | ? | ? | ? | ? | ? | ? |", lmp.analyze(m, { seq_len = 1 }):format("markdown"),
+      1, true)
   end)
 end)
