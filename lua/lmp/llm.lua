@@ -196,6 +196,10 @@ function llm.complete(c, system, user, max_tokens)
       local retry_after = math.tointeger(tonumber(resp.headers["retry-after"] or ""))
       last = { msg = ("HTTP %d: %s"):format(resp.status, api_message(resp.body)),
                wait = retry_after and math.min(retry_after * 1000, 60000) or nil }
+    elseif resp.status >= 300 and resp.status < 400 then
+      -- never followed: the key and the prompt would go on to wherever it points
+      fail(("%s at %s answered HTTP %d, a redirect to %s; lmp does not follow redirects for LLM requests (set the base URL to the final address)")
+        :format(c.provider, c.base_url, resp.status, resp.headers.location or "nowhere"))
     elseif resp.status == 401 or resp.status == 403 then
       fail(("%s at %s refused the API key (HTTP %d: %s)"):format(c.provider, c.base_url, resp.status, api_message(resp.body)))
     else
