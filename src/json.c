@@ -261,7 +261,43 @@ typedef struct {
   size_t n, cap;
   JsonValue inline_items[GROWTH_INLINE];
   const char *inline_keys[GROWTH_INLINE];
+  uint32_t *seen; /* past GROWTH_INLINE keys: open-addressed indices + 1 into keys, so that
+                   * finding a duplicate stays linear (a scan per key was quadratic) */
+  size_t seen_cap;
 } Growth;
+
+static void seen_put(Growth *g, size_t i) {
+  size_t j = hash_bytes(g->keys[i], strlen(g->keys[i])) & (g->seen_cap - 1);
+  while (g->seen[j] != 0) j = (j + 1) & (g->seen_cap - 1);
+  g->seen[j] = (uint32_t)i + 1;
+}
+
+/* 1 when key is already one of g's g->n keys; -1 when out of memory */
+static int key_seen(Growth *g, const char *key) {
+  if (g->n < GROWTH_INLINE) {
+    for (size_t i = 0; i < g->n; i++)
+      if (strcmp(g->keys[i], key) == 0) return 1;
+    return 0;
+  }
+  if ((g->n + 1) * 2 > g->seen_cap) { /* (re)build at half load */
+    size_t cap = g->seen_cap ? g->seen_cap * 2 : 4 * GROWTH_INLINE;
+    uint32_t *seen = calloc(cap, sizeof *seen);
+    if (seen == NULL) return -1;
+    free(g->seen);
+    g->seen = seen;
+    g->seen_cap = cap;
+    for (size_t i = 0; i < g->n; i++) seen_put(g, i);
+  }
+  size_t len = strlen(key);
+  for (size_t j = hash_bytes(key, len) & (g->seen_cap - 1); g->seen[j] != 0; j = (j + 1) & (g->seen_cap - 1))
+    if (strcmp(g->keys[g->seen[j] - 1], key) == 0) return 1;
+  return 0;
+}
+
+/* records key g->keys[g->n] (just stored) in the set */
+static void key_added(Growth *g) {
+  if (g->seen != NULL) seen_put(g, g->n);
+}
 
 static int grow(Growth *g, int with_keys) {
   if (g->cap == 0) {
@@ -288,6 +324,7 @@ static int grow(Growth *g, int with_keys) {
 }
 
 static void growth_free(Growth *g) {
+  free(g->seen);
   if (g->items != g->inline_items) free(g->items);
   if (g->keys != g->inline_keys) free(g->keys);
 }
@@ -317,6 +354,8 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
   g.items = NULL;
   g.keys = NULL;
   g.n = g.cap = 0;
+  g.seen = NULL;
+  g.seen_cap = 0;
   int rc = -1;
   skip_ws(ps);
   if (ps->p < ps->end && *ps->p == close) {
@@ -342,13 +381,14 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
       uint32_t keylen;
       int kline = ps->line, kcol = col_of(ps);
       if (parse_string(ps, &key, &keylen) != 0) goto done;
-      for (size_t i = 0; i < g.n; i++) {
-        if (strcmp(g.keys[i], key) == 0) {
-          snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%s\"", kline, kcol, key);
-          goto done;
-        }
+      int seen = key_seen(&g, key);
+      if (seen < 0) { fail(ps, "out of memory"); goto done; }
+      if (seen) {
+        snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%.200s\"", kline, kcol, key);
+        goto done;
       }
       g.keys[g.n] = key;
+      key_added(&g);
       skip_ws(ps);
       if (ps->p >= ps->end || *ps->p != ':') { fail(ps, "expected ':' after key"); goto done; }
       ps->p++;

@@ -1,0 +1,59 @@
+-- Input that costs more than its size: each attack from the hostile-input run, with the
+-- bound asserted in seconds (scaled by LMP_SLOW_FACTOR) and, where memory was the cost, bytes.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+
+-- seconds(fn) -> wall-clock seconds fn took, and what it returned
+local function seconds(fn, ...)
+  local t0 = lmp.core.now_ms()
+  local r = table.pack(fn(...))
+  return (lmp.core.now_ms() - t0) / 1000, table.unpack(r, 1, r.n)
+end
+
+-- n distinct keys "k1".."kn" as the members of one JSON object, then `last`
+local function many_keys(n, last)
+  local t = {}
+  for i = 1, n do t[i] = ('"k%d": %d'):format(i, i) end
+  t[#t + 1] = last
+  return "{" .. table.concat(t, ",") .. "}"
+end
+
+describe("JSON duplicate keys", function ()
+  local N = 200000 -- 17 s for 80,000 before: the check compared each key with every earlier one
+
+  it("are found in linear time, by the decoder every reader uses", function ()
+    local s, ok, err = seconds(pcall, lmp.json_decode, many_keys(N, '"k1": 0'), "big.json")
+    assert.is_false(ok)
+    assert.matches('big.json:1:%d+: duplicate key "k1"', tostring(err))
+    assert.is_true(s < h.within(1), s .. " s")
+    local decoded
+    s, ok, decoded = seconds(pcall, lmp.json_decode, many_keys(N, '"end": 0'), "big.json")
+    assert.is_true(ok, tostring(decoded))
+    assert.are.equal(N, decoded["k" .. N])
+    assert.is_true(s < h.within(1), s .. " s")
+  end)
+
+  it("in a model file, a config.json and module_db.json, each a one-line error within a second", function ()
+    local big = many_keys(N, '"k7": 0')
+    local model = h.write('{"model_id": "m", "config": ' .. big .. ', "layers": [{"name": "a", "class": "torch.nn.modules.activation.ReLU", "parameters": {"numel": 1}}]}')
+    local config = h.write(big)
+    local db = h.write('{"torch_ReLU": ' .. big .. '}')
+    for _, args in ipairs({ { "analyze", "--model-json", model }, { "analyze", "--config", config },
+                            { "db", "check", "--db", db } }) do
+      local s, _, err, code = seconds(h.run, table.unpack(args))
+      assert.are_not.equal(0, code)
+      assert.matches('duplicate key "k7"', err, 1, true)
+      assert.is_nil(err:find("traceback", 1, true))
+      assert.is_true(s < h.within(2), args[1] .. " " .. args[2] .. ": " .. s .. " s")
+    end
+  end)
+
+  it("in the json block of an LLM reply (the reply body goes through the same decoder)", function ()
+    local prompt = require "lmp.prompt"
+    local reply = "```json\n" .. many_keys(N, '"k9": 0') .. "\n```\n```lua\nreturn {}\n```\n"
+    local s, entry, problem = seconds(prompt.parse, reply)
+    assert.is_nil(entry)
+    assert.matches('duplicate key "k9"', problem, 1, true)
+    assert.is_true(s < h.within(1), s .. " s")
+  end)
+end)
