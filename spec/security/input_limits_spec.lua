@@ -57,3 +57,28 @@ describe("JSON duplicate keys", function ()
     assert.is_true(s < h.within(1), s .. " s")
   end)
 end)
+
+describe("the fenced blocks of an LLM reply", function ()
+  local prompt = require "lmp.prompt"
+
+  it("are cut out in linear time, whatever the reply holds", function ()
+    local N = 2000000 -- 360 KB took minutes: .- and %s* backtracked over every blank
+    for _, reply in ipairs({
+      "```json\n" .. ("\n"):rep(N),                         -- never closed, all newlines
+      "```json\n" .. (" \n"):rep(N // 2) .. "x",            -- blanks that almost close it
+      ("```json "):rep(N // 8) .. "\n" .. ("```lua\n"):rep(N // 8), -- openers everywhere
+      "```json\n{}\n" .. (" "):rep(N) .. "```\n```lua\n" .. ("\t"):rep(N) .. "\n```",
+    }) do
+      local s = seconds(prompt.parse, reply)
+      assert.is_true(s < h.within(1), #reply .. " bytes: " .. s .. " s")
+    end
+  end)
+
+  it("are the lines between the opening and the closing fence", function ()
+    local entry, lua_text = prompt.parse('Here:\n```json  \n{"a": 1}\n  ```\n\ntext\n```lua\nreturn {\n}\n```\n')
+    assert.are.same({ a = 1 }, entry)
+    assert.are.equal("return {\n}\n", lua_text)
+    assert.are.same({ nil, "no ```json block with the module_db.json entry" }, { prompt.parse("```lua\nx\n```") })
+    assert.are.same({ nil, "no ```lua block with the calculator" }, { prompt.parse('```json\n{}\n```\n```lua\nx\n') })
+  end)
+end)
