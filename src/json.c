@@ -507,35 +507,57 @@ void lmp_file_free(char *text) {
   lmp_big_free(h, h->mapped);
 }
 
+/* the most bytes lmp reads from one file: LMP_MAX_MODEL_BYTES, default 2 GiB */
+size_t lmp_max_file_bytes(void) {
+  const char *s = getenv("LMP_MAX_MODEL_BYTES");
+  if (s == NULL || *s == '\0') return (size_t)2 << 30;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  return (*end == '\0' && v > 0 && v < SIZE_MAX / 4) ? (size_t)v : (size_t)2 << 30;
+}
+
+/* The limit holds while reading: a pipe, a FIFO or /dev/zero stops at it too. */
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
+  size_t max = lmp_max_file_bytes();
   /* a regular file is read in one allocation of its size; pipes and the like grow */
   size_t cap = 65536, n = 0, mapped = 0;
   struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
-  TextHeader *h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
-  int bad = h == NULL;
-  while (!bad) {
+  int over = 0;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    over = (size_t)st.st_size > max;
+    cap = (size_t)st.st_size + 1;
+  }
+  if (cap > max + 1) cap = max + 1;
+  TextHeader *h = over ? NULL : lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
+  int bad = h == NULL && !over;
+  while (!bad && !over) {
     char *buf = (char *)(h + 1);
     n += fread(buf + n, 1, cap - n, f);
     if (n < cap) break;
+    if (n > max) { over = 1; break; }
+    size_t bigger_cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
     size_t bigger_mapped = 0;
-    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + cap * 2 + 1, &bigger_mapped);
+    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + bigger_cap + 1, &bigger_mapped);
     if (bigger == NULL) { bad = 1; break; }
     memcpy(bigger + 1, buf, n);
     lmp_big_free(h, mapped);
     h = bigger;
     mapped = bigger_mapped;
-    cap *= 2;
+    cap = bigger_cap;
   }
-  if (ferror(f)) bad = 1;
+  if (ferror(f) && !over) bad = 1;
   fclose(f);
-  if (bad) {
-    snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
+  if (bad || over) {
+    if (over)
+      snprintf(err, errlen, "%s: more than %zu bytes, the limit for a file lmp reads (LMP_MAX_MODEL_BYTES raises it)",
+               path, max);
+    else
+      snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
     if (h) lmp_big_free(h, mapped);
     return -1;
   }

@@ -20,7 +20,6 @@ typedef struct {
 } FormulaCache;
 
 /* Limits, each overridable from the environment (a number, e.g. LMP_MAX_LAYERS=50000000) */
-#define DEFAULT_MAX_MODEL_BYTES ((size_t)2 << 30) /* LMP_MAX_MODEL_BYTES */
 #define DEFAULT_MAX_LAYERS ((size_t)20000000)     /* LMP_MAX_LAYERS */
 
 static size_t limit_from_env(const char *name, size_t dflt) {
@@ -491,7 +490,7 @@ static int l_load_model(lua_State *L) {
   lua_setmetatable(L, -2);
   int box_idx = lua_gettop(L);
   char err[600];
-  size_t max_bytes = limit_from_env("LMP_MAX_MODEL_BYTES", DEFAULT_MAX_MODEL_BYTES);
+  size_t max_bytes = lmp_max_file_bytes();
   struct stat st;
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
     return lmp_raise(L, LMP_EXIT_USAGE, "%s: %lld bytes, over the limit of %zu (LMP_MAX_MODEL_BYTES raises it)", path,

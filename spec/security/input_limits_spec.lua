@@ -112,3 +112,70 @@ describe("weights_tied_to", function ()
     assert.matches('weights_tied_to: "x.z" names no layer', tostring(err), 1, true)
   end)
 end)
+
+describe("the file size limit", function ()
+  local LIMIT = 4000000
+
+  -- peak resident KiB of a fresh lmp that runs `code`
+  local function peak_kib(env, code)
+    local out, err = h.run_env(env, "-e", code .. '; io.write(io.open("/proc/self/status"):read("a"):match("VmHWM:%s*(%d+)"))')
+    return assert(tonumber(out), err)
+  end
+
+  it("holds while reading: /dev/zero, a pipe and a FIFO stop at it, for every kind of file lmp reads", function ()
+    local env = { LMP_MAX_MODEL_BYTES = tostring(LIMIT) }
+    local want = "/dev/zero: more than 4000000 bytes, the limit for a file lmp reads (LMP_MAX_MODEL_BYTES raises it)"
+    for _, args in ipairs({ { "analyze", "--model-json", "/dev/zero" }, { "analyze", "--config", "/dev/zero" },
+                            { "db", "check", "--db", "/dev/zero" }, { "module", "check", "/dev/zero" },
+                            { "export", "--config", "/dev/zero" } }) do
+      local s, out, err, code = seconds(h.run_env, env, table.unpack(args))
+      if args[1] == "module" then -- a check's verdict, on stdout
+        assert.are.equal(4, code, err)
+        assert.matches("FAIL  /dev/zero: " .. want, out, 1, true)
+      else
+        assert.are.equal(2, code, err)
+        assert.are.equal("lmp: " .. want .. "\n", err)
+      end
+      assert.is_true(s < h.within(1), s .. " s")
+    end
+    -- a pipe: stdin fed by an endless writer
+    local _, err, code = h.run_prefixed("cat /dev/zero | env LMP_MAX_MODEL_BYTES=" .. LIMIT, "analyze", "--model-json", "/dev/stdin")
+    assert.are.equal(2, code, err)
+    assert.matches("/dev/stdin: more than 4000000 bytes", err, 1, true)
+    -- a FIFO
+    local fifo = h.tmpdir() .. "/fifo"
+    assert(os.execute("mkfifo " .. fifo))
+    os.execute("(cat /dev/zero > " .. fifo .. " 2>/dev/null &)")
+    _, err, code = h.run_env(env, "analyze", "--config", fifo)
+    assert.are.equal(2, code, err)
+    assert.matches(fifo .. ": more than 4000000 bytes", err, 1, true)
+    -- and the memory it took stays near the limit, not the gigabytes an endless file gives
+    assert.is_true(peak_kib(env, 'pcall(lmp.load_model, "/dev/zero")') < 64 * 1024)
+    assert.is_true(peak_kib(env, 'pcall(lmp.core.read_file, "/dev/zero")') < 64 * 1024)
+  end)
+
+  it("refuses a regular file over it before reading it", function ()
+    local path = h.write(("x"):rep(LIMIT + 1))
+    local _, err, code = h.run_env({ LMP_MAX_MODEL_BYTES = tostring(LIMIT) }, "db", "check", "--db", path)
+    assert.are.equal(2, code)
+    assert.matches(path .. ": more than 4000000 bytes", err, 1, true)
+  end)
+
+  it("bounds LMP_PROMPT and a refs/main of the Hugging Face cache too", function ()
+    local _, err, code = h.run_env({ LMP_MAX_MODEL_BYTES = tostring(LIMIT), LMP_PROMPT = "/dev/zero",
+      ANTHROPIC_API_KEY = "x", ANTHROPIC_BASE_URL = "http://127.0.0.1:9", HOME = h.tmpdir() },
+      "generate", "--full-class-name", "torch.nn.modules.activation.Mish", "--source", h.fixtures .. "/agent/src/torch/nn/modules/activation.py")
+    assert.are.equal(2, code, err)
+    assert.matches("/dev/zero: more than 4000000 bytes", err, 1, true)
+    local home = h.tmpdir()
+    local repo = home .. "/hub/models--org--m"
+    assert(lmp.core.mkdir_p(repo .. "/refs"))
+    assert(os.execute("ln -s /dev/zero " .. repo .. "/refs/main"))
+    local s
+    s, _, err, code = seconds(h.run_env, { HF_HOME = home, HF_HUB_CACHE = "", LMP_CACHE = h.tmpdir(), HF_HUB_OFFLINE = "1" },
+      "analyze", "--model-id", "org/m")
+    assert.are.equal(2, code, err)
+    assert.matches("HF_HUB_OFFLINE=1 forbids downloading it", err, 1, true)
+    assert.is_true(s < h.within(1), s .. " s")
+  end)
+end)
