@@ -179,3 +179,49 @@ describe("the file size limit", function ()
     assert.is_true(s < h.within(1), s .. " s")
   end)
 end)
+
+describe("--phase generate with a calculator that is not quadratic in the cache length", function ()
+  -- spec.Cubic: kv_len^3 FLOPs, so no three steps fix the sum and every step is analysed
+  local dir = h.tmpdir()
+  local f = assert(io.open(dir .. "/spec_cubic.lua", "w"))
+  f:write([[return {
+    full_class_name = "spec.Cubic",
+    required_parameters = function () return { kv_len = "int" } end,
+    flops = function (p) return p.kv_len * p.kv_len * p.kv_len end,
+    matmul_flops = function (p) return 0 end,
+    params = function (p) return 0 end,
+    memory = function (p) return { reads = 0, writes = 0, intermediates = 0 } end,
+    backward = function (p) return { flops = 0, matmul_flops = 0 } end,
+  }]])
+  f:close()
+  local model = h.model('[{"name": "c", "class": "spec.Cubic", "parameters": {}}]')
+  local function generate(new_tokens, env)
+    return h.run_env(env or {}, "analyze", "--model-json", model, "--modules", dir, "--phase", "generate", "--seq", "4",
+      "--new-tokens", tostring(new_tokens), "--format", "json")
+  end
+
+  it("sums the steps one by one below the cap", function ()
+    local out, err, code = generate(50)
+    assert.are.equal(0, code, err)
+    -- prefill at kv_len 0: 0; decode steps over 4..52 cached tokens: sum k^3 = (52*53/2)^2 - (3*4/2)^2
+    assert.are.equal(1378 * 1378 - 36, lmp.json_decode(out).totals.flops)
+  end)
+
+  it("stops at 10,000 analyses with a one-line error saying why, within seconds and megabytes", function ()
+    local s, _, err, code = seconds(generate, 100000) -- 11.7 s and 742 MB before
+    assert.are.equal(2, code, err)
+    assert.matches("^lmp: generate: the decode steps' figures are not polynomials of degree <= 2 in the cache length " ..
+      "%(a calculator's%), so the 99999 steps would be analysed one by one; 10000 analyses is the limit " ..
+      "%(LMP_MAX_STEP_ANALYSES raises it, fewer %-%-new%-tokens need fewer%)\n$", err)
+    assert.is_true(s < h.within(2), s .. " s")
+    local out = h.run("-e", ([[
+      local m = lmp.load_model(%q)
+      lmp.registry.set_paths({ %q, table.unpack(lmp.registry.paths) })
+      pcall(lmp.generate, m, { prompt_len = 4, new_tokens = 100000 })
+      io.write(io.open("/proc/self/status"):read("a"):match("VmHWM:%%s*(%%d+)"))]]):format(model, dir))
+    assert.is_true(assert(tonumber(out), out) < 64 * 1024, out .. " KiB")
+    _, err, code = generate(20, { LMP_MAX_STEP_ANALYSES = "10" })
+    assert.are.equal(2, code)
+    assert.matches("so the 19 steps would be analysed one by one; 10 analyses is the limit", err, 1, true)
+  end)
+end)
