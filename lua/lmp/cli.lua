@@ -55,7 +55,7 @@ unknown modules (analyze and generate):
   $XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; --offline never asks.
   Each LLM call's tokens and estimated cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).
   --provider anthropic|openai, --llm-model NAME, --max-rounds N (3), --source-root DIR
-  (a transformers checkout or site-packages)
+  (a transformers checkout or site-packages), --max-llm-calls N (10 a run; LMP_LLM_MAX_CALLS)
 
 everywhere:
   --modules DIR         search DIR for calculators before the bundled ones (repeatable;
@@ -141,7 +141,7 @@ end
 
 local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
   phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int", offline = "flag", generate = "flag",
-  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int",
+  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", ["max-llm-calls"] = "int",
   ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
 -- analyze_options(args) -> options, inputs, format: the command line of `lmp analyze` parsed
@@ -258,7 +258,7 @@ end
 
 local function agent_opts(o, extra)
   local opts = { source_root = o["source-root"], source = o.source, force = o.force, max_rounds = o["max-rounds"],
-                 llm = { provider = o.provider, model = o["llm-model"] },
+                 llm = { provider = o.provider, model = o["llm-model"], max_calls = o["max-llm-calls"] },
                  log = function (msg) io.stderr:write("lmp: " .. msg .. "\n") end }
   for k, v in pairs(extra or {}) do opts[k] = v end
   return opts
@@ -291,7 +291,7 @@ end
 
 function cli.generate(args)
   local o, pos = parse(args, { ["full-class-name"] = "string", source = "string", ["source-root"] = "string",
-    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", force = "flag",
+    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", ["max-llm-calls"] = "int", force = "flag",
     modules = "list" }, "generate")
   if #pos > 0 then usage_error("lmp generate: unexpected argument '" .. pos[1] .. "'") end
   apply_modules(o)

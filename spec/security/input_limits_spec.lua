@@ -225,3 +225,52 @@ describe("--phase generate with a calculator that is not quadratic in the cache 
     assert.matches("so the 19 steps would be analysed one by one; 10 analyses is the limit", err, 1, true)
   end)
 end)
+
+describe("LLM calls per run", function ()
+  local json = require "lmp.json"
+  local FIX = h.fixtures .. "/agent"
+  local function reply(text)
+    return { method = "POST", path = "/v1/messages", body = json.encode({ type = "message",
+      content = { { type = "text", text = text } }, usage = { input_tokens = 1, output_tokens = 1 } }) }
+  end
+  -- three unknown classes; the first reply is a good calculator for the first, every later
+  -- one is refused (no blocks), so the second class asks again round after round
+  local layers = {}
+  for i = 1, 3 do layers[i] = ('{"name": "u%d", "class": "spec.Unknown%d", "parameters": {"numel": 64}}'):format(i, i) end
+  local function renamed(file) return (lmp.core.read_file(FIX .. "/" .. file):gsub("torch%.nn%.modules%.activation%.Mish", "spec.Unknown1")) end
+  local rules = { reply("```json\n" .. renamed("mish.json") .. "\n```\n```lua\n" .. renamed("mish.lua") .. "```\n"),
+                  reply("no blocks") }
+  local model = h.model("[" .. table.concat(layers, ",") .. "]")
+
+  local function run(extra, ...)
+    local server = h.fake_server(rules)
+    local dir = h.tmpdir()
+    local env = { HOME = dir, XDG_DATA_HOME = dir .. "/data", ANTHROPIC_API_KEY = "k", ANTHROPIC_BASE_URL = server.url,
+                  OPENAI_BASE_URL = "", LMP_LLM_PROVIDER = "", LMP_LLM_MODEL = "", LMP_GENERATE = "", LMP_LLM_MAX_CALLS = "" }
+    for k, v in pairs(extra) do env[k] = v end
+    local s, _, err, code = seconds(h.run_env, env, "analyze", "--model-json", model, "--generate", "--depth", "0",
+      "--max-rounds", "50", ...)
+    server.stop()
+    return s, select(2, server.requests():gsub("POST /v1/messages", "")), err, code
+  end
+
+  it("stop at 10 by default, a success counted too; the classes left are listed with their lmp generate commands", function ()
+    local s, calls, err, code = run({})
+    assert.are.equal(10, calls) -- 1 for spec.Unknown1, 9 refused for spec.Unknown2 (it would ask 50 times)
+    assert.are.equal(1, code, err)
+    assert.matches("lmp: generation failed: stopped at the limit of 10 LLM calls per run (--max-llm-calls N or LMP_LLM_MAX_CALLS raises it)\n", err, 1, true)
+    assert.matches("lmp generate --full-class-name spec.Unknown2 --max-rounds 50\n", err, 1, true)
+    assert.matches("lmp generate --full-class-name spec.Unknown3 --max-rounds 50\n", err, 1, true)
+    assert.is_nil(err:find("spec.Unknown1\n", 1, true)) -- written, so no longer unknown
+    assert.is_true(s < h.within(2), s .. " s")
+  end)
+
+  it("--max-llm-calls and LMP_LLM_MAX_CALLS move the limit", function ()
+    local _, calls, err = run({}, "--max-llm-calls", "2")
+    assert.are.equal(2, calls)
+    assert.matches("stopped at the limit of 2 LLM calls per run", err, 1, true)
+    _, calls, err = run({ LMP_LLM_MAX_CALLS = "14" })
+    assert.are.equal(14, calls)
+    assert.matches("stopped at the limit of 14 LLM calls per run", err, 1, true)
+  end)
+end)
