@@ -274,3 +274,37 @@ describe("LLM calls per run", function ()
     assert.matches("stopped at the limit of 14 LLM calls per run", err, 1, true)
   end)
 end)
+
+describe("the rows of a report", function ()
+  it("are at most 1,000,000 by default, counted before any is made: an error naming --depth and LMP_MAX_ROWS", function ()
+    -- 1,000,001 layers of an unknown class, 26 bytes each: the tree of a result and its
+    -- report would take some 9 GB (4.6 GB for 10^6 rows of JSON)
+    local path = os.tmpname() .. ".json"
+    local f = assert(io.open(path, "w"))
+    f:write('{"layers": [{"name": "s", "class": "x.S", "sub_layers": [')
+    f:write(('{"name": "a", "class": "x.A"},'):rep(1000000 - 1), '{"name": "a", "class": "x.A"}]}]}')
+    f:close()
+    local code_ = ('local ok, e = pcall(lmp.analyze, lmp.load_model(%q), { seq_len = 1 }) print(tostring(e)) ' ..
+      'local r = lmp.analyze(lmp.load_model(%q), { seq_len = 1 }, { depth = 1 }) print(#r.tree, r.tree[1].children) ' ..
+      'io.write(io.open("/proc/self/status"):read("a"):match("VmHWM:%%s*(%%d+)"))'):format(path, path)
+    local s, out, err = seconds(h.run, "-e", code_)
+    os.remove(path)
+    local msg, rows, hwm = out:match("^(.-)\n(.-)\n(%d+)$")
+    assert.are.equal("more than 1000000 layers to show (the limit; --depth N shows fewer, LMP_MAX_ROWS raises it)", msg, err)
+    assert.are.equal("1\tnil", rows) -- --depth 1 shows the root alone
+    assert.is_true(tonumber(hwm) < 1024 * 1024, hwm .. " KiB") -- the model alone, no tree
+    assert.is_true(s < h.within(4), s .. " s")
+  end)
+
+  it("LMP_MAX_ROWS moves the limit; --depth keeps a report under it", function ()
+    local path = h.model('[{"name": "s", "class": "x.S", "sub_layers": [' .. ('{"name": "a", "class": "x.A"},'):rep(9) ..
+      '{"name": "a", "class": "x.A"}]}]')
+    local _, err, code = h.run_env({ LMP_MAX_ROWS = "10" }, "analyze", "--model-json", path)
+    assert.are.equal(2, code)
+    assert.are.equal("lmp: more than 10 layers to show (the limit; --depth N shows fewer, LMP_MAX_ROWS raises it)\n", err)
+    _, err, code = h.run_env({ LMP_MAX_ROWS = "11" }, "analyze", "--model-json", path)
+    assert.are.equal(1, code, err) -- 11 rows; exit 1: x.A has no calculator
+    _, err, code = h.run_env({ LMP_MAX_ROWS = "10" }, "analyze", "--model-json", path, "--depth", "1")
+    assert.are.equal(1, code, err)
+  end)
+end)
