@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "lmp.h"
@@ -526,14 +527,26 @@ int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t e
   size_t max = lmp_max_file_bytes();
   /* a regular file is read in one allocation of its size; pipes and the like grow */
   size_t cap = 65536, n = 0, mapped = 0;
-  struct stat st;
+  struct stat st = {0};
   int over = 0;
   if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     over = (size_t)st.st_size > max;
     cap = (size_t)st.st_size + 1;
   }
   if (cap > max + 1) cap = max + 1;
-  TextHeader *h = over ? NULL : lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
+  TextHeader *h = NULL;
+  if (!over && !S_ISREG(st.st_mode)) {
+    /* a pipe or a device: address space for the whole limit, of which only what is read is
+     * ever touched, so no doubling copies (at 2 GiB those peaked at twice the limit) */
+    size_t span = sizeof(TextHeader) + max + 2;
+    void *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      h = p;
+      mapped = span;
+      cap = max + 1;
+    }
+  }
+  if (!over && h == NULL) h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
   int bad = h == NULL && !over;
   while (!bad && !over) {
     char *buf = (char *)(h + 1);
