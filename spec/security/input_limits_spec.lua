@@ -313,3 +313,19 @@ describe("the rows of a report", function ()
     assert.are.equal(1, code, err)
   end)
 end)
+
+describe("JSON values per document", function ()
+  it("are at most 100,000,000 (LMP_MAX_JSON_VALUES), each costing well under 128 bytes of peak memory", function ()
+    local path = h.write('{"layers": [' .. ("0,"):rep(2000000) .. '0]}') -- 2,000,003 values, 4 MB
+    local _, err, code = h.run_env({ LMP_MAX_JSON_VALUES = "1000000" }, "analyze", "--model-json", path)
+    assert.are.equal(2, code)
+    assert.matches("^lmp: " .. path:gsub("%p", "%%%0") .. ":1:%d+: more than 1000000 JSON values %(the limit; LMP_MAX_JSON_VALUES raises it%)\n$", err)
+    _, err, code = h.run_env({ LMP_MAX_JSON_VALUES = "1000000" }, "analyze", "--config", path)
+    assert.are.equal(2, code)
+    assert.matches("more than 1000000 JSON values", err, 1, true)
+    -- under the default the whole tree is built, then refused as a model: 2,000,003 values
+    -- in under 256 MB, so the default's 10^8 stay under ~13 GB
+    local out = h.run("-e", ('pcall(lmp.load_model, %q) io.write(io.open("/proc/self/status"):read("a"):match("VmHWM:%%s*(%%d+)"))'):format(path))
+    assert.is_true(assert(tonumber(out), out) < kib_within(256 * 1024), out .. " KiB")
+  end)
+end)
