@@ -18,9 +18,12 @@ return {
   full_class_name = "torch.nn.modules.conv.Conv1d",
 
   required_parameters = function ()
-    return { batch_size = "int", in_channels = "posint", out_channels = "posint",
-             kernel_size = "posint", stride = "posint", padding = "int", dilation = "posint",
-             groups = "posint", bias = "bool", length = "posint", w_bits = "posint", a_bits = "posint" }
+    -- defaults as the constructor's: torch.nn.Conv1d(in_channels, out_channels, kernel_size,
+    -- stride=1, padding=0, dilation=1, groups=1, bias=True)
+    return { batch_size = "int", in_channels = "posint", out_channels = "posint", kernel_size = "posint",
+             stride = { type = "posint", default = 1 }, padding = { type = "int", default = 0 },
+             dilation = { type = "posint", default = 1 }, groups = { type = "posint", default = 1 },
+             bias = { type = "bool", default = true }, length = "posint", w_bits = "posint", a_bits = "posint" }
   end,
 
   params = function (p)

@@ -19,10 +19,13 @@ return {
   full_class_name = "torch.nn.modules.conv.Conv2d",
 
   required_parameters = function ()
+    -- defaults as the constructor's: torch.nn.Conv2d(in_channels, out_channels, kernel_size,
+    -- stride=1, padding=0, dilation=1, groups=1, bias=True), each pair given per axis here
+    local one, zero = { type = "posint", default = 1 }, { type = "int", default = 0 }
     return { batch_size = "int", in_channels = "posint", out_channels = "posint",
-             kernel_h = "posint", kernel_w = "posint", stride_h = "posint", stride_w = "posint",
-             padding_h = "int", padding_w = "int", dilation_h = "posint", dilation_w = "posint",
-             groups = "posint", bias = "bool", height = "posint", width = "posint",
+             kernel_h = "posint", kernel_w = "posint", stride_h = one, stride_w = one,
+             padding_h = zero, padding_w = zero, dilation_h = one, dilation_w = one,
+             groups = one, bias = { type = "bool", default = true }, height = "posint", width = "posint",
              w_bits = "posint", a_bits = "posint" }
   end,
 

@@ -12,7 +12,8 @@ return {
   full_class_name = "torch.nn.modules.activation.GELU",
 
   required_parameters = function ()
-    return { numel = "int", approximate = { type = "string", values = { "none", "tanh" } },
+    -- default as the constructor's: torch.nn.GELU(approximate='none')
+    return { numel = "int", approximate = { type = "string", values = { "none", "tanh" }, default = "none" },
              a_bits = "posint" }
   end,
 

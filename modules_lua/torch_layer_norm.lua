@@ -18,8 +18,10 @@ return {
   full_class_name = "torch.nn.modules.normalization.LayerNorm",
 
   required_parameters = function ()
-    return { N = "int", normalized_shape = "posint", elementwise_affine = "bool", bias = "bool",
-             a_bits = "posint", w_bits = "posint" }
+    -- defaults as the constructor's: torch.nn.LayerNorm(normalized_shape, eps=1e-05,
+    -- elementwise_affine=True, bias=True)
+    return { N = "int", normalized_shape = "posint", elementwise_affine = { type = "bool", default = true },
+             bias = { type = "bool", default = true }, a_bits = "posint", w_bits = "posint" }
   end,
 
   params = weights,

@@ -8,7 +8,8 @@ return {
   full_class_name = "torch.nn.modules.linear.Linear",
 
   required_parameters = function ()
-    return { N = "int", in_features = "posint", out_features = "posint", bias = "bool",
+    -- default as the constructor's: torch.nn.Linear(in_features, out_features, bias=True)
+    return { N = "int", in_features = "posint", out_features = "posint", bias = { type = "bool", default = true },
              w_bits = "posint", a_bits = "posint" }
   end,
 

@@ -15,7 +15,8 @@ return {
   full_class_name = "torch.nn.modules.normalization.RMSNorm",
 
   required_parameters = function ()
-    return { N = "int", normalized_shape = "posint", elementwise_affine = "bool",
+    -- default as the constructor's: torch.nn.RMSNorm(normalized_shape, eps=None, elementwise_affine=True)
+    return { N = "int", normalized_shape = "posint", elementwise_affine = { type = "bool", default = true },
              a_bits = "posint", w_bits = "posint" }
   end,
 

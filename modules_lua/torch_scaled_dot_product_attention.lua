@@ -17,9 +17,11 @@ return {
   full_class_name = "torch.nn.functional.scaled_dot_product_attention",
 
   required_parameters = function ()
+    -- masked defaults to the function's: scaled_dot_product_attention(query, key, value,
+    -- attn_mask=None, dropout_p=0.0, is_causal=False, ...) applies no mask
     return { batch_size = "int", num_heads = "posint", num_kv_heads = "posint", q_len = "int",
-             key_len = "int", head_dim = "posint", masked = "bool", a_bits = "posint",
-             kv_bits = "posint" }
+             key_len = "int", head_dim = "posint", masked = { type = "bool", default = false },
+             a_bits = "posint", kv_bits = "posint" }
   end,
 
   params = function (p)

@@ -9,7 +9,9 @@ return {
   full_class_name = "transformers.models.t5.modeling_t5.T5Attention._relative_position_bucket",
 
   required_parameters = function ()
-    return { q_len = "int", key_len = "int", bidirectional = "bool" }
+    -- default as the method's: _relative_position_bucket(relative_position, bidirectional=True,
+    -- num_buckets=32, max_distance=128)
+    return { q_len = "int", key_len = "int", bidirectional = { type = "bool", default = true } }
   end,
 
   params = function (p)

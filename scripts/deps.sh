@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages lmp builds and tests with, when any is missing.
-# lua5.4 goes in the same apt command as lua-busted, whose "lua5.2 | lua" dependency
+# deps.sh [run|test]: installs the Debian 12 packages lmp needs when any is missing.
+#   run (default): what building and running lmp need (scripts/lmp, scripts/bench)
+#   test: those and what only the tests need (scripts/test): Busted, valgrind, tmux (the
+#         REPL specs), clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes),
+#         Debian's python3 with pandas and torch (the CSV sums, PyTorch's constructor
+#         defaults), dpkg-dev and file (cpack's dependency scan of the .deb)
+# lua5.4 is in both: in the same apt command as lua-busted, whose "lua5.2 | lua" dependency
 # would otherwise pull in Lua 5.2.
 set -euo pipefail
-# clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) for the fuzz build
-packages=(build-essential cmake pkg-config lua5.4 liblua5.4-dev lua-cjson lua-busted libcurl4-openssl-dev libedit-dev tmux valgrind
-          clang libclang-rt-14-dev)
+run=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev libedit-dev)
+test=(lua5.4 lua-cjson lua-busted tmux valgrind clang libclang-rt-14-dev python3 python3-pandas python3-torch dpkg-dev file)
+case "${1:-run}" in
+  run) packages=("${run[@]}") ;;
+  test) packages=("${run[@]}" "${test[@]}") ;;
+  *) echo "usage: deps.sh [run|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

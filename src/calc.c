@@ -329,6 +329,44 @@ static const PSpecs *specs_of(lua_State *L, int calc) {
   return ps;
 }
 
+/* Levenshtein distance of a and b, for "did you mean"; names past 63 bytes count as far. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t n = strlen(a), m = strlen(b), row[64];
+  if (n > 63 || m > 63) return 64;
+  for (size_t j = 0; j <= m; j++) row[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (row[j] + 1 < best) best = row[j] + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      diag = row[j];
+      row[j] = best;
+    }
+  }
+  return row[m];
+}
+
+/* Raises the error for a parameter the calculator does not take: the nearest names it takes
+ * (edit distance at most a third of the name's length, and at least 2), else all of them. */
+static void unknown_parameter(lua_State *L, const PSpecs *ps, const char *file, const char *name) {
+  size_t best = 64, limit = strlen(name) / 3 < 2 ? 2 : strlen(name) / 3;
+  for (size_t i = 0; i < ps->n; i++) {
+    size_t d = edit_distance(name, ps->s[i].name);
+    if (d < best) best = d;
+  }
+  int near = best <= limit;
+  char list[600] = "";
+  for (size_t i = 0; i < ps->n; i++) {
+    if (near && edit_distance(name, ps->s[i].name) != best) continue;
+    size_t used = strlen(list);
+    snprintf(list + used, sizeof list - used, "%s'%s'", used ? ", " : "", ps->s[i].name);
+  }
+  if (near) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes; did you mean %s?", name, file, list);
+  lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes (it takes %s)", name, file, list);
+}
+
 /* Checks params (at index p) against calc's parameter specs, in name order; raises an
  * lmp.Error naming every missing parameter, or the first bad one. Optional parameters
  * ({ ..., default = v }) that are absent take their default. */
@@ -396,10 +434,8 @@ static void validate(lua_State *L, int calc, int p) {
     }
     lua_settop(L, v - 1);
   }
-  if (nmissing)
-    lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", missing, file);
-  /* a parameter the calculator does not take is almost always a typo: count first, and
-   * look for the stranger only when there is one */
+  /* a parameter the calculator does not take is almost always a typo (of a missing one,
+   * so it is named first): count first, and look for the stranger only when there is one */
   size_t count = 0;
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
@@ -414,12 +450,13 @@ static void validate(lua_State *L, int calc, int p) {
     while (lua_next(L, p) != 0) {
       lua_pop(L, 1);
       lua_pushvalue(L, -1);
-      if (lua_rawget(L, required) == LUA_TNIL)
-        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes", lua_tostring(L, -2), file);
+      if (lua_rawget(L, required) == LUA_TNIL) unknown_parameter(L, ps, file, lua_tostring(L, -2));
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
   }
+  if (nmissing)
+    lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", missing, file);
   lua_pop(L, 1); /* file */
 }
 

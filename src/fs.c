@@ -8,6 +8,7 @@
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,24 +18,34 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* core.listdir(path) -> sorted names (no . or ..), or nil, message */
+/* core.listdir(path) -> sorted names (no . or ..), or nil, message; a path under (bundled)
+ * lists the compiled-in data */
 static int l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  DIR *d = opendir(path);
-  if (d == NULL) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: %s", path, strerror(errno));
-    return 2;
+  if (lmp_bundled_kind(path, NULL) >= 0) {
+    if (!lmp_bundled_names(L, path)) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: not a folder of the bundled data", path);
+      return 2;
+    }
+  } else {
+    DIR *d = opendir(path);
+    if (d == NULL) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: %s", path, strerror(errno));
+      return 2;
+    }
+    lua_newtable(L);
+    lua_Integer count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      lua_pushstring(L, e->d_name);
+      lua_rawseti(L, -2, ++count);
+    }
+    closedir(d);
   }
-  lua_newtable(L);
-  lua_Integer n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    lua_pushstring(L, e->d_name);
-    lua_rawseti(L, -2, ++n);
-  }
-  closedir(d);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
   /* sort in Lua-independent C: copy out, qsort, copy back */
   const char **names = lua_newuserdatauv(L, sizeof(char *) * (size_t)(n ? n : 1), 0);
   for (lua_Integer i = 1; i <= n; i++) {
@@ -53,6 +64,12 @@ static int l_listdir(lua_State *L) {
 
 /* core.file_kind(path) -> "file", "directory", "other" or nil */
 static int l_file_kind(lua_State *L) {
+  static const char *const bundled[] = {NULL, "file", "directory"};
+  int kind = lmp_bundled_kind(luaL_checkstring(L, 1), NULL);
+  if (kind >= 0) {
+    lua_pushstring(L, bundled[kind]);
+    return 1;
+  }
   struct stat st;
   if (stat(luaL_checkstring(L, 1), &st) != 0) {
     lua_pushnil(L);
@@ -274,6 +291,17 @@ static int l_now_ms(lua_State *L) {
   return 1;
 }
 
+/* core.terminal_columns() -> the width of the terminal stdout is, or nil when stdout is
+ * not a terminal (or says no width) */
+static int l_terminal_columns(lua_State *L) {
+  struct winsize ws;
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    lua_pushinteger(L, ws.ws_col);
+  else
+    lua_pushnil(L);
+  return 1;
+}
+
 int luaopen_lmp_fs(lua_State *L) {
   if (luaL_newmetatable(L, LOCK_MT)) {
     lua_pushcfunction(L, lock_release);
@@ -289,7 +317,10 @@ int luaopen_lmp_fs(lua_State *L) {
   static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
                                  {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
                                  {"write_file_atomic", l_write_file_atomic},
-                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait}, {NULL, NULL}};
+                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait},
+                                 {"terminal_columns", l_terminal_columns}, {NULL, NULL}};
   luaL_newlib(L, fns);
+  lua_pushliteral(L, LMP_BUNDLED);
+  lua_setfield(L, -2, "BUNDLED");
   return 1;
 }

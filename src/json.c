@@ -533,6 +533,21 @@ size_t lmp_max_file_bytes(void) {
 
 /* The limit holds while reading: a pipe, a FIFO or /dev/zero stops at it too. */
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
+  const LmpBundled *b = NULL;
+  int kind = lmp_bundled_kind(path, &b);
+  if (kind >= 0) { /* a copy of a file compiled in (bundled.c), freed as any other */
+    size_t n = b ? (size_t)(b->end - b->start) : 0, mapped = 0;
+    TextHeader *h = b ? lmp_big_alloc(sizeof(TextHeader) + n + 1, &mapped) : NULL;
+    if (h == NULL) {
+      snprintf(err, errlen, "%s: cannot open: %s", path, b ? "out of memory" : kind == 2 ? "Is a directory" : "not in the bundled data");
+      return -1;
+    }
+    h->mapped = mapped;
+    *out = memcpy(h + 1, b->start, n);
+    (*out)[n] = '\0';
+    *len = n;
+    return 0;
+  }
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));

@@ -2,6 +2,7 @@
  * (analyze, module, db, ...) are parsed and run by lua/lmp/cli.lua; anything else makes
  * lmp behave like the `lua` interpreter (lmp script.lua args, -e, -l, -), which is how
  * Busted runs the specs inside the host. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,19 +44,27 @@ static void interrupted_hook(lua_State *L, lua_Debug *ar) {
   luaL_error(L, "interrupted!");
 }
 
+/* a second Ctrl-C before the hook runs (a long C call) ends the process, as in lua.c */
 static void on_sigint(int sig) {
   signal(sig, SIG_DFL);
   lua_sethook(globalL, interrupted_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
+/* The SIGINT disposition in force before the call is put back after it, not SIG_DFL: the
+ * REPL calls Lua from inside readline (Tab completion), whose handler must survive. */
 int lmp_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   globalL = L;
-  signal(SIGINT, on_sigint);
+  struct sigaction on, before;
+  memset(&on, 0, sizeof on);
+  on.sa_handler = on_sigint;
+  on.sa_flags = SA_RESTART; /* as signal() had it */
+  sigemptyset(&on.sa_mask);
+  sigaction(SIGINT, &on, &before);
   int status = lua_pcall(L, narg, nres, base);
-  signal(SIGINT, SIG_DFL);
+  sigaction(SIGINT, &before, NULL);
   lua_remove(L, base);
   return status;
 }
@@ -166,10 +175,11 @@ static int interpreter(lua_State *L, int argc, char **argv) {
 }
 
 static int is_subcommand(const char *a) {
-  static const char *const cmds[] = {"analyze", "module", "db", "export", "generate", "repl", "help", "version", "--help", "-h", "--version", NULL};
+  static const char *const cmds[] = {"analyze", "module", "db",     "export", "generate",  "models", "repl",
+                                     "help",    "version", "--help", "-h",     "--version", "--modules", NULL};
   for (const char *const *c = cmds; *c; c++)
     if (strcmp(a, *c) == 0) return 1;
-  return 0;
+  return strncmp(a, "--modules=", 10) == 0; /* `lmp --modules DIR COMMAND ...` */
 }
 
 static int pmain(lua_State *L) {
@@ -247,8 +257,23 @@ static int panic(lua_State *L) {
   return 0; /* lua_atpanic: returning aborts */
 }
 
+/* Output lost to a full disk or a closed stdout must not pass for success. Run at every
+ * exit (a script's os.exit too), as gnulib's close_stdout: exit code 2. */
+static void check_stdout(void) {
+  errno = 0;
+  int flush_errno = fflush(stdout) != 0 ? errno : 0;
+  if (flush_errno != 0 || ferror(stdout)) {
+    /* without a failing flush now, an earlier write failed (its errno is gone) */
+    fprintf(stderr, "%s: cannot write to standard output%s%s\n", progname, flush_errno != 0 ? ": " : "",
+            flush_errno != 0 ? strerror(flush_errno) : "");
+    fflush(stderr);
+    _exit(LMP_EXIT_USAGE);
+  }
+}
+
 int main(int argc, char **argv) {
   static LmpAlloc alloc_state;
+  atexit(check_stdout);
   lua_State *L = lua_newstate(lmp_alloc, &alloc_state);
   if (L != NULL) {
     lua_atpanic(L, panic);
@@ -263,7 +288,6 @@ int main(int argc, char **argv) {
   lua_pushlightuserdata(L, argv);
   int status = lua_pcall(L, 2, 1, 0);
   int code = status == LUA_OK ? (int)lua_tointeger(L, -1) : lmp_report(L, status, LMP_EXIT_INTERNAL);
-  fflush(stdout);
   lua_close(L);
-  return code;
+  return code; /* exit() runs check_stdout */
 }

@@ -2,7 +2,8 @@
  * as `return <line>` so that expressions print their value; input whose error ends in
  * <eof> is incomplete and more lines are read; Ctrl-C interrupts a running computation
  * (main.c's docall) and, at the prompt, discards the line. Line editing, history
- * (persisted) and tab completion come from libedit, the BSD-licensed readline. */
+ * (written to the file as each line is entered, so a killed session keeps it) and tab
+ * completion come from libedit, the BSD-licensed readline. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,7 +46,8 @@ static int call_repl_lua(lua_State *L, const char *fn, int nargs, int nres) {
 }
 
 #ifdef LMP_HAVE_LIBEDIT
-/* ---- tab completion: candidates come from lmp.repl.complete(word, in_string) ---- */
+/* ---- tab completion: candidates come from lmp.repl.complete(line, start), the line up
+ * to the cursor and where the word being completed starts in it ---- */
 
 static char **candidates = NULL;
 static size_t ncandidates = 0, next_candidate = 0;
@@ -65,13 +67,11 @@ static char *generator(const char *text, int state) {
 }
 
 static char **complete(const char *text, int start, int end) {
-  (void)end;
   lua_State *L = repl_L;
   free_candidates();
-  int in_string = start > 0 && (rl_line_buffer[start - 1] == '"' || rl_line_buffer[start - 1] == '\'');
   int top = lua_gettop(L);
-  lua_pushstring(L, text);
-  lua_pushboolean(L, in_string);
+  lua_pushlstring(L, rl_line_buffer, (size_t)end);
+  lua_pushinteger(L, start);
   if (call_repl_lua(L, "complete", 2, 1) == LUA_OK && lua_istable(L, -1)) {
     size_t n = (size_t)lua_rawlen(L, -1);
     candidates = calloc(n ? n : 1, sizeof(char *));
@@ -83,8 +83,16 @@ static char **complete(const char *text, int start, int end) {
     }
   }
   lua_settop(L, top);
-  rl_attempted_completion_over = 1; /* no file-name completion */
+  rl_attempted_completion_over = 1; /* no file-name completion of libedit's own */
+  rl_completion_append_character = '\0'; /* `lmp.analyze` then `(`, `models/` then more */
   return rl_completion_matches(text, generator);
+}
+
+/* into the history, and the file rewritten at once (at most 1000 lines; libedit's
+ * append_history(1, f) appends two), so that a killed session loses none */
+static void remember(const char *line, const char *history) {
+  add_history(line);
+  if (history) write_history(history);
 }
 #endif
 
@@ -134,7 +142,7 @@ int lmp_repl(lua_State *L) {
   repl_L = L;
   const char *history = NULL;
   lua_pushnil(L);
-  if (call_repl_lua(L, "history_path", 1, 1) == LUA_OK) history = lua_tostring(L, -1);
+  if (call_repl_lua(L, "start", 1, 1) == LUA_OK) history = lua_tostring(L, -1);
   int history_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps the path string alive */
 #ifdef LMP_HAVE_LIBEDIT
   using_history();
@@ -166,7 +174,7 @@ int lmp_repl(lua_State *L) {
       if (st != LUA_OK) lmp_report(L, st, 1);
       else lua_pop(L, 1);
 #ifdef LMP_HAVE_LIBEDIT
-      add_history(line);
+      remember(line, history);
 #endif
       free(line);
       if (quit) break;
@@ -189,7 +197,7 @@ int lmp_repl(lua_State *L) {
       continue;
     }
 #ifdef LMP_HAVE_LIBEDIT
-    if (code[0] != '\0') add_history(code);
+    if (code[0] != '\0') remember(code, history);
 #endif
     free(code);
     if (c < 0) {
@@ -209,7 +217,6 @@ int lmp_repl(lua_State *L) {
   free(pending);
   printf("\n");
 #ifdef LMP_HAVE_LIBEDIT
-  if (history) write_history(history);
   free_candidates();
 #endif
   luaL_unref(L, LUA_REGISTRYINDEX, history_ref);

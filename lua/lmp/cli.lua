@@ -10,64 +10,206 @@ local cli = {}
 
 local function usage_error(msg) core.error(EXIT.USAGE, msg) end
 
-local HELP = [[
-lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer
+-- ---- the commands: one table per command is the parser's spec, its `lmp CMD --help` and
+-- its lines in `lmp --help` ----
 
-usage:
-  lmp analyze --model-json FILE [options]   analyse a model in the standard JSON format
-  lmp analyze --config PATH [options]       analyse a Hugging Face config.json (or a folder with one)
-  lmp analyze --model-id ORG/NAME [options] the same, the config from the Hugging Face cache or Hub
-  lmp export --config PATH|--model-id ID [--out FILE]
-                                            write the model JSON built from a config
-  lmp module list                           list calculators and where each comes from
-  lmp module show CLASS                     a calculator's parameters and its db entry
-  lmp module check FILE [--db FILE]         check a hand-written calculator as generated ones are
-  lmp module flops|memory|params|compute CLASS name=value ...
-                                            run one calculator (CLASS: full class name or db key)
-  lmp db check [--db FILE]                  prove module_db.json formulas agree with the calculators
-  lmp generate --full-class-name CLASS [--source FILE | --source-root DIR] [--force]
-                                            write a calculator and db entry for CLASS with an LLM
-  lmp script.lua [args]                     run a Lua script with the lmp API (like `lua`)
-  lmp help | --help, lmp version | --version
+-- bit widths by name: the storage bits of one element (quantisation scales and zero
+-- points not included); any integer 1..64 works too
+cli.BIT_WIDTHS = {
+  { 64, "fp64", "float64" }, { 32, "fp32", "float32" },
+  { 16, "bf16", "bfloat16", "fp16", "float16", "half" },
+  { 8, "fp8", "fp8_e4m3", "fp8_e5m2", "int8", "uint8" }, { 4, "int4", "uint4", "nf4", "fp4" }, { 2, "int2" },
+}
+local BITS = {}
+for _, row in ipairs(cli.BIT_WIDTHS) do
+  for k = 2, #row do BITS[row[k]] = row[1] end
+end
 
-analyze options:
-  --model-json FILE     model file (see models/ for examples)
-  --config PATH         a Hugging Face config.json, or a folder holding one
-  --model-id ORG/NAME   a Hub model: its config from HF_HUB_CACHE/HF_HOME, lmp's cache, or
-                        downloaded from HF_ENDPOINT (HF_TOKEN for gated models)
-  --batch N             batch size (default 1)
-  --seq N               tokens processed in this step (default 2048; 1 for --phase decode)
-  --phase P             prefill (default), decode, train (forward + backward, Adam memory)
-                        or generate (a prefill of --seq tokens, then --new-tokens N - 1
-                        decode steps, summed exactly)
-  --kv-len N            tokens already in the KV cache (default 0; needed for decode)
-  --new-tokens N        tokens to generate (with --phase generate)
-  --enc-len N           encoder positions of an encoder-decoder model (default: --seq)
-  --w-bits N, --a-bits N, --kv-bits N
-                        bits per weight, activation, KV-cache entry (default 16)
-  --depth N             levels of the tree to show (default: all)
-  --format F            table (default), json, csv or markdown
+-- size suffixes of counts: k = 1024 as in "8k context" (8192 tokens), M = 1024 k
+cli.SIZE_SUFFIX = { [""] = 1, k = 1024, K = 1024, m = 1 << 20, M = 1 << 20 }
 
-unknown modules (analyze and generate):
-  analyze reports them (exit 1) with the `lmp generate` command that fills each; with
-  --generate (or LMP_GENERATE=1) it asks the LLM (ANTHROPIC_API_KEY, or OPENAI_BASE_URL
-  [+ OPENAI_API_KEY]) for each calculator, checks it in the sandbox, stores it in
-  $XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; --offline never asks.
-  Each LLM call's tokens and estimated cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).
-  --provider anthropic|openai, --llm-model NAME, --max-rounds N (3), --source-root DIR
-  (a transformers checkout or site-packages), --max-llm-calls N (10 a run; LMP_LLM_MAX_CALLS)
+-- option rows: { name, kind, metavar, description }. kinds: "int" (a non-negative integer),
+-- "count" (the same, or with a size suffix: 8k), "bits" (1..64 or a name of BIT_WIDTHS),
+-- "string", "list" (repeatable), "flag" (no value)
+local MODULES = { "modules", "list", "DIR", "calculators in DIR first (repeatable; before or after the command)" }
+local MODEL_OPTS = {
+  { "model-json", "string", "FILE", "a model file in lmp's JSON format (see models/)" },
+  { "config", "string", "PATH", "a Hugging Face config.json, or a folder holding one" },
+  { "model-id", "string", "ORG/NAME", "a model id: bundled, else from the HF cache, lmp's cache or the Hub" },
+  { "revision", "string", "REV", "branch, tag or commit of --model-id on the Hub (default main)" },
+}
+local MODEL_TEXT = [[
+MODEL is a model JSON file (it has "layers"), a Hugging Face config.json or a folder
+holding one, or else an ORG/NAME id. An id of a bundled model (lmp models) uses its file,
+offline; with --revision (or for other ids) the config comes from the Hugging Face cache
+(HF_HUB_CACHE, HF_HOME/hub), lmp's cache (LMP_CACHE), or HF_ENDPOINT (the token: HF_TOKEN,
+else the file HF_TOKEN_PATH or HF_HOME/token that `huggingface-cli login` writes).]]
 
-everywhere:
-  --modules DIR         search DIR for calculators before the bundled ones (repeatable;
-                        LMP_PATH=dir1:dir2 does the same)
+local function bits_text()
+  local lines = { "Bit widths are a number 1-64 or a name (storage bits; quantisation scales are not counted):" }
+  for _, row in ipairs(cli.BIT_WIDTHS) do lines[#lines + 1] = ("  %2d  %s"):format(row[1], table.concat(row, " ", 2)) end
+  return table.concat(lines, "\n")
+end
 
-exit codes: 0 ok, 1 analysis incomplete (unknown modules), 2 bad usage or input,
-            3 calculator error or overflow, 4 check failed, 70 internal error
-]]
+cli.COMMANDS = {
+  { name = "analyze", summary = "FLOPs, parameters, memory traffic and footprint, layer by layer",
+    usage = { "lmp analyze MODEL [options]", "lmp analyze --model-json FILE | --config PATH | --model-id ORG/NAME [options]" },
+    options = { MODEL_OPTS[1], MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
+      { "batch", "count", "N", "batch size (default 1)" },
+      { "seq", "count", "N", "tokens processed in this step (default 2048; 1 for --phase decode)" },
+      { "phase", "string", "P", "prefill (default), decode, train (forward + backward, Adam) or generate" },
+      { "kv-len", "count", "N", "tokens already in the KV cache (default 0; needed for decode)" },
+      { "new-tokens", "count", "N", "tokens to generate with --phase generate (prefill, then N - 1 decode steps)" },
+      { "enc-len", "count", "N", "encoder positions of an encoder-decoder model (default: --seq)" },
+      { "w-bits", "bits", "B", "bits per weight (default 16; 4, int4, nf4, fp8, bf16, ...)" },
+      { "a-bits", "bits", "B", "bits per activation (default 16)" },
+      { "kv-bits", "bits", "B", "bits per KV-cache entry (default 16)" },
+      { "depth", "int", "N", "levels of the tree to show (default: as many as fit; 0: the totals alone)" },
+      { "format", "string", "F", "table (default), json, csv or markdown" },
+      { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
+      { "offline", "flag", nil, "never ask an LLM, even with LMP_GENERATE=1" },
+      { "provider", "string", "P", "LLM for unknown modules: anthropic or openai (an OpenAI-compatible server)" },
+      { "llm-model", "string", "NAME", "the LLM model to ask" },
+      { "max-rounds", "int", "N", "LLM rounds per calculator (default 3)" },
+      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
+      { "source-root", "string", "DIR", "unknown classes' Python source (a transformers checkout, site-packages)" },
+      MODULES },
+    text = MODEL_TEXT .. "\n" .. [[
+Counts take k = 1024 and M = 1024 k: --seq 8k is 8192 tokens, --kv-len 32k is 32768.
+]] .. bits_text() .. "\n" .. [[
+The table fits the terminal (COLUMNS, else the terminal's width; 100 columns when stdout
+is not a terminal) by showing fewer levels (said under the table), then cutting names.
+An unknown module (no calculator) is reported (exit 1) with the `lmp generate` command that
+fills it. With --generate (or LMP_GENERATE=1) analyze asks the LLM (ANTHROPIC_API_KEY, or
+OPENAI_BASE_URL [+ OPENAI_API_KEY]) for each, checks it in the sandbox, stores it in
+$XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; each call's tokens and estimated
+cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).]] },
+  { name = "export", summary = "write the model JSON a config builds, to read or edit",
+    usage = { "lmp export MODEL [--out FILE]", "lmp export --config PATH | --model-id ORG/NAME [--revision REV] [--out FILE]" },
+    options = { MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
+      { "out", "string", "FILE", "write there (atomically) instead of to stdout" }, MODULES },
+    text = MODEL_TEXT },
+  { name = "models", summary = "the bundled models: id, file, top-level classes, parameters",
+    usage = { "lmp models" }, options = { MODULES },
+    text = "Each is used offline by its id: lmp analyze meta-llama/Llama-2-7b-hf." },
+  { name = "module", summary = "list, show, check or run calculators",
+    usage = { "lmp module list", "lmp module show CLASS", "lmp module check FILE [--db FILE]",
+              "lmp module flops|memory|params|compute CLASS name=value ..." },
+    options = { { "db", "string", "FILE", "the module_db.json whose entry `check` compares with" }, MODULES },
+    text = [[
+CLASS is a full class name (torch.nn.modules.linear.Linear), a public name (torch.nn.Linear)
+or a db key (torch_Linear).
+list: every calculator on the search path and where it comes from; show: a calculator's
+parameters and its db entry; check: a hand-written calculator checked as generated ones
+are; flops|memory|params|compute: run one calculator on name=value parameters.]] },
+  { name = "db", summary = "prove module_db.json formulas agree with the calculators",
+    usage = { "lmp db check [--db FILE]" },
+    options = { { "db", "string", "FILE", "check FILE alone (default: the bundled db and your overlay)" }, MODULES } },
+  { name = "generate", summary = "write a calculator and its db entry for CLASS with an LLM",
+    usage = { "lmp generate --full-class-name CLASS [--source FILE | --source-root DIR] [--force]" },
+    options = {
+      { "full-class-name", "string", "CLASS", "the module class, e.g. torch.nn.modules.activation.Mish" },
+      { "source", "string", "FILE", "the Python file that defines it" },
+      { "source-root", "string", "DIR", "where to look for it (a transformers checkout, site-packages)" },
+      { "provider", "string", "P", "anthropic or openai (an OpenAI-compatible server)" },
+      { "llm-model", "string", "NAME", "the LLM model to ask" },
+      { "max-rounds", "int", "N", "rounds of checking and asking again (default 3)" },
+      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
+      { "force", "flag", nil, "replace an existing calculator or entry" }, MODULES },
+    text = [[
+The LLM: ANTHROPIC_API_KEY, or OPENAI_BASE_URL [+ OPENAI_API_KEY] (see README). The
+calculator and its db entry go to $XDG_DATA_HOME/lmp (~/.local/share/lmp): modules/ and a
+module_db.json overlay. Each call's tokens and estimated cost go to stderr.]] },
+  { name = "script", summary = "run a Lua script with the lmp API, like `lua`", script = true,
+    usage = { "lmp script.lua [args]", "lmp [-e STAT] [-l MOD] [-i] [-W] [-v] [--] [script.lua | -] [args]" },
+    options = {
+      { "e", nil, "STAT", "run the Lua statement STAT" },
+      { "l", nil, "MOD", "require MOD into the global MOD" },
+      { "i", nil, nil, "the REPL after the script (or alone: lmp -i)" },
+      { "W", nil, nil, "print warn() messages" },
+      { "v", nil, nil, "print the version" },
+    },
+    text = [[
+The script sees `arg` and `...` as under lua, and the API as the global `lmp`; `-` reads
+the chunk from stdin. `lmp` alone on a terminal (or `lmp repl`, `lmp -i`) starts the REPL.]] },
+}
+for _, c in ipairs(cli.COMMANDS) do cli.COMMANDS[c.name] = c end
 
--- parse(args, spec, command) -> options, positionals. spec: option name -> "int" (a
--- non-negative integer) | "string" | "list" (repeatable) | "flag" (no value); --name VALUE
--- or --name=VALUE. Usage errors name `lmp <command>`.
+-- the parser's spec of a command: option name -> kind
+local function spec_of(command)
+  local spec = {}
+  for _, opt in ipairs(command.options) do spec[opt[1]] = opt[2] end
+  return spec
+end
+
+local function option_rows(command)
+  local lines = {}
+  for _, opt in ipairs(command.options) do
+    local dash = command.script and "-" or "--"
+    local left = dash .. opt[1] .. (opt[3] and (" " .. opt[3]) or "")
+    lines[#lines + 1] = ("  %-22s %s"):format(left, opt[4])
+  end
+  if not command.script then lines[#lines + 1] = ("  %-22s %s"):format("-h, --help", "this help") end
+  return table.concat(lines, "\n")
+end
+
+-- `lmp CMD --help`
+function cli.command_help(command)
+  local usage = {}
+  for k, u in ipairs(command.usage) do usage[k] = (k == 1 and "usage: " or "       ") .. u end
+  return table.concat(usage, "\n") .. "\n\n" .. command.summary .. "\n\noptions:\n" .. option_rows(command) .. "\n" ..
+    (command.text and ("\n" .. command.text:gsub("\n$", "") .. "\n") or "")
+end
+
+local EXIT_TEXT = [[
+exit codes: 0 ok, 1 analysis incomplete (unknown modules), 2 bad usage or input, or
+            stdout could not be written, 3 calculator error or overflow, 4 check failed,
+            70 internal error]]
+
+-- `lmp --help`
+function cli.help()
+  local lines = { ("lmp %s - FLOPs, parameters and memory traffic of PyTorch models, layer by layer"):format(lmp.version),
+    "", "usage: lmp [--modules DIR] COMMAND [options]     (lmp help COMMAND, lmp COMMAND --help: its options)", "" }
+  local function entry(usage, summary)
+    for _, u in ipairs(usage) do lines[#lines + 1] = "  " .. u end
+    lines[#lines + 1] = "        " .. summary
+  end
+  for _, c in ipairs(cli.COMMANDS) do entry(c.usage, c.summary) end
+  entry({ "lmp", "lmp -i, lmp repl" }, "the Lua REPL (`lmp` with no arguments on a terminal)")
+  local names = {}
+  for k, c in ipairs(cli.COMMANDS) do names[k] = c.name end
+  entry({ "lmp help [COMMAND], lmp COMMAND --help, lmp version" },
+    "this help; a command's (" .. table.concat(names, ", ") .. "); the version")
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "MODEL: a model JSON file, a config.json or its folder, or an ORG/NAME model id."
+  lines[#lines + 1] = "Every command takes --modules DIR (repeatable) before or after it: calculators searched"
+  lines[#lines + 1] = "before the bundled ones. Counts take k = 1024 (--seq 8k); bits take names (--w-bits int4)."
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = EXIT_TEXT
+  return table.concat(lines, "\n") .. "\n"
+end
+
+-- "8k" -> 8192: a non-negative integer with an optional size suffix (nil when it is not)
+function cli.parse_count(value)
+  local digits, suffix = value:match("^(%d+)(%a?)$")
+  local n, mult = digits and math.tointeger(tonumber(digits)), cli.SIZE_SUFFIX[suffix or ""]
+  if not n or not mult or n > math.maxinteger // mult then return nil end
+  return n * mult
+end
+
+-- "bf16" -> 16, "4" -> 4 (nil when it is neither)
+function cli.parse_bits(value)
+  local n = value:match("^%d+$") and math.tointeger(tonumber(value))
+  if n then return n >= 1 and n <= 64 and n or nil end
+  return BITS[value:lower()]
+end
+
+local function parse_error(command, name, value, what)
+  usage_error(("%s: --%s expects %s, got '%s'"):format(command, name, what, value))
+end
+
+-- parse(args, spec, command) -> options, positionals. spec: option name -> kind (above);
+-- --name VALUE or --name=VALUE. Usage errors name the command.
 local function parse(args, spec, command)
   local opts, pos = {}, {}
   local i = 1
@@ -78,10 +220,10 @@ local function parse(args, spec, command)
     if name then
       local kind = spec[name]
       if not kind then
-        usage_error(("lmp %s: unknown option --%s (see lmp --help)"):format(command, name))
+        usage_error(("%s: unknown option --%s (see lmp %s --help)"):format(command, name, command))
       end
       if kind == "flag" then
-        if inline then usage_error(("lmp %s: --%s takes no value"):format(command, name)) end
+        if inline then usage_error(("%s: --%s takes no value"):format(command, name)) end
         opts[name] = true
         i = i + 1
         goto continue
@@ -90,14 +232,17 @@ local function parse(args, spec, command)
       if value == nil then
         i = i + 1
         value = args[i]
-        if value == nil then usage_error(("lmp %s: --%s needs a value"):format(command, name)) end
+        if value == nil then usage_error(("%s: --%s needs a value"):format(command, name)) end
       end
       if kind == "int" then
-        local n = value:match("^%d+$") and math.tointeger(tonumber(value))
-        if not n then
-          usage_error(("lmp %s: --%s expects a non-negative integer, got '%s'"):format(command, name, value))
-        end
-        value = n
+        value = value:match("^%d+$") and math.tointeger(tonumber(value)) or parse_error(command, name, value,
+          "a non-negative integer")
+      elseif kind == "count" then
+        value = cli.parse_count(value) or parse_error(command, name, value,
+          "a non-negative integer such as 512 or 8k (k = 1024, M = 1024k)")
+      elseif kind == "bits" then
+        value = cli.parse_bits(value) or parse_error(command, name, value,
+          "a number of bits from 1 to 64 or a name such as bf16, fp8, int4, nf4")
       end
       if kind == "list" then
         opts[name] = opts[name] or {}
@@ -121,28 +266,58 @@ end
 
 local function out(s) io.stdout:write(s) end
 
+-- ---- the model a command names ----
+
+-- model_source(o, pos, command) -> kind, value: the one model of an analyze or export
+-- command line. kind: "model-json" | "file" (a model JSON or a config.json: lmp.load
+-- tells) | "config" | "model-id". A positional MODEL is an existing file or folder, else
+-- an ORG/NAME id; --model-id beside --config only names the config's model.
+local function model_source(o, pos, command)
+  local found = {}
+  if o["model-json"] then found[#found + 1] = { "model-json", o["model-json"] } end
+  if o.config then found[#found + 1] = { "config", o.config } end
+  if o["model-id"] and not o.config then found[#found + 1] = { "model-id", o["model-id"] } end
+  if pos[2] then usage_error(("%s: unexpected argument '%s'"):format(command, pos[2])) end
+  local m = pos[1]
+  if m then
+    local kind = core.file_kind(m)
+    if kind == "directory" then
+      found[#found + 1] = { "config", m }
+    elseif kind then
+      found[#found + 1] = { "file", m }
+    elseif m:match("%.json$") or not m:match("^[%w][%w._-]*/?[%w._-]*$") then
+      usage_error(("%s: %s: no such file or folder, and not a model id (ORG/NAME)"):format(command, m))
+    else
+      found[#found + 1] = { "model-id", m }
+    end
+  end
+  if #found ~= 1 then
+    usage_error(("%s: name one model: MODEL (a file, a folder or ORG/NAME), --model-json FILE, --config PATH " ..
+      "or --model-id ORG/NAME"):format(command))
+  end
+  local kind, value = found[1][1], found[1][2]
+  if o.revision and kind ~= "model-id" then usage_error(("%s: --revision goes with a model id"):format(command)) end
+  return kind, value
+end
+
+local function load_model(o, pos, command)
+  local kind, value = model_source(o, pos, command)
+  if kind == "model-json" then return lmp.load_model(value) end
+  if kind == "file" then return lmp.load(value) end
+  if kind == "config" then return (lmp.load_config(value, { model_id = o["model-id"] })) end
+  return (lmp.load_model_id(value, { revision = o.revision }))
+end
+
 -- ---- analyze ----
 
--- the model an analyze or export command names: --model-json FILE or --config PATH
--- --model-id ID alone fetches the config (cache, then Hub); beside --config it names the model
-local function check_model_source(o, command)
-  local given = (o["model-json"] and 1 or 0) + (o.config and 1 or 0) + ((o["model-id"] and not o.config) and 1 or 0)
-  if given ~= 1 then
-    usage_error(("lmp %s: give one of --model-json FILE, --config PATH or --model-id ORG/NAME"):format(command))
-  end
-end
+local ANALYZE_OPTS = spec_of(cli.COMMANDS.analyze)
 
-local function model_from(o, command)
-  check_model_source(o, command)
-  if o["model-json"] then return lmp.load_model(o["model-json"]) end
-  if o.config then return lmp.load_config(o.config, { model_id = o["model-id"] }) end
-  return lmp.load_model_id(o["model-id"])
+-- the width the table fits: COLUMNS, else the terminal's, else (not a terminal) 100
+local function table_width()
+  local n = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+  if n and n > 0 then return n end
+  return core.terminal_columns() or 100
 end
-
-local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"] = "string", batch = "int", seq = "int",
-  phase = "string", ["kv-len"] = "int", ["new-tokens"] = "int", ["enc-len"] = "int", offline = "flag", generate = "flag",
-  ["source-root"] = "string", provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", ["max-llm-calls"] = "int",
-  ["w-bits"] = "int", ["a-bits"] = "int", ["kv-bits"] = "int", depth = "int", format = "string", modules = "list" }
 
 -- analyze_options(args) -> options, inputs, format: the command line of `lmp analyze` parsed
 -- and checked, every usage error it can have raised, without loading or analysing anything.
@@ -150,35 +325,35 @@ local ANALYZE_OPTS = { config = "string", ["model-json"] = "string", ["model-id"
 -- generate), already validated as they will be.
 function cli.analyze_options(args)
   local o, pos = parse(args, ANALYZE_OPTS, "analyze")
-  if #pos > 0 then usage_error("lmp analyze: unexpected argument '" .. pos[1] .. "'") end
+  model_source(o, pos, "analyze")
+  o.model = pos[1]
   local phase = o.phase or "prefill"
   if not ({ prefill = 1, decode = 1, train = 1, generate = 1 })[phase] then
-    usage_error("lmp analyze: --phase must be prefill, decode, train or generate, got '" .. phase .. "'")
+    usage_error("analyze: --phase must be prefill, decode, train or generate, got '" .. phase .. "'")
   end
   if phase == "decode" and not o["kv-len"] then
-    usage_error("lmp analyze: --phase decode needs --kv-len N (tokens already in the KV cache)")
+    usage_error("analyze: --phase decode needs --kv-len N (tokens already in the KV cache)")
   end
   if (phase == "generate") ~= (o["new-tokens"] ~= nil) then
-    usage_error("lmp analyze: --new-tokens N goes with --phase generate (the prompt is --seq tokens)")
+    usage_error("analyze: --new-tokens N goes with --phase generate (the prompt is --seq tokens)")
   end
   if (phase == "train" or phase == "generate") and o["kv-len"] then
-    usage_error(("lmp analyze: --phase %s starts from an empty KV cache; drop --kv-len"):format(phase))
+    usage_error(("analyze: --phase %s starts from an empty KV cache; drop --kv-len"):format(phase))
   end
   local format = o.format or "table"
   if not ({ table = 1, json = 1, csv = 1, markdown = 1 })[format] then
-    usage_error("lmp analyze: --format must be table, json, csv or markdown, got '" .. format .. "'")
+    usage_error("analyze: --format must be table, json, csv or markdown, got '" .. format .. "'")
   end
   local inputs = {
     batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
     w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase, enc_len = o["enc-len"],
   }
-  check_model_source(o, "analyze")
   local check = {} -- what lmp.analyze (or each step of lmp.generate) will check
   for k, v in pairs(inputs) do check[k] = v end
   if phase == "generate" then
     inputs.phase, inputs.seq_len = nil, nil
     inputs.prompt_len, inputs.new_tokens = o.seq or 2048, o["new-tokens"]
-    if inputs.new_tokens < 1 then usage_error("lmp analyze: --new-tokens must be at least 1") end
+    if inputs.new_tokens < 1 then usage_error("analyze: --new-tokens must be at least 1") end
     check.phase, check.seq_len, check.enc_len = "prefill", inputs.prompt_len, o["enc-len"] or inputs.prompt_len
   end
   lmp.inputs(check)
@@ -189,7 +364,7 @@ function cli.analyze(args)
   local o, inputs, format = cli.analyze_options(args)
   apply_modules(o)
   local phase = o.phase or "prefill"
-  local model = model_from(o, "analyze")
+  local model = load_model(o, { o.model }, "analyze")
   local function run()
     if phase == "generate" then return lmp.generate(model, inputs, { depth = o.depth }) end
     return lmp.analyze(model, inputs, { depth = o.depth })
@@ -202,7 +377,7 @@ function cli.analyze(args)
     failure = not ok and err or nil
     result = run() -- a calculator written before a failure counts too
   end
-  out(report.format(result, format))
+  out(report.format(result, format, { width = table_width(), fit_depth = o.depth == nil }))
   -- the figures are still computed, but the model could not actually run this context
   local config = model.config or {}
   for _, key in ipairs({ "max_position_embeddings", "n_positions" }) do
@@ -232,7 +407,7 @@ end
 
 -- generation is asked for on purpose: --generate or LMP_GENERATE=1; --offline forbids it
 function cli.generation_wanted(o)
-  if o.offline and o.generate then usage_error("lmp analyze: --offline and --generate exclude each other") end
+  if o.offline and o.generate then usage_error("analyze: --offline and --generate exclude each other") end
   if o.offline then return false end
   local v = os.getenv("LMP_GENERATE") or ""
   if not ({ [""] = 1, ["0"] = 1, ["1"] = 1 })[v] then usage_error("LMP_GENERATE must be 1 or 0, got '" .. v .. "'") end
@@ -290,12 +465,10 @@ end
 -- ---- generate ----
 
 function cli.generate(args)
-  local o, pos = parse(args, { ["full-class-name"] = "string", source = "string", ["source-root"] = "string",
-    provider = "string", ["llm-model"] = "string", ["max-rounds"] = "int", ["max-llm-calls"] = "int", force = "flag",
-    modules = "list" }, "generate")
-  if #pos > 0 then usage_error("lmp generate: unexpected argument '" .. pos[1] .. "'") end
+  local o, pos = parse(args, spec_of(cli.COMMANDS.generate), "generate")
+  if #pos > 0 then usage_error("generate: unexpected argument '" .. pos[1] .. "'") end
   apply_modules(o)
-  if not o["full-class-name"] then usage_error("lmp generate: --full-class-name CLASS is required") end
+  if not o["full-class-name"] then usage_error("generate: --full-class-name CLASS is required") end
   local ok, r = pcall(require("lmp.agent").generate, o["full-class-name"], agent_opts(o))
   cli.print_spent()
   if not ok then error(r, 0) end
@@ -306,29 +479,59 @@ end
 -- ---- export ----
 
 function cli.export(args)
-  local o, pos = parse(args, { config = "string", ["model-json"] = "string", out = "string", ["model-id"] = "string" }, "export")
-  if #pos > 0 then usage_error("lmp export: unexpected argument '" .. pos[1] .. "'") end
-  if not o.config and not o["model-id"] then
-    usage_error("lmp export: give --config PATH (a config.json or a folder holding one) or --model-id ORG/NAME")
+  local o, pos = parse(args, spec_of(cli.COMMANDS.export), "export")
+  local kind, value = model_source(o, pos, "export")
+  local hub = require "lmp.hub"
+  local text
+  local bundled = kind == "model-id" and not o.revision and hub.bundled(value)
+  if bundled then
+    text = core.read_file(bundled.path) -- exactly what exporting its published config gives
+  else
+    local path = kind == "model-id" and hub.config_path(value, o.revision) or value
+    local config, source = lmp.read_config(path)
+    if config.layers ~= nil then
+      usage_error(("export: %s is a model file already (export builds one from a config.json)"):format(source))
+    end
+    local model = lmp.build(config, { source = source, model_id = o["model-id"] or (kind == "model-id" and value or nil) })
+    text = lmp.model_json(model)
+    core.load_model_string(text, source) -- what we write must load
   end
-  local path = o.config or require("lmp.hub").config_path(o["model-id"])
-  local config, source = lmp.read_config(path)
-  local model = lmp.build(config, { source = source, model_id = o["model-id"] })
-  local text = lmp.model_json(model)
-  core.load_model_string(text, source) -- what we write must load
   if o.out then
     local ok, err = core.write_file_atomic(o.out, text)
-    if not ok then usage_error("lmp export: " .. err) end
+    if not ok then usage_error("export: " .. err) end
   else
     out(text)
   end
   return EXIT.OK
 end
 
+-- ---- models ----
+
+-- the bundled models, with the parameters lmp counts for each
+function cli.models(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS.models), "models")
+  if #pos > 0 then usage_error("models: unexpected argument '" .. pos[1] .. "'") end
+  apply_modules(o)
+  local list = require("lmp.hub").bundled_models()
+  local rows, w = { { "id", "file", "top-level classes", "params" } }, { 0, 0, 0, 0 }
+  for _, m in ipairs(list) do
+    local totals = lmp.analyze(lmp.load_model(m.path), { seq_len = 1 }, { depth = 0 }).totals
+    rows[#rows + 1] = { m.id, m.file, m.classes, report.grouped(totals.params) }
+  end
+  for _, r in ipairs(rows) do
+    for k, cell in ipairs(r) do w[k] = math.max(w[k], #cell) end
+  end
+  for _, r in ipairs(rows) do
+    out(("%-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] .. "s  %" .. w[4] .. "s\n"):format(table.unpack(r)))
+  end
+  out(("%d models in %s\n"):format(#list, require("lmp.hub").bundled_dir()))
+  return EXIT.OK
+end
+
 -- ---- module ----
 
 local function parse_value(s)
-  if s == "true" then return true elseif s == "false" then return false end
+  if s == "true" or s == "True" then return true elseif s == "false" or s == "False" then return false end -- and Python's spelling
   if s:match("^%-?%d+$") then
     local n = math.tointeger(tonumber(s))
     if n then return n end
@@ -343,7 +546,7 @@ local function parse_params(list)
   local p = {}
   for _, kv in ipairs(list) do
     local k, v = kv:match("^([%a_][%w_]*)=(.*)$")
-    if not k then usage_error("expected name=value, got '" .. kv .. "'") end
+    if not k then usage_error("expected name=value, got '" .. kv .. "' (lmp module show CLASS lists the names)") end
     p[k] = parse_value(v)
   end
   return p
@@ -373,6 +576,7 @@ local function module_show(name)
     if spec.min then extra = extra .. " >= " .. spec.min end
     if spec.max then extra = extra .. " <= " .. spec.max end
     if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
+    if spec.default ~= nil then extra = extra .. " default " .. tostring(spec.default) end
     out(("  %-22s %s%s\n"):format(p, spec.type, extra))
   end
   local ok, entries, origin = pcall(db.effective)
@@ -410,20 +614,20 @@ local function module_compute(what, name, params)
 end
 
 function cli.module(args)
-  local o, pos = parse(args, { modules = "list", db = "string" }, "module")
+  local o, pos = parse(args, spec_of(cli.COMMANDS.module), "module")
   apply_modules(o)
   local sub = pos[1]
   if sub == "list" then return module_list() end
   if sub == "show" then
-    if not pos[2] then usage_error("lmp module show CLASS") end
+    if not pos[2] then usage_error("module show: which CLASS? (lmp module show CLASS)") end
     return module_show(pos[2])
   end
   if sub == "flops" or sub == "memory" or sub == "params" or sub == "compute" then
-    if not pos[2] then usage_error(("lmp module %s CLASS name=value ..."):format(sub)) end
+    if not pos[2] then usage_error(("module %s: which CLASS? (lmp module %s CLASS name=value ...)"):format(sub, sub)) end
     return module_compute(sub, pos[2], parse_params({ table.unpack(pos, 3) }))
   end
   if sub == "check" then
-    if not pos[2] then usage_error("lmp module check FILE") end
+    if not pos[2] then usage_error("module check: which FILE? (lmp module check FILE)") end
     local problems = lmp.check_calculator(pos[2], o.db)
     if #problems == 0 then
       out(("ok    %s\n"):format(pos[2]))
@@ -432,16 +636,16 @@ function cli.module(args)
     for _, p in ipairs(problems) do out(("FAIL  %s: %s\n"):format(pos[2], p)) end
     return EXIT.CHECK
   end
-  usage_error("lmp module: expected list, show, check, flops, memory, params or compute" ..
+  usage_error("module: expected list, show, check, flops, memory, params or compute" ..
     (sub and (", got '" .. sub .. "'") or ""))
 end
 
 -- ---- db ----
 
 function cli.db(args)
-  local o, pos = parse(args, { db = "string", modules = "list" }, "db")
+  local o, pos = parse(args, spec_of(cli.COMMANDS.db), "db")
   apply_modules(o)
-  if pos[1] ~= "check" then usage_error("lmp db: expected check") end
+  if pos[1] ~= "check" then usage_error("db: expected check" .. (pos[1] and (", got '" .. pos[1] .. "'") or "")) end
   local results = db.check(o.db) -- without --db: the bundled file and the user's overlay
   local failed = 0
   -- which file each entry came from, when there are two
@@ -460,16 +664,40 @@ function cli.db(args)
   return failed == 0 and EXIT.OK or EXIT.CHECK
 end
 
+local function is_help(a) return a == "--help" or a == "-h" end
+
+-- main(argv): `lmp [--modules DIR]... COMMAND args`; COMMAND --help (or -h anywhere
+-- among its arguments) and `lmp help COMMAND` print the command's help
 function cli.main(argv)
-  local cmd = argv[1]
-  local rest = { table.unpack(argv, 2) }
-  if cmd == nil or cmd == "help" or cmd == "--help" or cmd == "-h" then
-    out(HELP:format(lmp.version))
+  local i, global = 1, {} -- --modules before the command: the same as after it
+  while argv[i] == "--modules" or (argv[i] or ""):match("^%-%-modules=") do
+    if argv[i] == "--modules" and argv[i + 1] == nil then usage_error("--modules needs a value") end
+    local n = argv[i] == "--modules" and 2 or 1
+    table.move(argv, i, i + n - 1, #global + 1, global)
+    i = i + n
+  end
+  local cmd = argv[i]
+  local rest = table.move(global, 1, #global, #argv - i + 1, { table.unpack(argv, i + 1) })
+  if cmd == nil or cmd == "help" or is_help(cmd) then
+    local topic = cmd == "help" and rest[1]
+    if topic and topic:sub(1, 1) ~= "-" then
+      local c = cli.COMMANDS[topic]
+      if not c then usage_error(("help: no command '%s' (see lmp --help)"):format(topic)) end
+      out(cli.command_help(c))
+    else
+      out(cli.help())
+    end
     return EXIT.OK
   elseif cmd == "version" or cmd == "--version" then
     out(("lmp %s (%s)\n"):format(lmp.version, _VERSION))
     return EXIT.OK
-  elseif cmd == "analyze" or cmd == "module" or cmd == "db" or cmd == "export" or cmd == "generate" then
+  elseif cli.COMMANDS[cmd] and not cli.COMMANDS[cmd].script then
+    for _, a in ipairs(rest) do
+      if is_help(a) then
+        out(cli.command_help(cli.COMMANDS[cmd]))
+        return EXIT.OK
+      end
+    end
     return cli[cmd](rest)
   end
   usage_error("unknown command '" .. tostring(cmd) .. "' (see lmp --help)")

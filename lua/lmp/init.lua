@@ -13,21 +13,29 @@ local lmp = {
   kernels = core.kernels,
 }
 
--- where the bundled data lives: LMP_HOME, else the source tree lmp was built from, else
--- <prefix>/share/lmp next to the installed binary
+-- where the bundled data (module_db.json, modules_lua/, models/) lives: LMP_HOME, else
+-- <prefix>/share/lmp beside the installed binary (or the checkout holding build/lmp), else
+-- the source tree lmp was built from, else the copy compiled into the binary: the read-only
+-- folder core.BUNDLED, "(bundled)", which LMP_HOME may also name
 local function find_home()
-  local function has_db(dir) return dir and core.file_kind(dir .. "/module_db.json") == "file" end
+  local function has_data(dir)
+    return core.file_kind(dir .. "/module_db.json") == "file" and core.file_kind(dir .. "/modules_lua") == "directory"
+  end
   local env = os.getenv("LMP_HOME")
-  if env and env ~= "" then return env end
-  if has_db(core.source_dir) then return core.source_dir end
+  if env and env ~= "" then
+    if has_data(env) then return env end
+    core.error(core.EXIT.USAGE, ("LMP_HOME=%s: no module_db.json and modules_lua/ there (unset LMP_HOME to use the data built into lmp)")
+      :format(env))
+  end
   local exe = core.exe_path()
   local bindir = exe and exe:match("^(.*)/[^/]*$")
   if bindir then
-    for _, dir in ipairs({ bindir .. "/..", bindir .. "/../share/lmp" }) do
-      if has_db(dir) then return dir end
+    for _, dir in ipairs({ bindir .. "/../share/lmp", bindir .. "/.." }) do
+      if has_data(dir) then return (dir:gsub("/[^/]+/%.%.", "", 1)) end
     end
   end
-  return core.source_dir ~= "" and core.source_dir or "."
+  if core.source_dir ~= "" and has_data(core.source_dir) then return core.source_dir end
+  return core.BUNDLED
 end
 
 lmp.home = find_home()
@@ -122,10 +130,13 @@ function lmp.load(path)
   return lmp.load_model(path)
 end
 
--- load_model_id(id) -> model: the config.json of a Hugging Face model id, from the local
--- cache or the Hub (lmp.hub), built by the family's builder
+-- load_model_id(id [, opts]) -> model: a bundled model by its model_id (offline: it is
+-- the published config, built), else, or with opts.revision, the config.json of a Hugging
+-- Face model id from the local cache or the Hub (lmp.hub), built by the family's builder
 function lmp.load_model_id(id, opts)
   local hub = require "lmp.hub"
+  local bundled = type(id) == "string" and not (opts and opts.revision) and hub.bundled(id)
+  if bundled then return lmp.load_model(bundled.path) end
   local path, source = hub.config_path(id, opts and opts.revision)
   local o = { model_id = id, config_source = source }
   for k, v in pairs(opts or {}) do o[k] = v end
@@ -274,39 +285,82 @@ function lmp.generate(model, inputs, opts)
   return dress(require("lmp.phases").generate(model, inputs, opts))
 end
 
--- registry API (the original LM-Predictor's paved path). name: full class name or db key.
+-- registry API (the original LM-Predictor's paved path). name: full class name, a public
+-- alias PyTorch exports it under (torch.nn.Linear) or db key.
+
+-- the bit widths a direct call fills in when they are not given
+local BITS = { "w_bits", "a_bits", "kv_bits" }
+
+-- get_required_parameters(name) -> { param = type }, { param = default }: every parameter the
+-- calculator takes, with its type name (the original's { N = "int", ... }); the second table
+-- holds what those that may be left out take (constructor defaults, bit widths 16)
 function lmp.get_required_parameters(name)
   local calc = registry.get(name)
-  local out = {}
-  for k, spec in pairs(calc.required) do out[k] = spec.declared end
-  return out
+  local types, defaults = {}, {}
+  for k, spec in pairs(calc.required) do
+    types[k] = type(spec.declared) == "table" and spec.declared.type or spec.declared
+    defaults[k] = spec.default
+  end
+  for _, k in ipairs(BITS) do
+    if types[k] and defaults[k] == nil then defaults[k] = 16 end
+  end
+  return types, defaults
 end
 
-local function with_bit_defaults(calc, params)
+-- The parameters a direct call passes to the calculator: a copy of params with the bit
+-- widths filled in. dtype_bytes (the original's byte width of every tensor) gives
+-- w_bits = a_bits = 8 * dtype_bytes, and kv_bits too unless kv_bits is given (a cache
+-- quantised apart from the model is a real setting); a w_bits or a_bits that disagrees is
+-- an error. A calculator that takes dtype_bytes itself gets it unchanged.
+local function call_params(fname, name, params)
+  if type(name) ~= "string" then fail(("lmp.%s: expected a class name first, got a %s"):format(fname, type(name))) end
+  local calc = registry.get(name)
+  if params ~= nil and (type(params) ~= "table" or params[1] ~= nil) then
+    local shown = {}
+    for _, k in ipairs(calc.names) do
+      if calc.required[k].default == nil and not k:match("bits$") then shown[#shown + 1] = k .. " = ..." end
+    end
+    fail(("lmp.%s: parameters go in one table of name = value, not positional values: lmp.%s(%q, { %s })")
+      :format(fname, fname, name, table.concat(shown, ", ")))
+  end
   local p = {}
   for k, v in pairs(params or {}) do p[k] = v end
-  for _, k in ipairs({ "w_bits", "a_bits", "kv_bits" }) do
-    if p[k] == nil and calc.required[k] then p[k] = 16 end
+  local bytes
+  if p.dtype_bytes ~= nil and not calc.required.dtype_bytes then
+    bytes, p.dtype_bytes = p.dtype_bytes, nil
+    if math.type(bytes) ~= "integer" or bytes < 1 or bytes > 8 then
+      fail(("dtype_bytes must be a whole number of bytes from 1 to 8, got %s (give w_bits/a_bits for narrower types)")
+        :format(tostring(bytes)))
+    end
+    for _, k in ipairs({ "w_bits", "a_bits" }) do
+      if p[k] ~= nil and p[k] ~= 8 * bytes then
+        fail(("dtype_bytes = %d means %s = %d, but %s = %s was given"):format(bytes, k, 8 * bytes, k, tostring(p[k])))
+      end
+    end
   end
-  return p
+  for _, k in ipairs(BITS) do
+    if p[k] == nil and calc.required[k] then p[k] = bytes and 8 * bytes or 16 end
+  end
+  return calc, p
 end
 
 -- compute(name, params [, with_backward]) -> { flops, matmul_flops, params, reads, writes,
 --   intermediates, weights, state, backward_flops, backward_matmul_flops }
-function lmp.compute(name, params, with_backward)
-  local calc = registry.get(name)
-  return core.compute(calc, with_bit_defaults(calc, params), with_backward)
+local function compute(fname, name, params, with_backward)
+  local calc, p = call_params(fname, name, params)
+  return core.compute(calc, p, with_backward)
 end
+function lmp.compute(name, params, with_backward) return compute("compute", name, params, with_backward) end
 -- compute_backward(name, params) -> { flops, matmul_flops } of the call's backward pass
 function lmp.compute_backward(name, params)
-  local r = lmp.compute(name, params, true)
+  local r = compute("compute_backward", name, params, true)
   return { flops = r.backward_flops, matmul_flops = r.backward_matmul_flops }
 end
-function lmp.compute_flops(name, params) return lmp.compute(name, params).flops end
-function lmp.compute_matmul_flops(name, params) return lmp.compute(name, params).matmul_flops end
-function lmp.compute_params(name, params) return lmp.compute(name, params).params end
+function lmp.compute_flops(name, params) return compute("compute_flops", name, params).flops end
+function lmp.compute_matmul_flops(name, params) return compute("compute_matmul_flops", name, params).matmul_flops end
+function lmp.compute_params(name, params) return compute("compute_params", name, params).params end
 function lmp.compute_memory(name, params)
-  local r = lmp.compute(name, params)
+  local r = compute("compute_memory", name, params)
   return { reads = r.reads, writes = r.writes, intermediates = r.intermediates, weights = r.weights, state = r.state }
 end
 

@@ -34,6 +34,36 @@ function registry.snake_case(key)
   return table.concat(out)
 end
 
+-- The public names PyTorch exports a class under, besides its full path: every class of
+-- torch.nn.modules.<mod> is torch.nn.<Cls> and torch.nn.modules.<Cls> (torch/nn/__init__.py
+-- imports * from .modules); transformers exports a few utility classes at its top level.
+-- These share the full path's db key, so the same calculator file answers them.
+local TRANSFORMERS_TOP_LEVEL = { ["transformers.pytorch_utils.Conv1D"] = true, ["transformers.cache_utils.StaticCache"] = true }
+function registry.exported_names(full_class_name)
+  local cls = full_class_name:match("^torch%.nn%.modules%.[%w_]+%.([%w_]+)$")
+  if cls then return { "torch.nn." .. cls, "torch.nn.modules." .. cls } end
+  if TRANSFORMERS_TOP_LEVEL[full_class_name] then return { "transformers." .. full_class_name:match("([^.]+)$") } end
+  return {}
+end
+
+-- aliases() -> { public name = full class name } for every calculator on the path
+function registry.aliases()
+  local out = {}
+  for _, entry in ipairs(registry.list()) do
+    if entry.full_class_name and not entry.shadowed_by then
+      for _, alias in ipairs(registry.exported_names(entry.full_class_name)) do out[alias] = entry.full_class_name end
+    end
+  end
+  return out
+end
+
+local function is_exported_name(name, full_class_name)
+  for _, alias in ipairs(registry.exported_names(full_class_name)) do
+    if alias == name then return true end
+  end
+  return false
+end
+
 function registry.file_of(name)
   local key = name:find(".", 1, true) and registry.key_of(name) or name
   if not key then return nil end
@@ -118,6 +148,9 @@ function search(name)
             return setmetatable({ full_class_name = full, file = calc.file }, { __index = calc })
           end
         end
+      end
+      if full and calc.full_class_name ~= full and is_exported_name(full, calc.full_class_name) then
+        return calc -- torch.nn.Linear: the class itself, under its full path
       end
       if full and calc.full_class_name ~= full then
         -- two classes can share a key (same library, same last name): say so

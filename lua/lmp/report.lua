@@ -66,28 +66,85 @@ local function macs(result)
   return math.type(m) == "integer" and m // 2 or nil
 end
 
-function report.table(result)
-  local lines = { phase_line(result), "" }
-  local rows = flatten(result.tree, 0, {})
-  local name_w, class_w = 5, 5
+-- the table's figure columns: header, field, bytes (IEC units)
+local COLUMNS = { { "FLOPs", "flops" }, { "matmul", "matmul_flops" }, { "params", "params" },
+                  { "reads", "reads_bytes", true }, { "writes", "writes_bytes", true },
+                  { "interm.", "intermediates_bytes", true } }
+
+-- text ending in "~" when cut to w characters
+local function cut(s, w)
+  if #s <= w then return s end
+  return s:sub(1, math.max(w - 1, 0)) .. "~"
+end
+
+-- table_layout(rows) -> widths { name=, class=, rep=, cols = {...}, total= } of these rows
+local function table_layout(rows)
+  local w = { name = #"layer", class = #"class", rep = #"rep", cols = {}, mark = 0 }
+  for k, c in ipairs(COLUMNS) do w.cols[k] = #c[1] end
   for _, r in ipairs(rows) do
-    name_w = math.max(name_w, #r.node.name + 2 * r.depth)
-    class_w = math.max(class_w, #short_class(r.node.class))
+    w.name = math.max(w.name, #r.name)
+    w.class = math.max(w.class, #r.class)
+    w.rep = math.max(w.rep, #r.rep)
+    w.mark = math.max(w.mark, #r.mark)
+    for k, cell in ipairs(r.cells) do w.cols[k] = math.max(w.cols[k], #cell) end
   end
-  name_w, class_w = math.min(name_w, 48), math.min(class_w, 32)
-  local fmt = "%-" .. name_w .. "s  %-" .. class_w .. "s %5s %11s %11s %11s %11s %11s %11s"
-  lines[#lines + 1] = fmt:format("layer", "class", "rep", "FLOPs", "matmul", "params", "reads", "writes", "interm.")
-  for _, r in ipairs(rows) do
+  w.total = w.name + 2 + w.class + 1 + w.rep + w.mark
+  for _, cw in ipairs(w.cols) do w.total = w.total + 2 + cw end
+  return w
+end
+
+-- table(result [, opts]) -> text. opts.width: fit the table in this many columns, first by
+-- showing fewer levels (when opts.fit_depth), then by cutting classes and names (marked ~)
+function report.table(result, opts)
+  opts = opts or {}
+  local lines = { phase_line(result) }
+  local rows, levels = {}, 0
+  for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
-    local mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "")
-    lines[#lines + 1] = fmt:format(
-      (string.rep("  ", r.depth) .. n.name):sub(1, name_w), short_class(n.class):sub(1, class_w),
-      n["repeat"] > 1 and ("x" .. n["repeat"]) or "",
-      report.human(n.flops), report.human(n.matmul_flops), report.human(n.params),
-      report.human(n.reads_bytes, true), report.human(n.writes_bytes, true),
-      report.human(n.intermediates_bytes, true)) .. mark
+    local cells = {}
+    for k, c in ipairs(COLUMNS) do cells[k] = report.human(n[c[2]], c[3]) end
+    rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. n.name, class = short_class(n.class),
+      rep = n["repeat"] > 1 and ("x" .. n["repeat"]) or "", cells = cells,
+      mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "") }
+    levels = math.max(levels, r.depth + 1)
   end
-  lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
+  local width = opts.width or math.huge
+  local shown, w = levels, table_layout(rows)
+  while opts.fit_depth and w.total > width and shown > 1 do
+    shown = shown - 1
+    local kept = {}
+    for _, r in ipairs(rows) do if r.depth < shown then kept[#kept + 1] = r end end
+    rows, w = kept, table_layout(kept)
+  end
+  -- still too wide: cut the classes to 12 characters at least, then the names to 16
+  local excess = w.total - width
+  if excess > 0 then
+    local by = math.min(excess, math.max(w.class - 12, 0))
+    w.class, excess = w.class - by, excess - by
+    w.name = w.name - math.min(excess, math.max(w.name - 16, 0))
+  end
+  if #rows > 0 then -- --depth 0 shows the totals alone
+    -- padded by hand: string.format's widths stop at 99, and a name can be longer
+    local function left(s, n) return s .. string.rep(" ", n - #s) end
+    local function right(s, n) return string.rep(" ", n - #s) .. s end
+    local function line(name, class, rep, cells)
+      local parts = { left(name, w.name), "  ", left(class, w.class), " ", right(rep, w.rep) }
+      for k, cw in ipairs(w.cols) do parts[#parts + 1] = "  " .. right(cells[k], cw) end
+      return table.concat(parts)
+    end
+    local header = {}
+    for k, c in ipairs(COLUMNS) do header[k] = c[1] end
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = line("layer", "class", "rep", header)
+    for _, r in ipairs(rows) do
+      lines[#lines + 1] = line(cut(r.name, w.name), cut(r.class, w.class), r.rep, r.cells) .. r.mark
+    end
+    lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
+    if shown < levels then
+      lines[#lines + 1] = ("(%d of %d levels shown, to fit %d columns; --depth %d shows all)"):format(shown, levels,
+        width, levels)
+    end
+  end
   local t = result.totals
   lines[#lines + 1] = ""
   lines[#lines + 1] = "totals (exact)"
@@ -95,13 +152,12 @@ function report.table(result)
     if v == nil then return end
     lines[#lines + 1] = ("  %-22s %28s   %s"):format(label, report.grouped(v), human)
   end
+  -- each "of which" line sits under the figure it is part of
   total("flops", t.flops, report.with_unit(t.flops, "FLOP"))
+  total("  of which backward", t.backward_flops, report.with_unit(t.backward_flops or 0, "FLOP"))
   total("matmul_flops", t.matmul_flops, report.with_unit(t.matmul_flops, "FLOP"))
+  total("  of which backward", t.backward_matmul_flops, report.with_unit(t.backward_matmul_flops or 0, "FLOP"))
   if macs(result) then total("matmul MACs", macs(result), report.with_unit(macs(result), "MAC")) end
-  if t.backward_flops then
-    total("  of which backward", t.backward_flops, report.with_unit(t.backward_flops, "FLOP"))
-    total("  backward matmul", t.backward_matmul_flops, report.with_unit(t.backward_matmul_flops, "FLOP"))
-  end
   total("params", t.params, report.human(t.params))
   if t.active_params ~= t.params then total("active_params", t.active_params, report.human(t.active_params)) end
   total("reads_bytes", t.reads_bytes, report.human(t.reads_bytes, true))
@@ -126,7 +182,7 @@ function report.table(result)
     for _, u in ipairs(result.unknown_modules) do
       lines[#lines + 1] = ("  %s  (x%s)"):format(u.class, tostring(u.count))
     end
-    lines[#lines + 1] = "  add a calculator to modules_lua/ (see docs/calculators.md) to price them"
+    lines[#lines + 1] = "  write a calculator for each (lmp generate, or by hand in ~/.local/share/lmp/modules: docs/calculators.md)"
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -168,15 +224,84 @@ local function csv_field(s)
   return s
 end
 
-function report.csv(result)
-  local lines = { "path,depth,name,class,repeat," .. table.concat(report.FIGURES, ",") .. ",unknown" }
-  for _, r in ipairs(flatten(result.tree, 0, {})) do
-    local n = r.node
-    local row = { csv_field(n.path), r.depth, csv_field(n.name), csv_field(n.class), n["repeat"] }
-    for _, f in ipairs(report.FIGURES) do row[#row + 1] = tostring(n[f]) end
-    row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
-    lines[#lines + 1] = table.concat(row, ",")
+-- CSV (docs/csv.md): every node with its path, depth, basic, repeat, active and the
+-- instances above and including it, its figures for one instance and for all of them, and
+-- the run's inputs. Summed over the basic rows, each *_total column is the JSON total.
+report.CSV_FIGURES = { "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
+                       "intermediates_bytes", "weight_bytes", "state_bytes", "backward_flops",
+                       "backward_matmul_flops" }
+report.CSV_INPUTS = { "phase", "batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits" }
+
+-- exact a op b on figures (integers, or decimal strings past 2^63-1); x // 0 is 0
+local function exact_op(a, op, b)
+  if op == "//" and b == 0 then return 0 end
+  if math.type(a) == "integer" and math.type(b) == "integer" then
+    if op == "//" or (op == "-" and a >= b) or (op == "+" and a <= math.maxinteger - b) or
+       (op == "*" and (b == 0 or a <= math.maxinteger // b)) then
+      return op == "*" and a * b or op == "+" and a + b or op == "-" and a - b or a // b
+    end
   end
+  return require("lmp.core").eval(("%s %s %s"):format(a, op, b), {})
+end
+
+-- the multipliers a node applies to one instance's figures (src/walk.c scale_by_repeat):
+-- params by repeat, compute and activation traffic by the active instances, weights read
+-- by the instances a batch of `tokens` can touch
+local function own_multipliers(n, tokens)
+  local r = n["repeat"]
+  local a = n.active or r
+  local touched = a < r and exact_op(a, "*", tokens)
+  return { r = r, a = a, w = math.type(touched) == "integer" and touched < r and touched or r }
+end
+
+local MULTIPLIER = { params = "r", weight_bytes = "w" } -- every other figure: "a"
+
+function report.csv(result)
+  local i = result.inputs
+  local generate = i.phase == "generate" -- the tree is the prefill's
+  local run = {}
+  for _, k in ipairs(report.CSV_INPUTS) do run[#run + 1] = csv_field(i[k]) end
+  if generate then run[1] = "prefill" end
+  local totals = {}
+  for k, f in ipairs(report.CSV_FIGURES) do totals[k] = f .. "_total" end
+  local lines = { table.concat({ "path", "depth", "name", "class", "basic", "repeat", "active", "instances",
+    "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), "peak_activation_bytes",
+    table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(report.CSV_INPUTS, ",") }, ",") }
+  local tokens = exact_op(i.batch_size, "*", i.seq_len)
+  -- above: the cumulative multipliers of the node's ancestors
+  local function walk(nodes, depth, above)
+    for _, n in ipairs(nodes or {}) do
+      local own = own_multipliers(n, tokens)
+      local cum = { r = exact_op(above.r, "*", own.r), a = exact_op(above.a, "*", own.a),
+                    w = exact_op(above.w, "*", own.w) }
+      local per, all = {}, {}
+      for _, f in ipairs(report.CSV_FIGURES) do
+        local m = MULTIPLIER[f] or "a"
+        if f == "reads_bytes" then
+          -- activation reads scale by the active instances, weight reads by the touched ones
+          local act = exact_op(n.reads_bytes, "-", n.weight_bytes)
+          per[f] = exact_op(exact_op(act, "//", own.a), "+", exact_op(n.weight_bytes, "//", own.w))
+          all[f] = exact_op(exact_op(exact_op(act, "//", own.a), "*", cum.a), "+",
+                            exact_op(exact_op(n.weight_bytes, "//", own.w), "*", cum.w))
+        else
+          per[f] = exact_op(n[f] or 0, "//", own[m])
+          all[f] = exact_op(per[f], "*", cum[m])
+        end
+      end
+      local row = { csv_field(n.path), depth, csv_field(n.name), csv_field(n.class),
+                    n.children == nil and n.parameters ~= nil and "true" or "false",
+                    own.r, own.a, cum.r, cum.a, cum.w }
+      for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(per[f]) end
+      row[#row + 1] = tostring(n.peak_activation_bytes)
+      for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(all[f]) end
+      row[#row + 1] = csv_field(n.weights_tied_to or "")
+      row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
+      row[#row + 1] = csv_field(result.model_id or "")
+      lines[#lines + 1] = table.concat(row, ",") .. "," .. table.concat(run, ",")
+      walk(n.children, depth + 1, cum)
+    end
+  end
+  walk(result.tree, 0, { r = 1, a = 1, w = 1 })
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -206,9 +331,10 @@ function report.markdown(result)
   return table.concat(lines, "\n") .. "\n"
 end
 
-function report.format(result, format)
+-- format(result, format [, opts]): opts go to report.table (width, fit_depth)
+function report.format(result, format, opts)
   local f = report[format]
-  if format == "table" or format == "json" or format == "csv" or format == "markdown" then return f(result) end
+  if format == "table" or format == "json" or format == "csv" or format == "markdown" then return f(result, opts) end
   error("unknown format " .. tostring(format))
 end
 

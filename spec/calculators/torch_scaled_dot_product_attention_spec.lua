@@ -74,8 +74,8 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
 
   it("rejects a missing parameter", function ()
     assert.error_matches(function ()
-      lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 8 })
-    end, "masked")
+      lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, masked = true })
+    end, "head_dim")
   end)
   it("prices the backward pass: four products and the per-score softmax and scale backward", function ()
     -- dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q: 8*1*32*2048*2048*128 = 2 * 68,719,476,736 = 137,438,953,472

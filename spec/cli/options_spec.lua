@@ -22,7 +22,7 @@ describe("cli.parse", function ()
   end)
 
   it("raises usage errors naming the command", function ()
-    assert.matches("lmp test: unknown option --nope", usage_error(cli.parse, { "--nope" }, SPEC, "test"), 1, true)
+    assert.matches("test: unknown option --nope (see lmp test --help)", usage_error(cli.parse, { "--nope" }, SPEC, "test"), 1, true)
     assert.matches("--batch needs a value", usage_error(cli.parse, { "--batch" }, SPEC, "test"), 1, true)
     assert.matches("--offline takes no value", usage_error(cli.parse, { "--offline=1" }, SPEC, "test"), 1, true)
     assert.matches("non-negative integer, got '-1'", usage_error(cli.parse, { "--batch", "-1" }, SPEC, "test"), 1, true)
@@ -46,11 +46,11 @@ describe("cli.analyze_options", function ()
 
   it("checks the inputs as the analysis will", function ()
     assert.matches("batch_size must be >= 1", usage_error(cli.analyze_options, { "--model-json", "m", "--batch", "0" }), 1, true)
-    assert.matches("w_bits must be at most 64", usage_error(cli.analyze_options, { "--model-json", "m", "--w-bits", "65" }), 1, true)
+    assert.matches("--w-bits expects a number of bits from 1 to 64", usage_error(cli.analyze_options, { "--model-json", "m", "--w-bits", "65" }), 1, true)
     assert.matches("--new-tokens must be at least 1",
       usage_error(cli.analyze_options, { "--model-json", "m", "--phase", "generate", "--new-tokens", "0" }), 1, true)
     assert.matches("seq_len must be >= 1",
       usage_error(cli.analyze_options, { "--model-json", "m", "--phase", "generate", "--new-tokens", "2", "--seq", "0" }), 1, true)
-    assert.matches("give one of --model-json", usage_error(cli.analyze_options, { "--batch", "2" }), 1, true)
+    assert.matches("analyze: name one model: MODEL", usage_error(cli.analyze_options, { "--batch", "2" }), 1, true)
   end)
 end)

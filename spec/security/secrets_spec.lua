@@ -51,8 +51,8 @@ describe("secrets", function ()
     end)
   end
 
-  local ID = "meta-llama/Llama-2-7b-hf"
-  local CONFIG_PATH = "/meta-llama/Llama-2-7b-hf/resolve/main/config.json"
+  local ID = "spec-org/Llama-2-7b-copy" -- not a bundled model, so it is downloaded
+  local CONFIG_PATH = "/" .. ID .. "/resolve/main/config.json"
   local CONFIG = lmp.core.read_file(h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json")
   local function hub_env(endpoint)
     return { HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "", HF_HUB_OFFLINE = "",
@@ -74,7 +74,7 @@ describe("secrets", function ()
   end)
 
   it("HF_TOKEN: a redirect within the Hub's origin (a renamed repository) keeps the token", function ()
-    local renamed = "/meta-llama/Llama-2-7b-renamed/resolve/main/config.json"
+    local renamed = "/spec-org/Llama-2-7b-renamed/resolve/main/config.json"
     local hub = h.fake_server({ { path = CONFIG_PATH, status = 307, headers = { "Location: " .. renamed } },
                                 { path = renamed, body = CONFIG } })
     local _, err, code = h.run_env(hub_env(hub.url), "analyze", "--model-id", ID, "--depth", "0")
