@@ -200,7 +200,8 @@ static int l_http_request(lua_State *L) {
   for (long hop = 0;; hop++) {
     const char *cur = lua_tostring(L, url_idx);
     char origin[512];
-    int same = home[0] != '\0' && origin_of(cur, origin, sizeof origin) && strcmp(origin, home) == 0;
+    /* the URL asked gets the caller's headers; a hop only when it has the same origin */
+    int same = hop == 0 || (home[0] != '\0' && origin_of(cur, origin, sizeof origin) && strcmp(origin, home) == 0);
     lua_newtable(L); /* response headers of this hop */
     HeaderCtx hctx = {L, lua_gettop(L)};
     CURL *h = curl.easy_init();
