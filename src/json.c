@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "lmp.h"
@@ -30,7 +31,16 @@ typedef struct {
   int depth;
   char *err;
   size_t errlen;
+  size_t values, max_values; /* LMP_MAX_JSON_VALUES: each costs 40 bytes here, ~100 in Lua */
 } Parser;
+
+#define JSON_MAX_VALUES_DEFAULT ((size_t)100000000)
+static size_t max_values(void) {
+  const char *s = getenv("LMP_MAX_JSON_VALUES");
+  char *end = NULL;
+  unsigned long long v = s && *s ? strtoull(s, &end, 10) : 0;
+  return v > 0 && *end == '\0' ? (size_t)v : JSON_MAX_VALUES_DEFAULT;
+}
 
 /* eight bytes at a time: this hashes every key and short value of a model file */
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -261,7 +271,43 @@ typedef struct {
   size_t n, cap;
   JsonValue inline_items[GROWTH_INLINE];
   const char *inline_keys[GROWTH_INLINE];
+  uint32_t *seen; /* past GROWTH_INLINE keys: open-addressed indices + 1 into keys, so that
+                   * finding a duplicate stays linear (a scan per key was quadratic) */
+  size_t seen_cap;
 } Growth;
+
+static void seen_put(Growth *g, size_t i) {
+  size_t j = hash_bytes(g->keys[i], strlen(g->keys[i])) & (g->seen_cap - 1);
+  while (g->seen[j] != 0) j = (j + 1) & (g->seen_cap - 1);
+  g->seen[j] = (uint32_t)i + 1;
+}
+
+/* 1 when key is already one of g's g->n keys; -1 when out of memory */
+static int key_seen(Growth *g, const char *key) {
+  if (g->n < GROWTH_INLINE) {
+    for (size_t i = 0; i < g->n; i++)
+      if (strcmp(g->keys[i], key) == 0) return 1;
+    return 0;
+  }
+  if ((g->n + 1) * 2 > g->seen_cap) { /* (re)build at half load */
+    size_t cap = g->seen_cap ? g->seen_cap * 2 : 4 * GROWTH_INLINE;
+    uint32_t *seen = calloc(cap, sizeof *seen);
+    if (seen == NULL) return -1;
+    free(g->seen);
+    g->seen = seen;
+    g->seen_cap = cap;
+    for (size_t i = 0; i < g->n; i++) seen_put(g, i);
+  }
+  size_t len = strlen(key);
+  for (size_t j = hash_bytes(key, len) & (g->seen_cap - 1); g->seen[j] != 0; j = (j + 1) & (g->seen_cap - 1))
+    if (strcmp(g->keys[g->seen[j] - 1], key) == 0) return 1;
+  return 0;
+}
+
+/* records key g->keys[g->n] (just stored) in the set */
+static void key_added(Growth *g) {
+  if (g->seen != NULL) seen_put(g, g->n);
+}
 
 static int grow(Growth *g, int with_keys) {
   if (g->cap == 0) {
@@ -288,6 +334,7 @@ static int grow(Growth *g, int with_keys) {
 }
 
 static void growth_free(Growth *g) {
+  free(g->seen);
   if (g->items != g->inline_items) free(g->items);
   if (g->keys != g->inline_keys) free(g->keys);
 }
@@ -317,6 +364,8 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
   g.items = NULL;
   g.keys = NULL;
   g.n = g.cap = 0;
+  g.seen = NULL;
+  g.seen_cap = 0;
   int rc = -1;
   skip_ws(ps);
   if (ps->p < ps->end && *ps->p == close) {
@@ -342,13 +391,14 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
       uint32_t keylen;
       int kline = ps->line, kcol = col_of(ps);
       if (parse_string(ps, &key, &keylen) != 0) goto done;
-      for (size_t i = 0; i < g.n; i++) {
-        if (strcmp(g.keys[i], key) == 0) {
-          snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%s\"", kline, kcol, key);
-          goto done;
-        }
+      int seen = key_seen(&g, key);
+      if (seen < 0) { fail(ps, "out of memory"); goto done; }
+      if (seen) {
+        snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%.200s\"", kline, kcol, key);
+        goto done;
       }
       g.keys[g.n] = key;
+      key_added(&g);
       skip_ws(ps);
       if (ps->p >= ps->end || *ps->p != ':') { fail(ps, "expected ':' after key"); goto done; }
       ps->p++;
@@ -372,6 +422,11 @@ done:
 
 static int parse_value(Parser *ps, JsonValue *v) {
   memset(v, 0, sizeof *v);
+  if (++ps->values > ps->max_values) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "more than %zu JSON values (the limit; LMP_MAX_JSON_VALUES raises it)", ps->max_values);
+    return fail(ps, msg);
+  }
   v->line = (uint32_t)ps->line;
   v->col = (uint32_t)col_of(ps);
   if (ps->p >= ps->end) return fail(ps, "unexpected end of input");
@@ -394,7 +449,7 @@ static int parse_value(Parser *ps, JsonValue *v) {
 }
 
 JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t len, char *err, size_t errlen) {
-  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen};
+  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen, 0, max_values()};
   JsonValue *v = arena_alloc(values, sizeof *v);
   if (v == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -467,6 +522,16 @@ void lmp_file_free(char *text) {
   lmp_big_free(h, h->mapped);
 }
 
+/* the most bytes lmp reads from one file: LMP_MAX_MODEL_BYTES, default 2 GiB */
+size_t lmp_max_file_bytes(void) {
+  const char *s = getenv("LMP_MAX_MODEL_BYTES");
+  if (s == NULL || *s == '\0') return (size_t)2 << 30;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  return (*end == '\0' && v > 0 && v < SIZE_MAX / 4) ? (size_t)v : (size_t)2 << 30;
+}
+
+/* The limit holds while reading: a pipe, a FIFO or /dev/zero stops at it too. */
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
   const LmpBundled *b = NULL;
   int kind = lmp_bundled_kind(path, &b);
@@ -488,29 +553,53 @@ int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t e
     snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return -1;
   }
+  size_t max = lmp_max_file_bytes();
   /* a regular file is read in one allocation of its size; pipes and the like grow */
   size_t cap = 65536, n = 0, mapped = 0;
-  struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
-  TextHeader *h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
-  int bad = h == NULL;
-  while (!bad) {
+  struct stat st = {0};
+  int over = 0;
+  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    over = (size_t)st.st_size > max;
+    cap = (size_t)st.st_size + 1;
+  }
+  if (cap > max + 1) cap = max + 1;
+  TextHeader *h = NULL;
+  if (!over && !S_ISREG(st.st_mode)) {
+    /* a pipe or a device: address space for the whole limit, of which only what is read is
+     * ever touched, so no doubling copies (at 2 GiB those peaked at twice the limit) */
+    size_t span = sizeof(TextHeader) + max + 2;
+    void *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) {
+      h = p;
+      mapped = span;
+      cap = max + 1;
+    }
+  }
+  if (!over && h == NULL) h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
+  int bad = h == NULL && !over;
+  while (!bad && !over) {
     char *buf = (char *)(h + 1);
     n += fread(buf + n, 1, cap - n, f);
     if (n < cap) break;
+    if (n > max) { over = 1; break; }
+    size_t bigger_cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
     size_t bigger_mapped = 0;
-    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + cap * 2 + 1, &bigger_mapped);
+    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + bigger_cap + 1, &bigger_mapped);
     if (bigger == NULL) { bad = 1; break; }
     memcpy(bigger + 1, buf, n);
     lmp_big_free(h, mapped);
     h = bigger;
     mapped = bigger_mapped;
-    cap *= 2;
+    cap = bigger_cap;
   }
-  if (ferror(f)) bad = 1;
+  if (ferror(f) && !over) bad = 1;
   fclose(f);
-  if (bad) {
-    snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
+  if (bad || over) {
+    if (over)
+      snprintf(err, errlen, "%s: more than %zu bytes, the limit for a file lmp reads (LMP_MAX_MODEL_BYTES raises it)",
+               path, max);
+    else
+      snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
     if (h) lmp_big_free(h, mapped);
     return -1;
   }

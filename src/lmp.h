@@ -65,7 +65,8 @@ JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t l
 const JsonValue *json_get(const JsonValue *obj, const char *key);
 const char *json_type_name(JsonType t);
 void json_push_lua(lua_State *L, const JsonValue *v);
-/* reads a whole file; free the text with lmp_file_free */
+/* reads a whole file of at most lmp_max_file_bytes(); free the text with lmp_file_free */
+size_t lmp_max_file_bytes(void);
 int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
 void lmp_file_free(char *text);
 int luaopen_lmp_json(lua_State *L);

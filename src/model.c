@@ -20,7 +20,6 @@ typedef struct {
 } FormulaCache;
 
 /* Limits, each overridable from the environment (a number, e.g. LMP_MAX_LAYERS=50000000) */
-#define DEFAULT_MAX_MODEL_BYTES ((size_t)2 << 30) /* LMP_MAX_MODEL_BYTES */
 #define DEFAULT_MAX_LAYERS ((size_t)20000000)     /* LMP_MAX_LAYERS */
 
 static size_t limit_from_env(const char *name, size_t dflt) {
@@ -279,25 +278,83 @@ void node_dotted_path(const Node *n, luaL_Buffer *b) {
   luaL_addstring(b, n->name);
 }
 
-/* weights_tied_to names another layer by its dotted path from the root. */
-static const Node *find_dotted(const Node *nodes, size_t n, const char *path) {
-  for (size_t i = 0; i < n; i++) {
-    size_t len = strlen(nodes[i].name);
-    if (strncmp(path, nodes[i].name, len) != 0) continue;
-    if (path[len] == '\0') return &nodes[i];
-    if (path[len] == '.') {
-      const Node *hit = find_dotted(nodes[i].kids, nodes[i].nkids, path + len + 1);
-      if (hit != NULL) return hit;
-    }
-  }
-  return NULL;
+/* weights_tied_to names another layer by its dotted path from the root. Every tie is resolved
+ * through one hash table of the tie targets, filled in one walk of the tree: linear overall
+ * (a search from the root per tie took hours for 10^6 ties). When several layers share a
+ * dotted path, the first in tree order is the owner, as a search would find it. */
+typedef struct {
+  uint64_t hash;
+  const char *path;
+  size_t len;
+  const Node *owner;
+} TieTarget;
+typedef struct {
+  TieTarget *slots;
+  size_t cap;
+} TieTable;
+
+#define FNV_START 0xcbf29ce484222325ULL
+static uint64_t fnv(uint64_t h, const char *s) {
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+  return h;
 }
 
-static void check_ties(Loader *ld, const Node *nodes, size_t n) {
+static size_t count_ties(const Node *nodes, size_t n) {
+  size_t ties = 0;
+  for (size_t i = 0; i < n; i++) ties += (nodes[i].tied_to != NULL) + count_ties(nodes[i].kids, nodes[i].nkids);
+  return ties;
+}
+
+/* the slot of `path`: its own, or the empty one it goes in */
+static TieTarget *tie_slot(TieTable *t, uint64_t hash, const char *path, size_t len) {
+  size_t j = hash & (t->cap - 1);
+  while (t->slots[j].path != NULL &&
+         !(t->slots[j].hash == hash && t->slots[j].len == len && memcmp(t->slots[j].path, path, len) == 0))
+    j = (j + 1) & (t->cap - 1);
+  return &t->slots[j];
+}
+
+static void add_targets(TieTable *t, const Node *nodes, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *p = nodes[i].tied_to;
+    if (p != NULL) {
+      size_t len = strlen(p);
+      uint64_t hash = fnv(FNV_START, p);
+      TieTarget *slot = tie_slot(t, hash, p, len);
+      if (slot->path == NULL) *slot = (TieTarget){hash, p, len, NULL};
+    }
+    add_targets(t, nodes[i].kids, nodes[i].nkids);
+  }
+}
+
+/* 1 when n's dotted path is path[0..len) */
+static int dotted_is(const Node *n, const char *path, size_t len) {
+  size_t nl = strlen(n->name);
+  if (nl > len || memcmp(path + len - nl, n->name, nl) != 0) return 0;
+  if (n->parent == NULL) return nl == len;
+  return nl < len && path[len - nl - 1] == '.' && dotted_is(n->parent, path, len - nl - 1);
+}
+
+/* every layer in tree order, its dotted path hashed on the way down: the first that is a target owns it */
+static void find_owners(TieTable *t, const Node *nodes, size_t n, uint64_t parent_hash, int root) {
+  for (size_t i = 0; i < n; i++) {
+    uint64_t hash = fnv(root ? FNV_START : fnv(parent_hash, "."), nodes[i].name);
+    for (size_t j = hash & (t->cap - 1); t->slots[j].path != NULL; j = (j + 1) & (t->cap - 1)) {
+      TieTarget *slot = &t->slots[j];
+      if (slot->hash == hash && slot->owner == NULL && dotted_is(&nodes[i], slot->path, slot->len)) {
+        slot->owner = &nodes[i];
+        break;
+      }
+    }
+    find_owners(t, nodes[i].kids, nodes[i].nkids, hash, 0);
+  }
+}
+
+static void check_ties_in(Loader *ld, TieTable *t, const Node *nodes, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const Node *node = &nodes[i];
     if (node->tied_to != NULL) {
-      const Node *owner = find_dotted(ld->m->roots, ld->m->nroots, node->tied_to);
+      const Node *owner = tie_slot(t, fnv(FNV_START, node->tied_to), node->tied_to, strlen(node->tied_to))->owner;
       if (owner == NULL || owner == node || owner->composite) {
         luaL_Buffer b;
         luaL_buffinit(ld->L, &b);
@@ -309,8 +366,21 @@ static void check_ties(Loader *ld, const Node *nodes, size_t n) {
                                 : "must name another basic layer");
       }
     }
-    check_ties(ld, node->kids, node->nkids);
+    check_ties_in(ld, t, node->kids, node->nkids);
   }
+}
+
+static void check_ties(Loader *ld, const Node *nodes, size_t n) {
+  size_t ties = count_ties(nodes, n);
+  if (ties == 0) return;
+  TieTable t = {NULL, 16};
+  while (t.cap < ties * 2) t.cap *= 2;
+  t.slots = arena_alloc(ld->scratch, t.cap * sizeof *t.slots);
+  if (t.slots == NULL) luaL_error(ld->L, "out of memory");
+  memset(t.slots, 0, t.cap * sizeof *t.slots);
+  add_targets(&t, nodes, n);
+  find_owners(&t, nodes, n, 0, 1);
+  check_ties_in(ld, &t, nodes, n);
 }
 
 static int model_gc(lua_State *L) {
@@ -420,7 +490,7 @@ static int l_load_model(lua_State *L) {
   lua_setmetatable(L, -2);
   int box_idx = lua_gettop(L);
   char err[600];
-  size_t max_bytes = limit_from_env("LMP_MAX_MODEL_BYTES", DEFAULT_MAX_MODEL_BYTES);
+  size_t max_bytes = lmp_max_file_bytes();
   struct stat st;
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
     return lmp_raise(L, LMP_EXIT_USAGE, "%s: %lld bytes, over the limit of %zu (LMP_MAX_MODEL_BYTES raises it)", path,

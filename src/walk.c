@@ -4,6 +4,7 @@
  * (class, evaluated parameters) pair is computed once (the memo: one analysis, or every
  * point of an lmp.sweep), so a repeated block costs one calculator call however many times
  * it repeats or reappears. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -388,6 +389,19 @@ static void push_param_table(Walk *w, const Node *n, const PVal *vals, int calc)
   }
 }
 
+/* The result tree costs ~2 KB a node and its report as much again (10^6 rows of JSON peak
+ * near 4.6 GB): at most LMP_MAX_ROWS (10^6) nodes are shown, counted before any is made. */
+#define LMP_DEFAULT_MAX_ROWS ((size_t)1000000)
+static size_t count_rows(const Node *nodes, size_t n, int depth, int max_depth, size_t max) {
+  size_t rows = 0;
+  for (size_t i = 0; i < n && rows <= max; i++) {
+    rows++;
+    if (nodes[i].composite && depth < max_depth)
+      rows += count_rows(nodes[i].kids, nodes[i].nkids, depth + 1, max_depth, max - rows + 1);
+  }
+  return rows;
+}
+
 /* Computes node n; fig gets its figures including its own repeat. When `show`, pushes the
  * node's result table. *unknown is set if it (or anything under it) had no calculator. */
 static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i128 fig[N_COUNT], int *unknown, int show) {
@@ -538,6 +552,13 @@ static int l_analyze(lua_State *L) {
     }
     lua_pop(L, 1);
   }
+  const char *env_rows = getenv("LMP_MAX_ROWS");
+  char *end = NULL;
+  size_t max_rows = env_rows && *env_rows ? (size_t)strtoull(env_rows, &end, 10) : 0;
+  if (max_rows == 0 || *end != '\0') max_rows = LMP_DEFAULT_MAX_ROWS;
+  if (w.max_depth >= 1 && count_rows(w.m->roots, w.m->nroots, 1, w.max_depth, max_rows) > max_rows)
+    return lmp_raise(L, LMP_EXIT_USAGE, "more than %zu layers to show (the limit; --depth N shows fewer, LMP_MAX_ROWS raises it)",
+                     max_rows);
   for (int i = 0; i < IN_COUNT; i++) {
     lua_getfield(L, 2, INPUT_NAMES[i]);
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)

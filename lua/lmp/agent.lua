@@ -15,7 +15,7 @@ local llm = require "lmp.llm"
 local function load_prompt()
   local path = os.getenv("LMP_PROMPT")
   if path and path ~= "" then
-    local chunk, err = loadfile(path, "t")
+    local chunk, err = load(core.read_file(path), "@" .. path, "t") -- read under the file size limit
     if not chunk then core.error(core.EXIT.USAGE, "LMP_PROMPT: " .. err) end
     local p = chunk()
     if type(p) ~= "table" or type(p.build) ~= "function" or type(p.parse) ~= "function" then

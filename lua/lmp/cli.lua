@@ -71,6 +71,7 @@ cli.COMMANDS = {
       { "provider", "string", "P", "LLM for unknown modules: anthropic or openai (an OpenAI-compatible server)" },
       { "llm-model", "string", "NAME", "the LLM model to ask" },
       { "max-rounds", "int", "N", "LLM rounds per calculator (default 3)" },
+      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
       { "source-root", "string", "DIR", "unknown classes' Python source (a transformers checkout, site-packages)" },
       MODULES },
     text = MODEL_TEXT .. "\n" .. [[
@@ -113,6 +114,7 @@ are; flops|memory|params|compute: run one calculator on name=value parameters.]]
       { "provider", "string", "P", "anthropic or openai (an OpenAI-compatible server)" },
       { "llm-model", "string", "NAME", "the LLM model to ask" },
       { "max-rounds", "int", "N", "rounds of checking and asking again (default 3)" },
+      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
       { "force", "flag", nil, "replace an existing calculator or entry" }, MODULES },
     text = [[
 The LLM: ANTHROPIC_API_KEY, or OPENAI_BASE_URL [+ OPENAI_API_KEY] (see README). The
@@ -431,7 +433,7 @@ end
 
 local function agent_opts(o, extra)
   local opts = { source_root = o["source-root"], source = o.source, force = o.force, max_rounds = o["max-rounds"],
-                 llm = { provider = o.provider, model = o["llm-model"] },
+                 llm = { provider = o.provider, model = o["llm-model"], max_calls = o["max-llm-calls"] },
                  log = function (msg) io.stderr:write("lmp: " .. msg .. "\n") end }
   for k, v in pairs(extra or {}) do opts[k] = v end
   return opts

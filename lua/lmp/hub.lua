@@ -52,8 +52,10 @@ function hub.token()
   local path = env("HF_TOKEN_PATH") or (hf_home() .. "/token")
   local f = io.open(path)
   if not f then return nil end
-  t = clean(f:read("a"))
+  local text, more = f:read(65536, 1) -- a token is short; the path may be a pipe or /dev/zero
   f:close()
+  if more then fail(("%s: more than 65536 bytes, too long for a token file"):format(path)) end
+  t = clean(text)
   if t then return t, path end
 end
 
@@ -65,7 +67,8 @@ end
 local function read_first_line(path)
   local f = io.open(path)
   if not f then return nil end
-  local line = f:read("l")
+  local line = f:read(256) -- a commit id; bounded, as the file may be a pipe or /dev/zero
+  line = line and line:match("^[^\n]*")
   f:close()
   return line
 end
@@ -148,7 +151,9 @@ function hub.download(id, revision)
   if token then headers[#headers + 1] = "Authorization: Bearer " .. token end
   local timeout = math.tointeger(tonumber(env("LMP_HTTP_TIMEOUT_MS") or "")) or 30000
   local max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (4 << 20)
-  local resp, err = core.http_request({ url = url, headers = headers, timeout_ms = timeout, max_bytes = max_bytes })
+  -- the Hub redirects renamed repositories; HF_TOKEN goes only to HF_ENDPOINT's origin
+  local resp, err = core.http_request({ url = url, headers = headers, timeout_ms = timeout, max_bytes = max_bytes,
+                                        follow = 5 })
   if not resp then
     fail(("%s: cannot download config.json from %s (%s); offline? Use --config with a local file, or put the model in the Hugging Face cache")
       :format(id, endpoint, err))
@@ -161,6 +166,9 @@ function hub.download(id, revision)
   elseif resp.status == 404 then
     fail(("%s: no such model on %s%s, or it has no config.json (HTTP 404)")
       :format(id, endpoint, revision and (" at revision " .. revision) or ""))
+  elseif resp.status >= 300 and resp.status < 400 then
+    fail(("%s: the Hub answered HTTP %d for %s, a redirect to %s that lmp did not follow (more than 5 redirects)")
+      :format(id, resp.status, resp.url, resp.headers.location or "nowhere"))
   elseif resp.status ~= 200 then
     fail(("%s: the Hub answered HTTP %d for %s"):format(id, resp.status, url))
   end

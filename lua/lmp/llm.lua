@@ -61,6 +61,13 @@ end
 -- what this process has spent: calls answered, tokens, USD (unpriced: calls without a cost)
 llm.spent = { calls = 0, tokens_in = 0, tokens_out = 0, usd = 0, unpriced = 0 }
 
+-- LLM calls one run may make, at most: `analyze --generate` over a model with many unknown
+-- classes would otherwise make a paid call per class and round. --max-llm-calls or
+-- LMP_LLM_MAX_CALLS raises it; past it llm.complete raises, and analyze lists the classes
+-- left with their `lmp generate` commands.
+llm.MAX_CALLS = 10
+llm.calls_made = 0
+
 local function usd(v) return v and ("$%.6f"):format(v) or "cost unknown" end
 
 -- total_line() -> "N calls, X tokens in, Y tokens out, $Z" for llm.spent, or nil before any call
@@ -110,7 +117,8 @@ function llm.config(opts)
               timeout_ms = opts.timeout_ms or math.tointeger(tonumber(env("LMP_LLM_TIMEOUT_MS") or "")) or 120000,
               retries = opts.retries or math.tointeger(tonumber(env("LMP_LLM_RETRIES") or "")) or 4,
               backoff_ms = math.tointeger(tonumber(env("LMP_LLM_BACKOFF_MS") or "")) or 1000,
-              log = opts.log or function () end }
+              log = opts.log or function () end,
+              max_calls = opts.max_calls or math.tointeger(tonumber(env("LMP_LLM_MAX_CALLS") or "")) or llm.MAX_CALLS }
   if provider == "anthropic" then
     c.key = env("ANTHROPIC_API_KEY")
     if not c.key then return nil, "provider anthropic needs ANTHROPIC_API_KEY" end
@@ -172,6 +180,11 @@ end
 
 -- complete(c, system, user [, max_tokens]) -> reply text; raises a clear lmp error otherwise
 function llm.complete(c, system, user, max_tokens)
+  if llm.calls_made >= c.max_calls then
+    fail(("stopped at the limit of %d LLM call%s per run (--max-llm-calls N or LMP_LLM_MAX_CALLS raises it)")
+      :format(c.max_calls, c.max_calls == 1 and "" or "s"))
+  end
+  llm.calls_made = llm.calls_made + 1
   local req = request_for(c, system, user, max_tokens or 8192)
   req.timeout_ms = c.timeout_ms
   req.max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (8 << 20)
@@ -196,6 +209,10 @@ function llm.complete(c, system, user, max_tokens)
       local retry_after = math.tointeger(tonumber(resp.headers["retry-after"] or ""))
       last = { msg = ("HTTP %d: %s"):format(resp.status, api_message(resp.body)),
                wait = retry_after and math.min(retry_after * 1000, 60000) or nil }
+    elseif resp.status >= 300 and resp.status < 400 then
+      -- never followed: the key and the prompt would go on to wherever it points
+      fail(("%s at %s answered HTTP %d, a redirect to %s; lmp does not follow redirects for LLM requests (set the base URL to the final address)")
+        :format(c.provider, c.base_url, resp.status, resp.headers.location or "nowhere"))
     elseif resp.status == 401 or resp.status == 403 then
       fail(("%s at %s refused the API key (HTTP %d: %s)"):format(c.provider, c.base_url, resp.status, api_message(resp.body)))
     else

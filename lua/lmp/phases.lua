@@ -84,6 +84,19 @@ local function sum_decode(step, first, last, depth)
   return a
 end
 
+-- The decode steps generate analyses, at most: closed-form sums need a handful for bundled
+-- models, but a calculator whose figures are not piecewise polynomials of degree <= 2 in the
+-- cache length needs one per new token (10^5 tokens took 11.7 s and 742 MB; 10^4 analyses
+-- of a small model take about a second). LMP_MAX_STEP_ANALYSES raises it.
+phases.MAX_STEP_ANALYSES = 10000
+function phases.max_step_analyses()
+  local v = os.getenv("LMP_MAX_STEP_ANALYSES")
+  if v == nil or v == "" then return phases.MAX_STEP_ANALYSES end
+  local n = math.tointeger(tonumber(v))
+  if not n or n < 5 then fail(("LMP_MAX_STEP_ANALYSES must be an integer >= 5, got '%s'"):format(v)) end
+  return n
+end
+
 -- generate(model, inputs): a prefill of prompt_len tokens, which yields the first new token,
 -- then new_tokens - 1 decode steps of one token each over prompt_len, prompt_len + 1, ...
 -- cached tokens (what Hugging Face generate(max_new_tokens = G) runs).
@@ -112,9 +125,20 @@ function phases.generate(model, inputs, opts)
   for k, v in pairs(prefill.totals) do totals[k] = v end
   result.steps = { prefill = prefill.totals }
   if G > 1 then
-    local cache = {}
+    local cache, n_cached, max = {}, 0, phases.max_step_analyses()
     local function step(kv)
-      if not cache[kv] then cache[kv] = run(1, kv, { depth = 0 }).totals end
+      if not cache[kv] then
+        n_cached = n_cached + 1
+        if n_cached > max then
+          fail(("generate: the decode steps' figures are not polynomials of degree <= 2 in the cache length " ..
+            "(a calculator's), so the %d steps would be analysed one by one; %d analyses is the limit " ..
+            "(LMP_MAX_STEP_ANALYSES raises it, fewer --new-tokens need fewer)"):format(G - 1, max))
+        end
+        local t, kept = run(1, kv, { depth = 0 }).totals, {} -- only what the sums read: a few integers a step
+        for _, k in ipairs(phases.SUMMED) do kept[k] = t[k] end
+        kept.state_bytes, kept.peak_activation_bytes = t.state_bytes, t.peak_activation_bytes
+        cache[kv] = kept
+      end
       return cache[kv]
     end
     local decode = sum_decode(step, P, P + G - 2, 0)
@@ -125,9 +149,7 @@ function phases.generate(model, inputs, opts)
       totals.peak_activation_bytes = last.peak_activation_bytes
     end
     result.steps.decode = decode
-    local n = 0
-    for _ in pairs(cache) do n = n + 1 end
-    result.decode_analyses = n
+    result.decode_analyses = n_cached
   end
   result.totals = totals
   result.footprint = phases.footprint({ totals = totals, inputs = { phase = "generate", w_bits = result.inputs.w_bits } })

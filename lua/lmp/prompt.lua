@@ -87,10 +87,38 @@ at a_bits, weights at w_bits, K/V at kv_bits, integer indices at 64 bits.]])
   return prompt.SYSTEM, table.concat(parts, "\n\n")
 end
 
+-- fenced(reply, tag) -> the text of the first ```TAG block: from the line after the one that
+-- ends with ```TAG (blanks allowed after it) to the next line that starts with ``` (blanks
+-- allowed before it), each line ending in "\n"; nil when there is none. Linear: plain finds
+-- and scans over blanks only (an unanchored .- and %s* pattern was quadratic: a 360 KB reply
+-- took minutes).
+local BLANK = { [32] = true, [9] = true, [13] = true, [12] = true, [11] = true }
+function prompt.fenced(reply, tag)
+  local opener, pos = "```" .. tag, 1
+  local start
+  repeat -- the opener: ```TAG, blanks, a newline
+    local s = reply:find(opener, pos, true)
+    if not s then return nil end
+    local e = s + #opener
+    while BLANK[reply:byte(e)] do e = e + 1 end
+    if reply:byte(e) == 10 then start = e + 1 end
+    pos = e
+  until start
+  pos = start
+  while true do -- the closer: ``` after a newline and blanks
+    local c = reply:find("```", pos, true)
+    if not c then return nil end
+    local j = c - 1
+    while j >= start and BLANK[reply:byte(j)] do j = j - 1 end
+    if j < start or reply:byte(j) == 10 then return reply:sub(start, j) end
+    pos = c + 3
+  end
+end
+
 -- parse(reply) -> entry table, lua text; or nil, problem
 function prompt.parse(reply)
-  local json_text = reply:match("```json%s*\n(.-)\n%s*```")
-  local lua_text = reply:match("```lua%s*\n(.-\n)%s*```")
+  local json_text = prompt.fenced(reply, "json")
+  local lua_text = prompt.fenced(reply, "lua")
   if not json_text then return nil, "no ```json block with the module_db.json entry" end
   if not lua_text then return nil, "no ```lua block with the calculator" end
   local ok, entry = pcall(core.json_decode, json_text, "the json block")
