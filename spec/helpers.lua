@@ -23,11 +23,10 @@ function helpers.run(...)
   return helpers.run_prefixed("", ...)
 end
 
-function helpers.run_prefixed(prefix, ...)
-  local parts = { prefix, shell_quote(helpers.exe) }
-  for _, a in ipairs({ ... }) do parts[#parts + 1] = shell_quote(a) end
+-- sh(command_line) -> stdout, stderr, exit code of a /bin/sh command line
+function helpers.sh(cmd)
   local errfile = os.tmpname()
-  local p = io.popen(table.concat(parts, " ") .. " 2>" .. errfile)
+  local p = io.popen("(" .. cmd .. ") 2>" .. errfile)
   local out = p:read("a")
   local _, _, code = p:close()
   local f = io.open(errfile)
@@ -35,6 +34,12 @@ function helpers.run_prefixed(prefix, ...)
   f:close()
   os.remove(errfile)
   return out, err, code
+end
+
+function helpers.run_prefixed(prefix, ...)
+  local parts = { prefix, shell_quote(helpers.exe) }
+  for _, a in ipairs({ ... }) do parts[#parts + 1] = shell_quote(a) end
+  return helpers.sh(table.concat(parts, " "))
 end
 
 -- write(text [, suffix]) -> path of a temporary file holding text

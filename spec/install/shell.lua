@@ -6,17 +6,7 @@ local shell = {}
 shell.q = function (s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 -- run(cmd) -> stdout, stderr, exit code of a /bin/sh command line
-function shell.run(cmd)
-  local errfile = os.tmpname()
-  local p = io.popen("(" .. cmd .. ") 2>" .. errfile)
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local f = io.open(errfile)
-  local err = f:read("a")
-  f:close()
-  os.remove(errfile)
-  return out, err, code
-end
+shell.run = h.sh
 
 function shell.has(program) return os.execute("command -v " .. program .. " >/dev/null 2>&1") == true end
 
