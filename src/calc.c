@@ -187,6 +187,7 @@ static int l_load_calculator(lua_State *L) {
   if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
   if (!lua_istable(L, -1))
     return lmp_raise(L, LMP_EXIT_CALC, "%s: a calculator must return a table, not %s", file, luaL_typename(L, -1));
+  sandbox_register(L, -1, file);
   return make_calculator(L, 1, lua_gettop(L));
 }
 
