@@ -34,9 +34,12 @@ static void budget_hook(lua_State *L, lua_Debug *ar);
 
 /* the count hook fires every `step` instructions: HOOK_EVERY, or the whole budget if smaller;
  * once the call is doomed, on every instruction */
+static int hook_step(LmpAlloc *a) {
+  return a->doomed ? 1 : a->budget < HOOK_EVERY ? (int)(a->budget > 0 ? a->budget : 1) : HOOK_EVERY;
+}
+
 static void set_hook(lua_State *L, LmpAlloc *a) {
-  int step = a->doomed ? 1 : a->budget < HOOK_EVERY ? (int)(a->budget > 0 ? a->budget : 1) : HOOK_EVERY;
-  lua_sethook(L, budget_hook, LUA_MASKCOUNT, step);
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, hook_step(a));
 }
 
 static double cpu_seconds(void) {
@@ -90,7 +93,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar) {
   if (!a->active) return;
   a->budget -= lua_gethookcount(L);
   check_budget(L, a);
-  set_hook(L, a);
+  /* reset only when the step changes: a Ctrl-C that arrived during this hook set its own */
+  if (lua_gethookcount(L) != hook_step(a) && !interrupted(L)) set_hook(L, a);
 }
 
 void sandbox_charge(lua_State *L, int64_t cost) {
@@ -309,7 +313,7 @@ static int sandbox_pcall_fn(lua_State *L) {
 
 /* Library functions that loop in C without allocating in proportion (string.rep of "",
  * table.move over nils, a plain search, ...): each is charged for its work, then called. */
-enum { K_REP, K_BYTE, K_TUNPACK, K_CONCAT, K_INSERT, K_REMOVE, K_MOVE, K_SORT, K_FMT, K_FMT_DATA, K_LEN1, K_STRINGS };
+enum { K_REP, K_BYTE, K_TUNPACK, K_CONCAT, K_INSERT, K_REMOVE, K_MOVE, K_SORT, K_FORMAT, K_FMT, K_FMT_DATA, K_LEN1, K_STRINGS };
 
 static int64_t int_arg(lua_State *L, int i, int64_t dflt) {
   int ok;
@@ -353,6 +357,12 @@ static int64_t cost_of(lua_State *L, int kind) {
       int64_t n = tab_len(L, 1), log = 1;
       while ((1LL << log) < n && log < 62) log++;
       return n * log;
+    }
+    case K_FORMAT: { /* a conversion such as %99.99f of 1e308 costs what ~256 instructions do */
+      int64_t len = str_len(L, 1), c = len;
+      const char *f = lua_tostring(L, 1);
+      for (int64_t i = 0; i < len; i++) c += f[i] == '%' ? 256 : 0;
+      return c;
     }
     case K_FMT: return str_len(L, 1);
     case K_FMT_DATA: return str_len(L, 1) + str_len(L, 2) / ALLOC_BYTES;
@@ -399,7 +409,7 @@ static void install_metered(lua_State *L) {
                                       {"gmatch", lmp_str_gmatch}, {"gsub", lmp_str_gsub}, {NULL, NULL}};
   luaL_setfuncs(L, patterns, 0);
   static const struct { const char *name; int kind; } string_fns[] = {
-      {"rep", K_REP}, {"byte", K_BYTE}, {"format", K_FMT}, {"pack", K_FMT}, {"packsize", K_FMT},
+      {"rep", K_REP}, {"byte", K_BYTE}, {"format", K_FORMAT}, {"pack", K_FMT}, {"packsize", K_FMT},
       {"unpack", K_FMT_DATA}, {"upper", K_LEN1}, {"lower", K_LEN1}, {"reverse", K_LEN1}};
   for (size_t i = 0; i < sizeof string_fns / sizeof string_fns[0]; i++) charge_field(L, string_fns[i].name, string_fns[i].kind);
   lua_pop(L, 1);
