@@ -204,6 +204,7 @@ static void mark(lua_State *L, int seen) {
  * the globals) and everything these hold; the host's tables are not followed. Iterative,
  * so that a deep structure cannot overflow the C stack. */
 static size_t held_by(lua_State *L, int root) {
+  root = lua_absindex(L, root);
   lua_newtable(L);
   int seen = lua_gettop(L);
   lua_pushglobaltable(L);
