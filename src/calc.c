@@ -80,6 +80,7 @@ static int k_conv_out(lua_State *L) {
   if (span < 0)
     return luaL_error(L, "kernels.conv_out: input of length %I with padding %I is smaller than the dilated kernel (%I)",
                       (lua_Integer)len, (lua_Integer)p, (lua_Integer)(d * (k - 1) + 1));
+  if (span / s + 1 > INT64_MAX) return overflow(L, "conv_out"); /* (the int128 cannot wrap: each term < 2^126) */
   lua_pushinteger(L, (lua_Integer)(span / s + 1));
   return 1;
 }
