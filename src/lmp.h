@@ -152,7 +152,7 @@ typedef struct LmpAlloc {
   int cap_hit;            /* the allocator refused because of `limit` */
   int active;             /* a sandboxed call is running (on L) */
   int doomed;             /* DOOM_*: the call must unwind to the host */
-  double deadline;        /* thread CPU seconds at which the call's budget is spent */
+  double deadline;        /* thread CPU seconds at which the call's budget is spent (-seconds: not started) */
   size_t grown;           /* bytes sandboxed calls added since calculators' holdings were measured */
   lua_State *L;
 } LmpAlloc;
