@@ -262,7 +262,7 @@ static size_t held_by(lua_State *L, int root) {
 
 /* Measures what every loaded calculator keeps; over the cap, pushes an lmp.Error naming
  * the largest and returns -1. */
-static int check_held(lua_State *L, size_t cap) {
+static int measure_held(lua_State *L, size_t cap) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, ROOTS) != LUA_TTABLE) {
     lua_pop(L, 1);
     return 0;
@@ -293,6 +293,15 @@ static int check_held(lua_State *L, size_t cap) {
   if (!over) return 0;
   lmp_push_error(L, LMP_EXIT_CALC, buf);
   return -1;
+}
+
+static int check_held(lua_State *L, size_t cap) {
+  if (measure_held(L, cap) == 0) return 0;
+  /* a calculator the host has dropped (a refused generate round) stays in the weak table
+   * until it is collected: collect, then measure again */
+  lua_pop(L, 1);
+  lua_gc(L, LUA_GCCOLLECT);
+  return measure_held(L, cap);
 }
 
 /* ---- the library as calculators see it ---- */

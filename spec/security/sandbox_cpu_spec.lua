@@ -86,16 +86,22 @@ describe("sandbox CPU budget", function ()
     assert.matches("spec_attack.lua: instruction budget exceeded", out, 1, true)
   end)
 
-  it("stops on Ctrl-C a calculator that catches errors, whatever its budget", function ()
-    local dir = calculator("while true do pcall(function () while true do end end) end")
-    local t0 = lmp.core.now_ms()
-    -- SIGINT after 1 s; the outer timeout only guards the spec against a hang
-    local _, err = h.run_prefixed("env LMP_CALC_INSTRUCTIONS=1000000000000000 LMP_CALC_SECONDS=100000 timeout 60 timeout --foreground -s INT 1",
-      "module", "flops", "spec.Attack", "N=1", "--modules", dir)
-    local seconds = (lmp.core.now_ms() - t0) / 1000
-    assert.matches("interrupted!", err, 1, true)
-    assert.is_true(seconds < h.within(3), ("took %.1f s"):format(seconds))
-  end)
+  local interrupted = {
+    { "a calculator that catches errors", "while true do pcall(function () while true do end end) end" },
+    { "a pattern match that backtracks", "while true do pcall(string.find, ('a'):rep(30), ('a*'):rep(40) .. 'b') end" },
+  }
+  for _, case in ipairs(interrupted) do
+    it("stops on Ctrl-C " .. case[1] .. ", whatever its budget", function ()
+      local dir = calculator(case[2])
+      local t0 = lmp.core.now_ms()
+      -- SIGINT after 1 s; the outer timeout only guards the spec against a hang
+      local _, err = h.run_prefixed("env LMP_CALC_INSTRUCTIONS=1000000000000000 LMP_CALC_SECONDS=100000 timeout 60 timeout --foreground -s INT 1",
+        "module", "flops", "spec.Attack", "N=1", "--modules", dir)
+      local seconds = (lmp.core.now_ms() - t0) / 1000
+      assert.matches("spec_attack.lua: flops: interrupted!", err, 1, true)
+      assert.is_true(seconds < h.within(3), ("took %.1f s"):format(seconds))
+    end)
+  end
 
   it("gives calculators no way to catch errors but pcall: no xpcall, coroutines, metatables or utf8", function ()
     local env = lmp.core.sandbox_env()
