@@ -66,6 +66,29 @@ describe("sandbox memory across calls", function ()
     os.remove(path)
   end)
 
+  it("caps what all calculators keep together at 8 times the cap", function ()
+    -- LMP_CALC_MEMORY = 1 MiB: each calculator keeps a 450 KiB string from its load (under
+    -- the cap); the 19th takes the total past 8 MiB, noticed within the next MiB of growth
+    local script = h.write([[
+      local core = require "lmp.core"
+      for i = 1, 30 do
+        local ok, err = pcall(core.load_calculator, "c" .. i .. ".lua", "kept = ('x'):rep(450 * 1024) " .. [=[
+          return { full_class_name = "spec.C", required_parameters = function () return {} end,
+            flops = function () return #kept * 0 end, matmul_flops = function () return 0 end, params = function () return 0 end,
+            memory = function () return { reads = 0, writes = 0, intermediates = 0 } end }]=])
+        if not ok then print(i, err.message) return end
+        _G["calc" .. i] = err -- the host holds on to every calculator
+      end
+      print("none refused")
+    ]], ".lua")
+    local out, err = h.run_env({ LMP_CALC_MEMORY = "1048576" }, script)
+    local n, msg = out:match("^(%d+)\t(.*)\n$")
+    assert.is_truthy(n, out .. err)
+    assert.is_true(tonumber(n) >= 19 and tonumber(n) <= 21, out)
+    assert.matches("the calculators keep %d+ MiB between calls together, over 8 times the memory cap of 1 MiB", msg)
+    os.remove(script)
+  end)
+
   it("leaves calculators that keep little alone, over many calls", function ()
     -- 2,000 Linear layers: each call allocates its parameters and results, and keeps nothing
     local layers = {}
