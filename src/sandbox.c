@@ -388,7 +388,7 @@ static int64_t cost_of(lua_State *L, int kind) {
 }
 
 static int charged(lua_State *L) {
-  sandbox_charge(L, cost_of(L, (int)lua_tointeger(L, lua_upvalueindex(2))));
+  if (host_of(L)->active) sandbox_charge(L, cost_of(L, (int)lua_tointeger(L, lua_upvalueindex(2))));
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
