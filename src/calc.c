@@ -80,6 +80,7 @@ static int k_conv_out(lua_State *L) {
   if (span < 0)
     return luaL_error(L, "kernels.conv_out: input of length %I with padding %I is smaller than the dilated kernel (%I)",
                       (lua_Integer)len, (lua_Integer)p, (lua_Integer)(d * (k - 1) + 1));
+  if (span / s + 1 > INT64_MAX) return overflow(L, "conv_out"); /* (the int128 cannot wrap: each term < 2^126) */
   lua_pushinteger(L, (lua_Integer)(span / s + 1));
   return 1;
 }
@@ -187,6 +188,7 @@ static int l_load_calculator(lua_State *L) {
   if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
   if (!lua_istable(L, -1))
     return lmp_raise(L, LMP_EXIT_CALC, "%s: a calculator must return a table, not %s", file, luaL_typename(L, -1));
+  sandbox_register(L, -1, file);
   return make_calculator(L, 1, lua_gettop(L));
 }
 

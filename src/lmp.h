@@ -151,16 +151,36 @@ typedef struct LmpAlloc {
   size_t limit;           /* 0: no cap; set only while untrusted code runs */
   int64_t budget;         /* instructions left for the running sandboxed call */
   int cap_hit;            /* the allocator refused because of `limit` */
+  int active;             /* a sandboxed call is running (on L) */
+  int doomed;             /* DOOM_*: the call must unwind to the host */
+  double deadline;        /* thread CPU seconds at which the call's budget is spent (-seconds: not started) */
+  size_t grown;           /* bytes sandboxed calls added since calculators' holdings were measured */
+  lua_State *L;
 } LmpAlloc;
+enum { DOOM_BUDGET = 1, DOOM_INTERRUPT = 2 };
 void *lmp_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 /* Limits for one sandboxed call (defaults; LMP_CALC_INSTRUCTIONS / LMP_CALC_MEMORY override). */
 #define SANDBOX_INSTRUCTIONS 10000000
 #define SANDBOX_MEMORY (16u << 20)
+/* LMP_CALC_SECONDS: CPU seconds a call may take whatever it runs */
+#define SANDBOX_SECONDS 2
+/* all calculators together may keep this many times LMP_CALC_MEMORY between calls (one alone, once) */
+#define SANDBOX_HELD_TOTAL 8
 /* Pushes a fresh restricted environment table (math, string, table copies; kernels). */
 void sandbox_push_env(lua_State *L);
 /* lua_pcall under the instruction budget and memory cap; on error leaves an lmp.Error
  * (code LMP_EXIT_CALC) whose message starts with `what`. */
 int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what);
+/* Charges cost instructions of work done in C to the running sandboxed call (free outside
+ * one); raises the budget error when it is spent, "interrupted!" after Ctrl-C. */
+void sandbox_charge(lua_State *L, int64_t cost);
+/* Measures what the calculator table at impl keeps between calls (named file in errors). */
+void sandbox_register(lua_State *L, int impl, const char *file);
+/* pattern.c: Lua's pattern functions, metered */
+int lmp_str_find(lua_State *L);
+int lmp_str_match(lua_State *L);
+int lmp_str_gmatch(lua_State *L);
+int lmp_str_gsub(lua_State *L);
 int luaopen_lmp_sandbox(lua_State *L);
 
 /* calc.c: loading and calling calculators, parameter validation, kernels. */

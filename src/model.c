@@ -365,6 +365,15 @@ static void check_ties_in(Loader *ld, TieTable *t, const Node *nodes, size_t n) 
                   owner == NULL ? "names no layer (use the dotted path from the root, e.g. transformer.wte)"
                                 : "must name another basic layer");
       }
+      /* a tie to a tied layer would let a cycle (a -> b -> a) count no layer's weights */
+      if (owner->tied_to != NULL) {
+        luaL_Buffer b;
+        luaL_buffinit(ld->L, &b);
+        node_json_path(node, &b);
+        luaL_pushresult(&b);
+        lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%d:%d: %s.weights_tied_to: \"%s\" is itself tied to \"%s\"; tie to the layer that owns the weights",
+                  ld->m->file, node->line, node->col, lua_tostring(ld->L, -1), node->tied_to, owner->tied_to);
+      }
     }
     check_ties_in(ld, t, node->kids, node->nkids);
   }

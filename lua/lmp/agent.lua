@@ -47,6 +47,11 @@ local REQUIRED = {
 function agent.validate(ctx, entry, lua_text)
   local problems = {}
   local function problem(msg) problems[#problems + 1] = msg end
+  local shape = db.entry_problem(entry)
+  if shape then
+    problem(("the entry for %s: %s"):format(ctx.full_class_name, shape))
+    if type(entry) ~= "table" then return problems end
+  end
   if entry.full_class_name ~= ctx.full_class_name then
     problem(("entry.full_class_name must be %s, got %s"):format(ctx.full_class_name, tostring(entry.full_class_name)))
   end

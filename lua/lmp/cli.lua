@@ -564,6 +564,14 @@ local function module_list()
   return EXIT.OK
 end
 
+-- a parameter spec's min, max or values as the calculator wrote them, whatever their type
+local function spec_text(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local parts = {}
+  for i, x in ipairs(v) do parts[i] = type(x) == "table" and "{...}" or tostring(x) end
+  return #parts > 0 and table.concat(parts, "|") or "{}"
+end
+
 local function module_show(name)
   local calc = lmp.registry.get(name)
   local key = lmp.registry.key_of(calc.full_class_name)
@@ -573,10 +581,10 @@ local function module_show(name)
   for _, p in ipairs(calc.names) do
     local spec = calc.required[p]
     local extra = ""
-    if spec.min then extra = extra .. " >= " .. spec.min end
-    if spec.max then extra = extra .. " <= " .. spec.max end
-    if spec.values then extra = extra .. " one of " .. table.concat(spec.values, "|") end
-    if spec.default ~= nil then extra = extra .. " default " .. tostring(spec.default) end
+    if spec.min ~= nil then extra = extra .. " >= " .. spec_text(spec.min) end
+    if spec.max ~= nil then extra = extra .. " <= " .. spec_text(spec.max) end
+    if spec.values ~= nil then extra = extra .. " one of " .. spec_text(spec.values) end
+    if spec.default ~= nil then extra = extra .. " default " .. spec_text(spec.default) end
     out(("  %-22s %s%s\n"):format(p, spec.type, extra))
   end
   local ok, entries, origin = pcall(db.effective)

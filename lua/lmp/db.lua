@@ -24,7 +24,33 @@ db.FORMULAS = {
 function db.load(path)
   local entries = core.json_decode(core.read_file(path), path)
   if type(entries) ~= "table" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries") end
+  for k in pairs(entries) do
+    if type(k) ~= "string" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries, not an array") end
+  end
   return entries
+end
+
+-- the most parameter tables a calculator's sample_parameters() may give `db check`,
+-- `module check` and generate (each costs one call's budget)
+db.MAX_SAMPLES = 32
+
+-- entry_problem(entry) -> a one-line problem with the entry's shape (the fields check_entry
+-- reads), or nil: flop_analysis.parameters must be a list of { name = "..." } objects
+function db.entry_problem(entry)
+  if type(entry) ~= "table" then return "the entry is not a JSON object" end
+  if entry.same_as ~= nil and type(entry.same_as) ~= "string" then return "same_as must be a full class name" end
+  local fa = entry.flop_analysis
+  if fa == nil then return nil end
+  if type(fa) ~= "table" then return "flop_analysis must be an object" end
+  if fa.parameters == nil then return nil end
+  if type(fa.parameters) ~= "table" then return "flop_analysis.parameters must be a list" end
+  for i, p in ipairs(fa.parameters) do
+    if type(p) ~= "table" or type(p.name) ~= "string" or p.name == "" then
+      return ("flop_analysis.parameters[%d] must be an object with a name, got %s"):format(i,
+        type(p) == "table" and "an object without one" or (type(p) == "string" and ("%q"):format(p:sub(1, 40)) or tostring(p)))
+    end
+  end
+  return nil
 end
 
 -- effective() -> entries, origin: the database lmp uses, the bundled file (lmp.db_path)
@@ -55,15 +81,16 @@ local function generate_samples(calc, count)
         -- bit i of the sample number, so neighbouring booleans take every combination
         p[name] = ((s - 1) >> ((i - 1) % 3)) & 1 == 1
       elseif spec.type == "string" then
-        local values = spec.values or { "x" }
+        local values = type(spec.values) == "table" and #spec.values > 0 and spec.values or { "x" }
         p[name] = values[(s + i) % #values + 1]
       elseif spec.type == "number" then
         p[name] = 0.5 * s
       else
         local list = name:match("bits$") and BITS or INTS
         local v = list[(s + i) % #list + 1]
-        if spec.min and v < spec.min then v = spec.min end
-        if spec.max and v > spec.max then v = spec.max end
+        -- (bounds that are not integers are ignored here; validation reports them)
+        if math.type(spec.min) == "integer" and v < spec.min then v = spec.min end
+        if math.type(spec.max) == "integer" and v > spec.max then v = spec.max end
         p[name] = v
       end
     end
@@ -74,7 +101,7 @@ end
 
 local function describe(p)
   local keys = {}
-  for k in pairs(p) do keys[#keys + 1] = k end
+  for k in pairs(p) do keys[#keys + 1] = tostring(k) end
   table.sort(keys)
   local parts = {}
   for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(p[k]) end
@@ -93,7 +120,8 @@ function db.check_entry(entries, key, calc, extra_samples)
     if not found then problem("no calculator file " .. (registry.file_of(key))) return problems end
     calc = found
   end
-  if type(entry) ~= "table" then problem("the entry is not a JSON object") return problems end
+  local shape = db.entry_problem(entry)
+  if shape then problem(shape) return problems end
   if entry.same_as ~= nil or calc.same_as ~= nil then
     -- an alias: the calculator file and the entry must name the same target, which is
     -- checked under its own key
@@ -134,6 +162,16 @@ function db.check_entry(entries, key, calc, extra_samples)
     if not ok_s or type(got) ~= "table" or #got == 0 then
       problem("sample_parameters() must return a list of parameter tables" .. (ok_s and "" or (": " .. tostring(got))))
       return problems
+    end
+    if #got > db.MAX_SAMPLES then
+      problem(("sample_parameters() returned %d parameter tables; at most %d are checked"):format(#got, db.MAX_SAMPLES))
+      return problems
+    end
+    for i, sample in ipairs(got) do
+      if type(sample) ~= "table" then
+        problem(("sample_parameters()[%d] is a %s, not a parameter table"):format(i, type(sample)))
+        return problems
+      end
     end
     samples = got
   else

@@ -303,6 +303,8 @@ describe("agent", function ()
     { "runs os.execute", "os.execute('touch /tmp/lmp-agent-escaped') return 0", "global 'os'" },
     { "loops forever", "while true do end", "instruction budget exceeded" },
     { "allocates without bound", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(1048576 + i) end return 0", "memory cap of 16 MiB exceeded" },
+    { "catches its budget error with pcall", "while true do pcall(function () while true do end end) end", "instruction budget exceeded" },
+    { "backtracks in a pattern", "local _ = ('a'):rep(30):find(('a*'):rep(40) .. 'b') return 0", "instruction budget exceeded" },
   }
   for _, case in ipairs(hostile) do
     it("refuses a calculator that " .. case[1] .. ", within a second, writing nothing", function ()
@@ -322,6 +324,25 @@ describe("agent", function ()
       assert.is_true(elapsed < h.within(1) * 1000, ("took %d ms"):format(elapsed))
       nothing_written(ws)
       assert.is_nil(io.open("/tmp/lmp-agent-escaped"))
+    end)
+  end
+
+  for _, params in ipairs({ "[5]", "[{}]", '["numel"]' }) do
+    it("sends an entry whose parameters are " .. params .. " back to the LLM as a one-line problem", function ()
+      local bad_entry = GOOD_ENTRY:gsub('"parameters": %b[]', '"parameters": ' .. params, 1)
+      local server = h.fake_server({
+        { method = "POST", path = "/v1/messages", body = anthropic(reply_text(bad_entry, GOOD_CALC)) },
+        { method = "POST", path = "/v1/messages", body = GOOD },
+      })
+      local ws = workspace()
+      local out, err, code = h.run_env(anthropic_env(server, ws), "generate", "--full-class-name", MISH,
+        "--source-root", FIX .. "/src")
+      server.stop()
+      assert.are.equal(0, code, err)
+      assert.matches("written after 2 rounds", out, 1, true)
+      assert.matches("round 1 refused: the entry for torch.nn.modules.activation.Mish: flop_analysis.parameters[1] must be an object with a name", err, 1, true)
+      assert.is_nil(err:find("traceback", 1, true))
+      assert.matches("flop_analysis.parameters[1] must be", server.requests(), 1, true) -- told to the LLM
     end)
   end
 
