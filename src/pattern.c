@@ -4,7 +4,21 @@
  * running sandboxed call's instruction budget (sandbox_charge), so that a backtracking
  * pattern such as ("a*"):rep(40) .. "b" stops with the budget error instead of running for
  * minutes. Outside a sandboxed call the charge is free and the functions behave as Lua's.
- * sandbox.c installs them as string.find, match, gmatch and gsub. */
+ * sandbox.c installs them as string.find, match, gmatch and gsub.
+ *
+ * Lua's licence, which covers the copied code:
+ * Permission is hereby granted, free of charge, to any person obtaining a copy of this
+ * software and associated documentation files (the "Software"), to deal in the Software
+ * without restriction, including without limitation the rights to use, copy, modify, merge,
+ * publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons
+ * to whom the Software is furnished to do so, subject to the following conditions: The above
+ * copyright notice and this permission notice shall be included in all copies or substantial
+ * portions of the Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND,
+ * EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
+ * FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT
+ * HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF
+ * CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE
+ * USE OR OTHER DEALINGS IN THE SOFTWARE. */
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
