@@ -121,6 +121,37 @@ static void push_kernels(lua_State *L) {
 static const char *const FUNCTIONS[] = {"required_parameters", "flops", "matmul_flops", "params", "memory"};
 static const char *const TYPES[] = {"int", "posint", "bool", "string", "number", NULL};
 
+/* The fields of the spec at -1 (min, max, values, default) must fit its type, so that what
+ * `lmp module check` accepts is what validate and `lmp module show` can use. */
+static void check_spec_fields(lua_State *L, const char *file, const char *name, const char *type) {
+  int is_int = strcmp(type, "int") == 0 || strcmp(type, "posint") == 0, is_num = strcmp(type, "number") == 0;
+  static const char *const bounds[] = {"min", "max"};
+  for (int i = 0; i < 2; i++) {
+    int t = lua_getfield(L, -1, bounds[i]);
+    int ok = t == LUA_TNIL || ((is_int && lua_isinteger(L, -1)) || (is_num && t == LUA_TNUMBER));
+    lua_pop(L, 1);
+    if (!ok)
+      lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters: '%s': %s must be %s", file, name, bounds[i],
+                is_int ? "an integer" : is_num ? "a number" : "absent for this type");
+  }
+  if (lua_getfield(L, -1, "values") != LUA_TNIL) {
+    int ok = strcmp(type, "string") == 0 && lua_istable(L, -1) && lua_rawlen(L, -1) > 0;
+    for (lua_Integer k = 1; ok && k <= (lua_Integer)lua_rawlen(L, -1); k++) {
+      ok = lua_rawgeti(L, -1, k) == LUA_TSTRING;
+      lua_pop(L, 1);
+    }
+    if (!ok)
+      lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters: '%s': values must be a non-empty list of strings, on a string parameter",
+                file, name);
+  }
+  lua_pop(L, 1);
+  int t = lua_getfield(L, -1, "default");
+  int ok = t == LUA_TNIL || (is_int && lua_isinteger(L, -1)) || (is_num && t == LUA_TNUMBER) ||
+           (strcmp(type, "bool") == 0 && t == LUA_TBOOLEAN) || (strcmp(type, "string") == 0 && t == LUA_TSTRING);
+  lua_pop(L, 1);
+  if (!ok) lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters: '%s': default must be a %s value", file, name, type);
+}
+
 /* Normalises one required_parameters entry (value at -1) into {type=, min=, max=, values=}. */
 static void normalise_spec(lua_State *L, const char *file, const char *name) {
   lua_newtable(L); /* spec */
@@ -147,6 +178,7 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
   lua_setfield(L, -2, "type");
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "declared"); /* as the calculator wrote it, for get_required_parameters */
+  check_spec_fields(L, file, name, type);
   if (strcmp(type, "posint") == 0) {
     lua_pushstring(L, "int");
     lua_setfield(L, -2, "type");

@@ -78,20 +78,25 @@ describe("checks and figures on hostile input", function ()
     os.remove(path)
   end)
 
-  -- specs module check accepts (the extra fields do not apply to the type) that module show
-  -- could not print
+  -- specs whose extra fields do not fit the type: module show once crashed on them while
+  -- module check accepted them; both now refuse them with one line naming the field
   local specs = {
-    { "{ N = { type = 'int', values = { {}, 1 } } }", "N                      int one of {...}|1\n" },
-    { "{ N = { type = 'bool', min = {} } }", "N                      bool >= {}\n" },
+    { "{ N = { type = 'int', values = { {}, 1 } } }", "'N': values must be a non-empty list of strings, on a string parameter" },
+    { "{ N = { type = 'bool', min = {} } }", "'N': min must be absent for this type" },
+    { "{ N = { type = 'int', min = 1.5 } }", "'N': min must be an integer" },
+    { "{ N = { type = 'string', values = { 'a', 2 } } }", "'N': values must be a non-empty list of strings" },
+    { "{ N = { type = 'bool', default = 1 } }", "'N': default must be a bool value" },
   }
   for _, case in ipairs(specs) do
-    it("module show prints a spec module check accepts: " .. case[1], function ()
+    it("module check and module show refuse a spec whose fields do not fit its type: " .. case[1], function ()
       local dir, path = calculator(case[1])
       local out, err, code = h.run("module", "check", path)
-      assert.are.equal(0, code, out .. err)
-      out, err, code = h.run("module", "show", "spec.Checked", "--modules", dir)
-      assert.are.equal(0, code, err)
+      assert.are.equal(4, code, out .. err)
       assert.matches(case[2], out, 1, true)
+      out, err, code = h.run("module", "show", "spec.Checked", "--modules", dir)
+      assert.are.equal(3, code, out .. err)
+      assert.matches(case[2], err, 1, true)
+      assert.is_true(one_line(err), err)
     end)
   end
 
