@@ -1,0 +1,139 @@
+-- Nothing lost: every write is checked and reaches its file whole or not at all, temporary
+-- files cannot be redirected, a calculator counts only with its db entry, and what lmp
+-- prints is valid (JSON) and harmless (a terminal) whatever the names it holds.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+
+local CONFIG = h.CONFIGS .. "openai-community--gpt2.json"
+
+local function sh(cmd) return os.execute(cmd) end
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+local function write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+local ROOT = io.popen("pwd"):read("l")
+local function absolute(path) return path:sub(1, 1) == "/" and path or (ROOT .. "/" .. path) end
+local function is_symlink(path) return sh("test -L " .. quote(path)) == true end
+
+describe("output", function ()
+  it("a write error on --out FILE is a one-line error, exit 2 (a device is written, never replaced)", function ()
+    if lmp.core.file_kind("/dev/full") == nil then return pending("no /dev/full here") end
+    -- through a symlink, so that the old code (which renamed a file over the name) could not
+    -- replace /dev/full itself: it replaced the link and exited 0
+    local dir = h.tmpdir()
+    assert.is_truthy(sh(("ln -s /dev/full %s/full"):format(quote(dir))))
+    local _, err, code = h.run("export", CONFIG, "--out", dir .. "/full")
+    assert.are.equal(2, code)
+    assert.are.equal(("lmp: export: %s/full: cannot write: No space left on device\n"):format(dir), err)
+    assert.is_true(is_symlink(dir .. "/full"))
+    assert.are.equal("other", lmp.core.file_kind("/dev/full"))
+    -- and to stdout: the device and the folder hold no stray file
+    local out
+    out, err, code = h.run("export", CONFIG, "--out", "/dev/stdout")
+    assert.are.same({ "", 0 }, { err, code })
+    assert.matches('^{\n  "model_id": "gpt2"', out)
+    assert.are.same({ "full" }, lmp.core.listdir(dir))
+  end)
+
+  it("stdout of export to a full device or a closed stdout: exit 2, one line", function ()
+    if lmp.core.file_kind("/dev/full") == nil then return pending("no /dev/full here") end
+    for _, redirect in ipairs({ ">/dev/full", ">&-" }) do
+      local p = io.popen(("%s export %s 2>&1 %s"):format(quote(h.exe), quote(CONFIG), redirect))
+      local err = p:read("a")
+      local _, _, code = p:close()
+      assert.are.equal(2, code, redirect)
+      assert.matches("^lmp: cannot write to standard output[^\n]*\n$", err)
+    end
+  end)
+
+  -- a real full disk: a 64 KiB tmpfs (needs mount rights; pending elsewhere)
+  it("a full disk leaves the old --out file whole and no temporary file", function ()
+    local dir = h.tmpdir()
+    if not sh(("mount -t tmpfs -o size=64k lmp-spec %s 2>/dev/null"):format(quote(dir))) then
+      return pending("cannot mount a tmpfs here (not root)")
+    end
+    finally(function () sh("umount " .. quote(dir)) end)
+    write(dir .. "/out.json", "old\n")
+    sh(("dd if=/dev/zero of=%s/filler bs=4k 2>/dev/null"):format(quote(dir))) -- until the disk is full
+    local _, err, code = h.run("export", CONFIG, "--out", dir .. "/out.json")
+    assert.are.equal(2, code)
+    assert.matches(("^lmp: export: %s/out.json: cannot write: No space left on device\n$"):format(dir:gsub("%p", "%%%0")), err)
+    assert.are.equal("old\n", read(dir .. "/out.json"))
+    assert.are.same({ "filler", "out.json" }, lmp.core.listdir(dir))
+  end)
+end)
+
+describe("temporary files", function ()
+  -- every name the old scheme could pick (PATH.tmp.<pid>, with the pid known in advance by
+  -- `exec`), and a few others a guesser would try, each a symlink to a victim
+  local function plant(dir, pid)
+    local victims = {}
+    for _, name in ipairs({ "out.json.tmp." .. pid, "out.json.tmp", ".out.json.tmp", "out.json~", "out.json.new" }) do
+      local victim = dir .. "/victim-" .. #victims
+      write(victim, "victim\n")
+      assert.is_truthy(sh(("ln -s %s %s"):format(quote(victim), quote(dir .. "/" .. name))))
+      victims[#victims + 1] = victim
+    end
+    return victims
+  end
+
+  it("are never opened through a planted symlink (export --out)", function ()
+    local dir = h.tmpdir()
+    local victims = {}
+    for i = 0, 4 do
+      local victim = dir .. "/victim-" .. i
+      write(victim, "victim\n")
+      victims[#victims + 1] = victim
+    end
+    -- the shell plants the links for its own pid, then becomes lmp (same pid)
+    local script = ([[cd %s && ln -s victim-0 out.json.tmp.$$ && ln -s victim-1 out.json.tmp && ]] ..
+      [[ln -s victim-2 .out.json.tmp && ln -s victim-3 out.json~ && ln -s victim-4 out.json.new && ]] ..
+      [[exec %s export %s --out out.json]]):format(quote(dir), quote(absolute(h.exe)), quote(absolute(CONFIG)))
+    local p = io.popen("sh -c " .. quote(script) .. " 2>&1")
+    local err = p:read("a")
+    local _, _, code = p:close()
+    assert.are.same({ "", 0 }, { err, code })
+    for _, victim in ipairs(victims) do assert.are.equal("victim\n", read(victim)) end
+    assert.is_false(is_symlink(dir .. "/out.json"))
+    assert.matches('^{\n  "model_id": "gpt2"', read(dir .. "/out.json"))
+    -- nothing left behind but the planted links, the victims and the output
+    assert.are.equal(11, #lmp.core.listdir(dir))
+  end)
+
+  it("are never opened through a planted symlink (every caller of write_file_atomic)", function ()
+    local dir = h.tmpdir()
+    local pid = read("/proc/self/stat"):match("^%d+")
+    local victims = plant(dir, pid)
+    assert.is_true(lmp.core.write_file_atomic(dir .. "/out.json", "new\n"))
+    for _, victim in ipairs(victims) do assert.are.equal("victim\n", read(victim)) end
+    assert.are.equal("new\n", read(dir .. "/out.json"))
+    -- a symlink at the target itself is replaced, its target left alone
+    assert.is_true(lmp.core.write_file_atomic(dir .. "/out.json.new", "newer\n"))
+    assert.are.equal("victim\n", read(victims[5]))
+    assert.is_false(is_symlink(dir .. "/out.json.new"))
+    assert.are.equal("newer\n", read(dir .. "/out.json.new"))
+  end)
+end)
+
+describe("formula nesting", function ()
+  local function nested(n) return string.rep("(", n) .. "1" .. string.rep(")", n) end
+
+  it("accepts the documented 64 levels of parentheses and refuses 65 in one line", function ()
+    assert.are.equal(1, lmp.eval(nested(64), {}))
+    assert.are.equal(7, lmp.eval("ceil(" .. nested(63) .. " * 7)", {})) -- a call's parentheses count too
+    local err = tostring(h.error_of(lmp.eval, nested(65), {}))
+    assert.matches("column 66: formula nested too deeply %(more than 64 levels%)$", err)
+    assert.is_nil(err:find("\n"))
+    -- a long chain of unary operators is not nesting
+    assert.are.equal(1, lmp.eval(string.rep("-", 2000) .. "1", {}))
+  end)
+end)
