@@ -137,3 +137,43 @@ describe("formula nesting", function ()
     assert.are.equal(1, lmp.eval(string.rep("-", 2000) .. "1", {}))
   end)
 end)
+
+describe("names from a model file", function ()
+  -- raw bytes that are not UTF-8 (\xff; \xc3 without its continuation), and controls written
+  -- as JSON escapes: ESC ... CSI (clear screen), DEL, C1 CSI (U+009B), an OSC retitle with BEL
+  local model = h.write('{"model_id": "spec/\\u001b]0;pwned\\u0007", "layers": [' ..
+    '{"name": "l\255\195in\\u001b[2J\\u007f\\u009b", "class": "torch.nn.modules.linear.Linear",' ..
+    ' "parameters": {"in_features": 4, "out_features": 2, "bias": true, "N": 1}},' ..
+    '{"name": "other", "class": "mypkg.mod.Cl\\u001b[31mass", "parameters": {}}]}')
+
+  it("give valid JSON: each byte that is not UTF-8 becomes U+FFFD, controls are escaped", function ()
+    local out, _, code = h.run("analyze", model, "--format", "json")
+    assert.are.equal(1, code) -- one unknown class
+    -- python3's json module, on the bytes decoded as strict UTF-8
+    local check = h.write(out)
+    local p = io.popen(("/usr/bin/python3 -c %s < %s 2>&1"):format(quote(
+      "import json,sys; d=json.loads(sys.stdin.buffer.read().decode('utf-8')); " ..
+      "print(ascii(d['tree'][0]['name']), ascii(d['model_id']), ascii(d['unknown_modules'][0]['class']))"), check))
+    local said = p:read("a")
+    assert.is_true(p:close(), said)
+    assert.are.equal([['l\ufffd\ufffdin\x1b[2J\x7f\x9b' 'spec/\x1b]0;pwned\x07' 'mypkg.mod.Cl\x1b[31mass']] .. "\n", said)
+    assert.is_nil(out:find("[\0-\9\11-\31]")) -- no raw control character but the final newline
+  end)
+
+  it("are shown with their control characters and stray bytes visible in the table, markdown and errors", function ()
+    for _, format in ipairs({ "table", "markdown" }) do
+      local out, err = h.run_env({ COLUMNS = "300" }, "analyze", model, "--format", format)
+      for _, text in ipairs({ out, err }) do
+        assert.is_nil(text:find("[\0-\9\11-\31\127]"), format) -- no control but the newline
+        assert.is_nil(text:find("\194[\128-\159]"), format) -- no C1 control
+        assert.is_true(utf8.len(text) ~= nil, format)
+      end
+      assert.truthy(out:find([[l\xff\xc3in\x1b[2J\x7f\u009b]], 1, true), format)
+      assert.truthy(out:find([[spec/\x1b]0;pwned\x07 |]], 1, true), format)
+      assert.truthy(out:find([[Cl\x1b[31mass]], 1, true), format)
+      assert.truthy(err:find([[no calculator for mypkg.mod.Cl\x1b[31mass]], 1, true), format)
+    end
+    -- printable text, accented letters included, is left as it is
+    assert.are.equal("café ×2 a\\b", require("lmp.report").visible("café ×2 a\\b"))
+  end)
+end)
