@@ -177,3 +177,36 @@ describe("names from a model file", function ()
     assert.are.equal("café ×2 a\\b", require("lmp.report").visible("café ×2 a\\b"))
   end)
 end)
+
+describe("the Hub caches", function ()
+  local hub = require "lmp.hub"
+
+  it("refuse the ids huggingface_hub refuses, whose cache names would collide (a--b/c, a/b--c)", function ()
+    for _, id in ipairs({ "a--b/c", "a/b--c", "a-/b", "a/-b", "a/b.", "a..b/c", "a/b/c", "a/" .. ("x"):rep(97) }) do
+      local _, err, code = h.run_env({ HF_HUB_OFFLINE = "1", HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "" },
+                                     "analyze", "--model-id", id)
+      assert.are.equal(2, code, id)
+      assert.are.equal(("lmp: '%s' is not a Hugging Face model id (ORG/NAME of letters, digits, '_', '-', '.'; " ..
+        "no '--' or '..')\n"):format(id), err)
+    end
+    for _, id in ipairs({ "openai-community/gpt2", "gpt2", "a_b/c.d-e_", "_x/y", "a/" .. ("x"):rep(96) }) do
+      assert.are.equal(id, hub.check_id(id))
+    end
+  end)
+
+  it("keep revisions apart that differ in / and -- (refs/pr/1, refs--pr--1)", function ()
+    local id = "spec-org/Llama-2-7b-copy"
+    local config = lmp.core.read_file(h.CONFIGS .. "meta-llama--Llama-2-7b-hf.json")
+    local server = h.fake_server({ { path = "/" .. id .. "/resolve/refs%2Fpr%2F1/config.json", body = config } })
+    local env = { HF_HOME = h.tmpdir(), LMP_CACHE = h.tmpdir(), HF_HUB_CACHE = "", HF_TOKEN = "", HF_TOKEN_PATH = "",
+                  HUGGING_FACE_HUB_TOKEN = "", HF_HUB_OFFLINE = "", HF_ENDPOINT = server.url }
+    local _, err, code = h.run_env(env, "export", id, "--revision", "refs/pr/1")
+    server.stop()
+    assert.are.equal(0, code, err)
+    env.HF_HUB_OFFLINE = "1"
+    _, err, code = h.run_env(env, "export", id, "--revision", "refs--pr--1")
+    assert.are.equal(2, code)
+    assert.matches("HF_HUB_OFFLINE=1 forbids downloading it", err, 1, true)
+    assert.are.same({ "spec-org--Llama-2-7b-copy@refs%2Fpr%2F1" }, lmp.core.listdir(env.LMP_CACHE .. "/hub"))
+  end)
+end)
