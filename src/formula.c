@@ -199,8 +199,7 @@ static FNode *parse_primary(FParser *ps) {
 static FNode *parse_unary(FParser *ps) {
   fskip(ps);
   const char *at = ps->p;
-  if (++ps->depth > FORMULA_MAX_DEPTH) return perr(ps, at, "formula nested too deeply");
-  FNode *n;
+  FNode *n; /* a chain of unary operators recurses at most FORMULA_MAX_LEN deep: no count */
   if (accept(ps, "-") || accept(ps, "!")) {
     NodeKind k = at[0] == '-' ? N_NEG : N_NOT;
     FNode *a = parse_unary(ps);
@@ -211,7 +210,6 @@ static FNode *parse_unary(FParser *ps) {
   } else {
     n = parse_primary(ps);
   }
-  ps->depth--;
   return n;
 }
 
@@ -286,10 +284,16 @@ static FNode *parse_or(FParser *ps) {
   return n;
 }
 
+/* each parenthesis, argument list and ternary branch is one level of nesting; the whole
+ * formula is level 0, so FORMULA_MAX_DEPTH (64, as documented) nested parentheses pass */
 static FNode *parse_expr(FParser *ps) {
   fskip(ps);
   const char *at = ps->p;
-  if (++ps->depth > FORMULA_MAX_DEPTH) return perr(ps, at, "formula nested too deeply");
+  if (ps->depth++ > FORMULA_MAX_DEPTH) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "formula nested too deeply (more than %d levels)", FORMULA_MAX_DEPTH);
+    return perr(ps, at, msg);
+  }
   FNode *n = parse_or(ps);
   if (n && accept(ps, "?")) {
     FNode *a = parse_expr(ps);

@@ -183,41 +183,75 @@ static int l_lock_file(lua_State *L) {
   }
 }
 
+/* writes all of text to fd; 0, or -1 with errno set */
+static int write_all(int fd, const char *text, size_t len) {
+  for (size_t done = 0; done < len;) {
+    ssize_t n = write(fd, text + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    done += (size_t)n;
+  }
+  return 0;
+}
+
+/* creates a temporary file beside `path` under a name nobody can predict, exclusively
+ * (O_EXCL: never an existing file; O_NOFOLLOW: never through a planted symlink), mode
+ * 0666 less the umask as an ordinary new file; -1 with errno set */
+static int create_temp(const char *path, char *tmp, size_t size) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    unsigned char r[8];
+    if (getentropy(r, sizeof r) != 0) return -1;
+    unsigned long long x;
+    memcpy(&x, r, sizeof x);
+    if (snprintf(tmp, size, "%s.tmp-%016llx", path, x) >= (int)size) {
+      errno = ENAMETOOLONG;
+      return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST) return fd;
+  }
+  return -1;
+}
+
 /* core.write_file_atomic(path, text) -> true, or nil, message. The text goes to a temporary
- * file beside `path`, is flushed to disk, and is renamed over `path`: a reader (or a crash
- * at any point) sees the old file or the new one, never half of one. */
+ * file beside `path` (create_temp), is flushed to disk, and is renamed over `path`: a reader
+ * (or a crash at any point) sees the old file or the new one, never half of one. A `path`
+ * that exists and is not a regular file (/dev/stdout, a FIFO, /dev/full) is written in place:
+ * a device is never replaced by a file. Every write, the flush and the close are checked. */
 static int l_write_file_atomic(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   size_t len;
   const char *text = luaL_checklstring(L, 2, &len);
   char tmp[4200];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-    lua_pushnil(L);
-    lua_pushfstring(L, "%s: path too long", path);
-    return 2;
-  }
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const char *failed = NULL;
-  if (fd < 0) {
-    failed = "create";
-  } else {
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = write(fd, text + done, len - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        failed = "write";
-        break;
-      }
-      done += (size_t)n;
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC), e = errno;
+    if (fd < 0) failed = "open";
+    else if (write_all(fd, text, len) != 0) failed = "write", e = errno;
+    if (fd >= 0 && close(fd) != 0 && !failed) failed = "close", e = errno;
+    if (failed) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "%s: cannot %s: %s", path, failed, strerror(e));
+      return 2;
     }
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  int fd = create_temp(path, tmp, sizeof tmp);
+  if (fd < 0) {
+    failed = "create a temporary file beside it";
+  } else {
+    if (write_all(fd, text, len) != 0) failed = "write";
     if (!failed && fsync(fd) != 0) failed = "flush";
     if (close(fd) != 0 && !failed) failed = "close";
     if (!failed && rename(tmp, path) != 0) failed = "rename";
   }
   if (failed) {
     int e = errno;
-    unlink(tmp);
+    if (fd >= 0) unlink(tmp);
     lua_pushnil(L);
     lua_pushfstring(L, "%s: cannot %s: %s", path, failed, strerror(e));
     return 2;
@@ -228,7 +262,7 @@ static int l_write_file_atomic(lua_State *L) {
   char *slash = strrchr(dir, '/');
   if (slash) *slash = '\0';
   else strcpy(dir, ".");
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     fsync(dfd);
     close(dfd);

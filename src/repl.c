@@ -2,10 +2,13 @@
  * as `return <line>` so that expressions print their value; input whose error ends in
  * <eof> is incomplete and more lines are read; Ctrl-C interrupts a running computation
  * (main.c's docall) and, at the prompt, discards the line. Line editing, history
- * (written to the file as each line is entered, so a killed session keeps it) and tab
+ * (appended to the file as each line is entered, under a lock: see history_lock) and tab
  * completion come from libedit, the BSD-licensed readline. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,11 +91,99 @@ static char **complete(const char *text, int start, int end) {
   return rl_completion_matches(text, generator);
 }
 
-/* into the history, and the file rewritten at once (at most 1000 lines; libedit's
- * append_history(1, f) appends two), so that a killed session loses none */
+/* ---- the history file, in libedit's format (a _HiStOrY_V2_ line, then one line an entry,
+ * encoded as strvis does so that read_history reads it back). Each entered line is appended
+ * at once, under an exclusive flock on the file, so that a killed session or a closed
+ * terminal loses nothing and two sessions add their lines instead of overwriting each other's.
+ * At start a file past HISTORY_COMPACT lines is rewritten to the last HISTORY_KEEP. ---- */
+
+#define HISTORY_KEEP 1000
+#define HISTORY_COMPACT 2000
+
+/* opens the history file for appending and locks it; -1 when it cannot. The lock is taken on
+ * the file the path names: a compaction renames a new file over it, so a waiter that got the
+ * lock on the replaced one opens the path anew. */
+static int history_lock(const char *path) {
+  for (int attempt = 0; attempt < 100; attempt++) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    struct stat held, named;
+    if (flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0 && stat(path, &named) == 0 &&
+        held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+      if (held.st_size == 0 && write(fd, "_HiStOrY_V2_\n", 13) != 13) {
+        close(fd);
+        return -1;
+      }
+      return fd;
+    }
+    close(fd);
+  }
+  return -1;
+}
+
+/* line as strvis(VIS_WHITE) would write it: a backslash doubled, every byte that is not a
+ * visible ASCII character as \ooo, then a newline; the caller frees it */
+static char *history_encode(const char *line) {
+  size_t n = strlen(line);
+  char *out = malloc(4 * n + 2), *o = out;
+  if (out == NULL) return NULL;
+  for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+    if (*p == '\\') { *o++ = '\\'; *o++ = '\\'; }
+    else if (*p > ' ' && *p < 127) *o++ = (char)*p;
+    else o += sprintf(o, "\\%03o", *p);
+  }
+  *o++ = '\n';
+  *o = '\0';
+  return out;
+}
+
+/* into the history, and appended to the file at once */
 static void remember(const char *line, const char *history) {
   add_history(line);
-  if (history) write_history(history);
+  if (history == NULL) return;
+  char *text = history_encode(line);
+  int fd = text ? history_lock(history) : -1;
+  if (fd >= 0) {
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+      ssize_t n = write(fd, text + done, len - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += (size_t)n;
+    }
+    close(fd); /* releases the lock */
+  }
+  free(text);
+}
+
+/* reads the history (under the lock, so no line being appended is half read); a file past
+ * HISTORY_COMPACT lines is replaced by one with the last HISTORY_KEEP, renamed into place */
+static void history_load(const char *history) {
+  int fd = history_lock(history);
+  if (fd < 0) return;
+  read_history(history);
+  FILE *f = fopen(history, "r");
+  int lines = 0, c;
+  while (f && (c = getc(f)) != EOF) lines += c == '\n';
+  if (f) fclose(f);
+  char tmp[4200];
+  if (lines > HISTORY_COMPACT && snprintf(tmp, sizeof tmp, "%s.tmp-%ld", history, (long)getpid()) < (int)sizeof tmp) {
+    unlink(tmp);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int ok = out >= 0 && write(out, "_HiStOrY_V2_\n", 13) == 13;
+    for (int i = 0; ok && i < history_length; i++) {
+      HIST_ENTRY *e = history_get(history_base + i);
+      char *text = e ? history_encode(e->line) : NULL;
+      ok = text == NULL || write(out, text, strlen(text)) == (ssize_t)strlen(text);
+      free(text);
+    }
+    if (out >= 0) {
+      ok = ok && fsync(out) == 0;
+      ok = close(out) == 0 && ok;
+      if (!ok || rename(tmp, history) != 0) unlink(tmp);
+    }
+  }
+  close(fd);
 }
 #endif
 
@@ -146,8 +237,8 @@ int lmp_repl(lua_State *L) {
   int history_ref = luaL_ref(L, LUA_REGISTRYINDEX); /* keeps the path string alive */
 #ifdef LMP_HAVE_LIBEDIT
   using_history();
-  stifle_history(1000);
-  if (history) read_history(history);
+  stifle_history(HISTORY_KEEP);
+  if (history) history_load(history);
   rl_attempted_completion_function = complete;
   rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#[]";
 #endif

@@ -390,7 +390,7 @@ function cli.analyze(args)
   end
   cli.print_spent()
   if not result.complete then
-    local err = function (s) io.stderr:write("lmp: " .. s .. "\n") end
+    local err = function (s) io.stderr:write("lmp: " .. report.visible(s) .. "\n") end -- names from the model file
     if failure then err("generation failed: " .. tostring(failure)) end
     local classes = {}
     for _, u in ipairs(result.unknown_modules) do classes[#classes + 1] = u.class end

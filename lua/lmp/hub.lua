@@ -14,11 +14,20 @@ local function env(name)
   if v and v ~= "" then return v end
 end
 
--- "org/name" (or an old single-word id such as "gpt2")
+-- "org/name" (or an old single-word id such as "gpt2"), as huggingface_hub's validate_repo_id
+-- accepts it: letters, digits, "_", "-" and ".", each part beginning and ending with a letter,
+-- digit or "_", the name at most 96 characters, no "--" or "..". The caches (the Hugging Face
+-- one and lmp's) name a model ORG--NAME, which this makes unambiguous: "a--b/c" and "a/b--c"
+-- would both be a--b--c.
+local function id_part(p, max) return #p <= max and p:match("^[%w_][%w._-]*$") and p:match("[%w_]$") end
 function hub.check_id(id)
-  local ok = type(id) == "string" and #id <= 200 and not id:find("..", 1, true)
-    and (id:match("^[%w][%w._-]*/[%w][%w._-]*$") or id:match("^[%w][%w._-]*$"))
-  if not ok then fail(("'%s' is not a Hugging Face model id (ORG/NAME)"):format(tostring(id))) end
+  local org, name = tostring(id):match("^([^/]*)/([^/]*)$")
+  local ok = type(id) == "string" and not id:find("--", 1, true) and not id:find("..", 1, true)
+    and (org and id_part(org, 96) and id_part(name, 96) or id_part(id, 96))
+  if not ok then
+    fail(("'%s' is not a Hugging Face model id (ORG/NAME of letters, digits, '_', '-', '.'; no '--' or '..')")
+      :format(require("lmp.report").visible(tostring(id))))
+  end
   return id
 end
 
@@ -92,9 +101,9 @@ function hub.find_in_hf_cache(id, revision)
 end
 
 -- lmp's cached copy: hub/ORG--NAME/config.json for main, hub/ORG--NAME@REV/... for another
--- revision ("/" in REV as "--")
+-- revision ("/" in REV as "%2F", as in its URL: a revision holds no "%", and may hold "--")
 local function lmp_cache_path(id, revision)
-  local rev = (revision and revision ~= "main") and ("@" .. revision:gsub("/", "--")) or ""
+  local rev = (revision and revision ~= "main") and ("@" .. revision:gsub("/", "%%2F")) or ""
   return hub.lmp_cache_dir() .. "/hub/" .. id:gsub("/", "--") .. rev .. "/config.json"
 end
 

@@ -4,7 +4,22 @@ local json = {}
 
 local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 
+-- s with each byte that is not part of valid UTF-8 replaced by U+FFFD (a layer or class
+-- name from a model file may hold any bytes; JSON text must be UTF-8)
+function json.utf8(s)
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local _, bad = utf8.len(s, i)
+    if not bad then out[#out + 1] = s:sub(i) break end
+    out[#out + 1] = s:sub(i, bad - 1) .. "\u{FFFD}"
+    i = bad + 1
+  end
+  return table.concat(out)
+end
+
 function json.string(s)
+  s = json.utf8(s)
   return '"' .. s:gsub('[%c"\\]', function (c) return ESCAPES[c] or ("\\u%04x"):format(c:byte()) end) .. '"'
 end
 

@@ -104,7 +104,11 @@ end
 local function load(path)
   local calc = loaded[path]
   if not calc then
-    calc = resolve_alias(core.load_calculator(path), 0)
+    calc = core.load_calculator(path)
+    -- a generated calculator counts only with its db entry (lmp.db: incomplete)
+    local why = require("lmp.db").incomplete(path, calc.full_class_name)
+    if why then core.error(core.EXIT.CALC, why) end
+    calc = resolve_alias(calc, 0)
     loaded[path] = calc
   end
   return calc

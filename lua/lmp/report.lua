@@ -40,8 +40,30 @@ function report.grouped(n)
   return sign .. digits
 end
 
+-- s safe to print on a terminal: control characters (C0, DEL) as \x1b, C1 controls as
+-- \u009b, and bytes that are not valid UTF-8 as \xff; a name from a model file must not
+-- move the cursor, retitle the window or recolour the screen
+function report.visible(s)
+  s = tostring(s)
+  if not s:find("[%c\128-\255]") then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local b = s:byte(i)
+    local cp = b >= 0x80 and utf8.len(s, i, i) == 1 and utf8.codepoint(s, i)
+    if b < 0x20 or b == 0x7f then out[#out + 1], i = ("\\x%02x"):format(b), i + 1
+    elseif b < 0x80 then out[#out + 1], i = string.char(b), i + 1
+    elseif not cp then out[#out + 1], i = ("\\x%02x"):format(b), i + 1
+    else
+      local len = #utf8.char(cp)
+      out[#out + 1], i = cp <= 0x9f and ("\\u%04x"):format(cp) or s:sub(i, i + len - 1), i + len
+    end
+  end
+  return table.concat(out)
+end
+local visible = report.visible
+
 local function short_class(cls)
-  return cls:match("([^.]+)$") or cls
+  return visible(cls:match("([^.]+)$") or cls)
 end
 
 local function phase_line(result)
@@ -49,7 +71,7 @@ local function phase_line(result)
   local shape = i.phase == "generate"
     and ("batch %d, prompt %d, %d new tokens"):format(i.batch_size, i.prompt_len, i.new_tokens)
     or ("batch %d, seq %d, kv_len %d"):format(i.batch_size, i.seq_len, i.kv_len)
-  return ("%s | %s | %s | w%d a%d kv%d bits"):format(result.model_id or "?", i.phase, shape, i.w_bits, i.a_bits, i.kv_bits)
+  return ("%s | %s | %s | w%d a%d kv%d bits"):format(visible(result.model_id or "?"), i.phase, shape, i.w_bits, i.a_bits, i.kv_bits)
 end
 
 -- rows of the tree in display order: { node=, depth= }
@@ -104,7 +126,7 @@ function report.table(result, opts)
     local cells = {}
     -- an unknown layer has no figures: "?" rather than a zero that reads as a count
     for k, c in ipairs(COLUMNS) do cells[k] = n.unknown and "?" or report.human(n[c[2]], c[3]) end
-    rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. n.name, class = short_class(n.class),
+    rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. visible(n.name), class = short_class(n.class),
       rep = n["repeat"] > 1 and ("x" .. n["repeat"]) or "", cells = cells,
       mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "") }
     levels = math.max(levels, r.depth + 1)
@@ -181,7 +203,7 @@ function report.table(result, opts)
     lines[#lines + 1] = ""
     lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
     for _, u in ipairs(result.unknown_modules) do
-      lines[#lines + 1] = ("  %s  (x%s)"):format(u.class, tostring(u.count))
+      lines[#lines + 1] = ("  %s  (x%s)"):format(visible(u.class), tostring(u.count))
     end
     lines[#lines + 1] = "  write a calculator for each (lmp generate, or by hand in ~/.local/share/lmp/modules: docs/calculators.md)"
   end
@@ -314,7 +336,7 @@ function report.markdown(result)
     local n = r.node
     local function fig(v) return n.unknown and "?" or report.grouped(v) end -- unknown: no figures, not zeros
     lines[#lines + 1] = ("| %s%s | `%s` | %s | %s | %s | %s | %s | %s | %s |"):format(
-      string.rep("&nbsp;&nbsp;", r.depth), n.name .. (n.unknown and " **(unknown)**" or ""), short_class(n.class),
+      string.rep("&nbsp;&nbsp;", r.depth), visible(n.name) .. (n.unknown and " **(unknown)**" or ""), short_class(n.class),
       n["repeat"], fig(n.flops), fig(n.matmul_flops), fig(n.params),
       fig(n.reads_bytes), fig(n.writes_bytes), fig(n.intermediates_bytes))
   end
@@ -326,7 +348,7 @@ function report.markdown(result)
     lines[#lines + 1] = ""
     lines[#lines + 1] = "Unknown modules (not counted): " .. table.concat((function ()
       local l = {}
-      for _, u in ipairs(result.unknown_modules) do l[#l + 1] = ("`%s` x%s"):format(u.class, tostring(u.count)) end
+      for _, u in ipairs(result.unknown_modules) do l[#l + 1] = ("`%s` x%s"):format(visible(u.class), tostring(u.count)) end
       return l
     end)(), ", ")
   end

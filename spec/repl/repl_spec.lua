@@ -184,4 +184,49 @@ describe("REPL history", function ()
     assert.matches("'kept\\040after\\040kill'\n", text, 1, true)
     assert.matches("\n:help\n", text, 1, true)
   end)
+
+  -- each session used to rewrite the file from its own memory, dropping the other's lines
+  it("keeps every line of two sessions entering lines alternately, each appended as entered", function ()
+    local history = os.tmpname()
+    os.remove(history)
+    local a, b = open_repl(history), open_repl(history)
+    finally(function () a.close(); b.close(); os.remove(history) end)
+    for i = 1, 3 do
+      for _, s in ipairs({ { a, "a" }, { b, "b" } }) do
+        local value = ("%s%d"):format(s[2], i)
+        s[1].keys(("'%s'"):format(value), "Enter")
+        s[1].wait_for(('"%s"'):format(value))
+      end
+    end
+    a.keys("C-d")
+    b.keys("C-d")
+    a.wait_gone()
+    b.wait_gone()
+    local text = read(history)
+    assert.are.equal("_HiStOrY_V2_\n'a1'\n'b1'\n'a2'\n'b2'\n'a3'\n'b3'\n", text)
+    -- a new session reads them back: the first Up is the last line entered
+    local c = open_repl(history)
+    finally(function () c.close() end)
+    c.keys("Up", "Enter")
+    assert.matches('"b3"', c.wait_for('"b3"'))
+  end)
+
+  it("keeps only the last 1000 lines once the file has more than 2000", function ()
+    local history = os.tmpname()
+    local lines = { "_HiStOrY_V2_" }
+    for i = 1, 2001 do lines[#lines + 1] = "old" .. i end
+    local f = assert(io.open(history, "w"))
+    f:write(table.concat(lines, "\n") .. "\n")
+    f:close()
+    local repl = open_repl(history)
+    finally(function () repl.close(); os.remove(history) end)
+    repl.keys("'new\\\\one'", "Enter") -- typed: 'new\\one', the string new\one
+    repl.wait_for('"new\\\\one"')
+    local text = read(history)
+    local _, count = text:gsub("\n", "")
+    assert.are.equal(1 + 1000 + 1, count) -- the header, old1002..old2001, the new line
+    assert.matches("^_HiStOrY_V2_\nold1002\n", text)
+    local tail = "\nold2001\n'new\\\\\\\\one'\n" -- each backslash doubled
+    assert.are.equal(tail, text:sub(-#tail))
+  end)
 end)
