@@ -24,10 +24,11 @@ local function open_repl(history)
   end
   function s.screen() return sh(("tmux capture-pane -t %s -p 2>/dev/null"):format(s.name)) end
   function s.alive() return os.execute(("tmux has-session -t %s 2>/dev/null"):format(s.name)) end
-  -- waits until the screen shows `text` (or 5 s pass), and returns the screen
+  -- waits until the screen shows `text` (or 20 s pass, more under the sanitizers: a busy
+  -- machine can take seconds to start the REPL), and returns the screen
   function s.wait_for(text)
     local screen
-    for _ = 1, 100 do
+    for _ = 1, math.ceil(400 * h.slow_factor) do
       screen = s.screen()
       if screen:find(text, 1, true) then return screen end
       os.execute("sleep 0.05")
