@@ -41,16 +41,16 @@ local function sorted_files(dir, suffix)
   return names
 end
 
--- cases() -> list of { name =, args = }, in a fixed order; quick = the few run under valgrind
+-- cases() -> list of { name =, args = }, in a fixed order
 function golden.cases()
   local list = {}
-  local function add(name, args, quick) list[#list + 1] = { name = name, args = args, quick = quick } end
+  local function add(name, args) list[#list + 1] = { name = name, args = args } end
   for _, model in ipairs(sorted_files("models", ".json")) do
     for _, run in ipairs(RUNS) do
       for _, format in ipairs(FORMATS) do
         local args = { "analyze", "models/" .. model .. ".json", table.unpack(run[2]) }
         if format ~= "table" then table.move({ "--format", format }, 1, 2, #args + 1, args) end
-        add(("analyze-%s-%s-%s"):format(model, run[1], format), args, model == "gpt2")
+        add(("analyze-%s-%s-%s"):format(model, run[1], format), args)
       end
     end
   end
@@ -60,16 +60,16 @@ function golden.cases()
     local f = assert(io.open("modules_lua/" .. stem .. ".lua"))
     local class = assert(f:read("a"):match('full_class_name%s*=%s*"([^"]+)"'), stem)
     f:close()
-    add("module-show-" .. stem, { "module", "show", class }, stem == "torch_linear")
+    add("module-show-" .. stem, { "module", "show", class })
   end
   add("module-compute-linear", { "module", "compute", "torch.nn.Linear", "N=10", "in_features=512", "out_features=1024" })
-  add("module-list", { "module", "list" }, true)
-  add("models", { "models" }, true)
-  add("db-check", { "db", "check" }, true)
-  add("help", { "--help" }, true)
-  for _, c in ipairs(COMMANDS) do add("help-" .. c, { c, "--help" }, true) end
-  add("help-script", { "help", "script" }, true)
-  for _, e in ipairs(ERRORS) do add("error-" .. e[1], e[2], true) end
+  add("module-list", { "module", "list" })
+  add("models", { "models" })
+  add("db-check", { "db", "check" })
+  add("help", { "--help" })
+  for _, c in ipairs(COMMANDS) do add("help-" .. c, { c, "--help" }) end
+  add("help-script", { "help", "script" })
+  for _, e in ipairs(ERRORS) do add("error-" .. e[1], e[2]) end
   return list
 end
 

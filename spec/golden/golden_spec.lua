@@ -1,7 +1,5 @@
 -- The golden outputs (docs/golden.md): every case of spec/golden/golden.lua run again as a
--- separate lmp process and compared byte for byte with spec/fixtures/golden/. Under valgrind
--- (LMP_SLOW_FACTOR >= 10, scripts/valgrind-specs) only the quick cases run: gpt2's analyses
--- and the commands that are not per model or per calculator.
+-- separate lmp process and compared byte for byte with spec/fixtures/golden/.
 local lmp = require "lmp"
 local golden = require "spec.golden.golden"
 local h = require "spec.helpers"
@@ -24,15 +22,13 @@ describe("golden outputs", function ()
   teardown(function () runner.close() end)
 
   for _, case in ipairs(cases) do
-    if case.quick or h.slow_factor < 10 then
-      it(case.name, function ()
-        local expected = golden.expected(case)
-        assert(expected, ("%s is missing; write it with %s"):format(golden.path(case), golden.REFRESH))
-        local diff = golden.difference(expected, runner.run(case))
-        assert(diff == nil, ("%s: %s\nif the change is intended: %s (and say why in the commit)")
-          :format(golden.path(case), diff, golden.REFRESH))
-      end)
-    end
+    it(case.name, function ()
+      local expected = golden.expected(case)
+      assert(expected, ("%s is missing; write it with %s"):format(golden.path(case), golden.REFRESH))
+      local diff = golden.difference(expected, runner.run(case))
+      assert(diff == nil, ("%s: %s\nif the change is intended: %s (and say why in the commit)")
+        :format(golden.path(case), diff, golden.REFRESH))
+    end)
   end
 
   it("has a case for every file in " .. golden.DIR, function ()
