@@ -62,6 +62,14 @@ function golden.cases()
     f:close()
     add("module-show-" .. stem, { "module", "show", class })
   end
+  -- the builders' trees, whole (the analyses above read models/, not the builders)
+  for _, config in ipairs(sorted_files("spec/fixtures/configs", ".json")) do
+    add("export-" .. config, { "export", "spec/fixtures/configs/" .. config .. ".json" })
+  end
+  -- the Lua API, as the examples use it (export_csv writes a file instead)
+  for _, example in ipairs(sorted_files("examples", ".lua")) do
+    if example ~= "export_csv" then add("example-" .. example, { "examples/" .. example .. ".lua" }) end
+  end
   add("module-compute-linear", { "module", "compute", "torch.nn.Linear", "N=10", "in_features=512", "out_features=1024" })
   add("module-list", { "module", "list" })
   add("models", { "models" })
