@@ -46,7 +46,7 @@ local function crossover(field)
   end
   while hi - lo > 1 do
     local mid = (lo + hi) // 2
-    local a, m = blocks(mid, field)
+    a, m = blocks(mid, field)
     if a > m then hi = mid else lo = mid end
   end
   return hi

@@ -27,7 +27,7 @@ function phases.footprint(result)
     params = t.params, bits = i.w_bits, state = t.state_bytes, peak = t.peak_activation_bytes,
     act = t.reads_bytes, weight_reads = t.weight_bytes, inter = t.intermediates_bytes,
   }
-  for k, v in pairs(vars) do
+  for _, v in pairs(vars) do
     if math.type(v) ~= "integer" then return nil end -- beyond 2^63: no footprint
   end
   local f = {
@@ -110,10 +110,10 @@ function phases.generate(model, inputs, opts)
   for k, v in pairs(inputs) do
     if k ~= "prompt_len" and k ~= "new_tokens" and k ~= "seq_len" and k ~= "kv_len" and k ~= "phase" then base[k] = v end
   end
-  local function run(seq, kv, opts)
+  local function run(seq, kv, run_opts)
     local i = { seq_len = seq, kv_len = kv, phase = kv == 0 and "prefill" or "decode", enc_len = inputs.enc_len or P }
     for k, v in pairs(base) do i[k] = v end
-    return lmp.analyze(model, i, opts)
+    return lmp.analyze(model, i, run_opts)
   end
   local prefill = run(P, 0, opts)
   local result = { model_id = prefill.model_id, tree = prefill.tree, unknown_modules = prefill.unknown_modules,

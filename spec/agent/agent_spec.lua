@@ -77,6 +77,7 @@ describe("agent", function ()
     local server = h.fake_server({ { method = "POST", path = "/v1/messages", body = GOOD } })
     local ws = workspace()
     local out, err, code = h.run_env(anthropic_env(server, ws), "analyze", "--model-json", model)
+    local _ -- the results a check below does not read
     assert.are.equal(1, code, err)
     -- the partial report, the unknown row marked, the Linear row priced (1,024 FLOPs)
     assert.matches("\nact%s+Mish%s.-<%- UNKNOWN\n", out)

@@ -40,13 +40,13 @@ describe("bloom builder", function ()
     assert.are.equal("transformer.word_embeddings", m.layers[2].weights_tied_to)
     assert.are.same({ "word_embeddings", "word_embeddings_layernorm", "build_alibi_tensor", "h", "ln_f" },
       names(m.layers[1].sub_layers))
-    local h = m.layers[1].sub_layers[4]
-    assert.are.equal(24, h["repeat"])
-    assert.are.same({ "input_layernorm", "self_attention", "post_attention_layernorm", "mlp" }, names(h.sub_layers))
+    local block = m.layers[1].sub_layers[4]
+    assert.are.equal(24, block["repeat"])
+    assert.are.same({ "input_layernorm", "self_attention", "post_attention_layernorm", "mlp" }, names(block.sub_layers))
     assert.are.same({ "query_key_value", "layer_past", "alibi", "scaled_dot_product_attention", "attention_dropout",
-      "dense", "dropout_add" }, names(h.sub_layers[2].sub_layers))
-    assert.are.same({ "dense_h_to_4h", "gelu_impl", "dense_4h_to_h", "dropout_add" }, names(h.sub_layers[4].sub_layers))
-    assert.are.equal("transformers.models.bloom.modeling_bloom.BloomGelu", h.sub_layers[4].sub_layers[2].class)
+      "dense", "dropout_add" }, names(block.sub_layers[2].sub_layers))
+    assert.are.same({ "dense_h_to_4h", "gelu_impl", "dense_4h_to_h", "dropout_add" }, names(block.sub_layers[4].sub_layers))
+    assert.are.equal("transformers.models.bloom.modeling_bloom.BloomGelu", block.sub_layers[4].sub_layers[2].class)
   end)
 
   it("prices batch 1, seq 128 in closed form", function ()

@@ -31,12 +31,12 @@ describe("falcon builder", function ()
     local m = lmp.build(lmp.read_config(R .. NAME))
     assert.are.equal("transformer", m.layers[1].name)
     assert.are.equal("transformer.word_embeddings", m.layers[2].weights_tied_to)
-    local h = m.layers[1].sub_layers[2]
-    assert.are.equal("transformers.models.falcon.modeling_falcon.FalconDecoderLayer", h.class)
+    local block = m.layers[1].sub_layers[2]
+    assert.are.equal("transformers.models.falcon.modeling_falcon.FalconDecoderLayer", block.class)
     local names = {}
-    for _, l in ipairs(h.sub_layers) do names[#names + 1] = l.name end
+    for _, l in ipairs(block.sub_layers) do names[#names + 1] = l.name end
     assert.are.same({ "input_layernorm", "self_attention", "mlp", "mlp_add_attention", "residual_add" }, names)
-    local qkv = h.sub_layers[2].sub_layers[1]
+    local qkv = block.sub_layers[2].sub_layers[1]
     assert.are.equal("transformers.models.falcon.modeling_falcon.FalconLinear", qkv.class)
     assert.are.equal(4672, qkv.parameters.out_features)
   end)
@@ -63,8 +63,8 @@ describe("falcon builder", function ()
   end)
 
   it("builds sequential attention and MLP when parallel_attn is false", function ()
-    local h = lmp.build(edited(NAME, { parallel_attn = false })).layers[1].sub_layers[2]
-    assert.are.equal("post_attention_layernorm", h.sub_layers[4].name)
+    local block = lmp.build(edited(NAME, { parallel_attn = false })).layers[1].sub_layers[2]
+    assert.are.equal("post_attention_layernorm", block.sub_layers[4].name)
   end)
 
   describe("refuses bad configs, naming the field", function ()

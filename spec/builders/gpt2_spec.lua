@@ -37,14 +37,14 @@ describe("gpt2 builder", function ()
     assert.are.same({ "transformer", "lm_head" }, names(m.layers))
     assert.are.equal("transformer.wte", m.layers[2].weights_tied_to)
     assert.are.same({ "wte", "wpe", "add_position_embeds", "drop", "h", "ln_f" }, names(m.layers[1].sub_layers))
-    local h = m.layers[1].sub_layers[5]
-    assert.are.equal(12, h["repeat"])
-    assert.are.same({ "ln_1", "attn", "residual_add_attn", "ln_2", "mlp", "residual_add_mlp" }, names(h.sub_layers))
+    local block = m.layers[1].sub_layers[5]
+    assert.are.equal(12, block["repeat"])
+    assert.are.same({ "ln_1", "attn", "residual_add_attn", "ln_2", "mlp", "residual_add_mlp" }, names(block.sub_layers))
     assert.are.same({ "c_attn", "layer_past", "scaled_dot_product_attention", "attn_dropout", "c_proj", "resid_dropout" },
-      names(h.sub_layers[2].sub_layers))
-    assert.are.equal("transformers.pytorch_utils.Conv1D", h.sub_layers[2].sub_layers[1].class)
-    assert.are.equal(2304, h.sub_layers[2].sub_layers[1].parameters.nf)
-    assert.are.equal("transformers.activations.NewGELUActivation", h.sub_layers[5].sub_layers[2].class)
+      names(block.sub_layers[2].sub_layers))
+    assert.are.equal("transformers.pytorch_utils.Conv1D", block.sub_layers[2].sub_layers[1].class)
+    assert.are.equal(2304, block.sub_layers[2].sub_layers[1].parameters.nf)
+    assert.are.equal("transformers.activations.NewGELUActivation", block.sub_layers[5].sub_layers[2].class)
   end)
 
   it("prices batch 1, seq 128 in closed form", function ()

@@ -10,7 +10,6 @@ local REMOVE = h.REMOVE
 
 local function analyze(model) return lmp.analyze(model, AT_128) end
 local edited = h.edited_config
-local build = h.build
 local build_error = h.build_error
 
 local NAME = "mistralai--Mixtral-8x7B-v0.1.json"

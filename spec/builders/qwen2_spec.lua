@@ -9,7 +9,6 @@ local REMOVE = h.REMOVE
 
 local function analyze(model) return lmp.analyze(model, AT_128) end
 local edited = h.edited_config
-local build = h.build
 local build_error = h.build_error
 
 local NAME = "Qwen--Qwen2-7B.json"

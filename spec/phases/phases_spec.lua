@@ -16,12 +16,11 @@ end
 -- Llama-2-7B: hidden 4096, 32 layers, 32 heads of 128 (32 KV heads), MLP 11008, vocab 32000.
 -- Linear weights (every matrix a token multiplies through, lm_head included):
 --   32 * (4*4096^2 + 3*4096*11008) + 4096*32000 = 32 * 202,375,168 + 131,072,000 = 6,607,077,376
-local LLAMA_LINEAR = 6607077376
 local LLAMA_PARAMS = 6738415616
 -- Mistral-7B: hidden 4096, 32 layers, 32 query heads and 8 KV heads of 128, MLP 14336.
 --   per layer q, o: 2 * 4096^2 = 33,554,432; k, v: 2 * 4096*1024 = 8,388,608;
 --   MLP 3*4096*14336 = 176,160,768; sum 218,103,808; x32 = 6,979,321,856; + lm_head 131,072,000
-local MISTRAL_LINEAR = 7110393856
+--   = 7,110,393,856
 local MISTRAL_PARAMS = 7241732096
 
 describe("decode", function ()

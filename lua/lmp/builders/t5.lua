@@ -63,7 +63,6 @@ function t5.build(cfg, b)
 
   local function norm(name, N) return b.layer(name, M .. "T5LayerNorm", { N = N, hidden_size = dm }) end
   local function linear(name, i, o, N) return b.linear(name, i, o, false, N) end
-  local function per_row(N, width) return ("(%s) * %d"):format(N, width) end
   local function scores(batch, q, k) return ("%s * %d * %s * (%s)"):format(batch, heads, q, k) end
 
   -- the bias block 0 computes: buckets of q x k distances, their lookup, the mask added
