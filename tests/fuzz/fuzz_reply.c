@@ -32,7 +32,7 @@ static const char DRIVER[] =
     "  local r = table.pack(xpcall(f, handler, ...))\n"
     "  if r[1] then return table.unpack(r, 2, r.n) end\n"
     "  if core.is_error(r[2]) then\n"
-    "    assert(not r[2].message:find('\\n'), 'a multi-line lmp error')\n"
+    "    assert(not r[2].message:find('%c'), 'an lmp error with a control character (a newline, an escape)')\n"
     "    fuzz_feature(r[2].message)\n"
     "    trace('lmp error: ' .. r[2].message)\n"
     "    return nil\n"
