@@ -128,8 +128,8 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
   if (lua_type(L, -2) == LUA_TSTRING) {
     type = lua_tostring(L, -2);
   } else if (lua_istable(L, -2)) {
-    lua_getfield(L, -2, "type");
-    type = lua_tostring(L, -1);
+    /* a string only: lua_tostring would turn a number into a new string, unanchored once popped */
+    if (lua_getfield(L, -2, "type") == LUA_TSTRING) type = lua_tostring(L, -1); /* the spec table keeps it */
     lua_pop(L, 1);
     static const char *const extra[] = {"min", "max", "values", "default"};
     for (int i = 0; i < 4; i++) {

@@ -61,4 +61,15 @@ describe("fuzz regressions", function ()
     assert.are.equal("lmp: anthropic at " .. server.url .. " refused the API key (HTTP 401: bad key next line  [2J)", last)
     assert.is_nil(err:find("\27", 1, true))
   end)
+
+  it("refuses a parameter spec whose type is a number, naming the parameter", function ()
+    -- (found by review beside fuzz_calc) the number was read as a new string that nothing
+    -- kept: the check compared and printed memory the collector may have freed
+    local problems = lmp.check_calculator({ full_class_name = "spec.T",
+      required_parameters = function () return { n = { type = 12 } } end,
+      flops = function () return 0 end, matmul_flops = function () return 0 end, params = function () return 0 end,
+      memory = function () return { reads = 0, writes = 0, intermediates = 0 } end })
+    assert.are.equal(1, #problems)
+    assert.matches("required_parameters: 'n' has type table; expected \"int\"", problems[1], 1, true)
+  end)
 end)
