@@ -22,15 +22,22 @@ target_link_options(lmpcore INTERFACE -fsanitize=address,undefined)
 # smoke runs: this many mutations after the seed corpus (LMP_FUZZ_RUNS=... to change)
 set(LMP_FUZZ_RUNS 20000 CACHE STRING "libFuzzer -runs of each smoke test")
 
-# libFuzzer's -timeout of one input: the calculator targets make up to a dozen sandboxed
-# calls an input, each capped at 1 s of CPU (fuzz_small_limits in tests/fuzz/fuzz_common.h)
+# The calculator targets make up to a dozen sandboxed calls an input, each capped at 1 s of
+# CPU (fuzz_small_limits in tests/fuzz/fuzz_common.h): libFuzzer's -timeout of one input is
+# 30 s for them, and their smoke runs make a fraction of the mutations (a few seconds each).
 set(LMP_FUZZ_TIMEOUT_reply 30)
 set(LMP_FUZZ_TIMEOUT_calc 30)
+set(LMP_FUZZ_SHARE_reply 2)
+set(LMP_FUZZ_SHARE_calc 5)
 
 foreach(target model formula cli reply calc)
   if(NOT DEFINED LMP_FUZZ_TIMEOUT_${target})
     set(LMP_FUZZ_TIMEOUT_${target} 10)
   endif()
+  if(NOT DEFINED LMP_FUZZ_SHARE_${target})
+    set(LMP_FUZZ_SHARE_${target} 1)
+  endif()
+  math(EXPR runs "${LMP_FUZZ_RUNS} / ${LMP_FUZZ_SHARE_${target}}")
   add_executable(fuzz_${target} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${target}.c)
   target_compile_options(fuzz_${target} PRIVATE -fsanitize=fuzzer)
   target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer)
@@ -40,7 +47,7 @@ foreach(target model formula cli reply calc)
            COMMAND ${CMAKE_COMMAND} -DFUZZER=$<TARGET_FILE:fuzz_${target}>
                    -DCORPUS=${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${target}
                    -DDICT=${CMAKE_SOURCE_DIR}/tests/fuzz/${target}.dict
-                   -DWORK=${CMAKE_BINARY_DIR}/fuzz-work/${target} -DRUNS=${LMP_FUZZ_RUNS}
+                   -DWORK=${CMAKE_BINARY_DIR}/fuzz-work/${target} -DRUNS=${runs}
                    -DTIMEOUT=${LMP_FUZZ_TIMEOUT_${target}}
                    -P ${CMAKE_SOURCE_DIR}/cmake/fuzz_smoke.cmake)
   set_tests_properties(fuzz_${target} PROPERTIES LABELS fuzz TIMEOUT 600)

@@ -199,8 +199,9 @@ static int l_load_calculator(lua_State *L) {
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     size_t flen = strlen(file);
-    if (strncmp(msg, file, flen) == 0 && msg[flen] == ':') return lmp_raise(L, LMP_EXIT_CALC, "%s", msg);
-    return lmp_raise(L, LMP_EXIT_CALC, "%s: %s", file, msg); /* "C stack overflow" names no file */
+    int named = strncmp(msg, file, flen) == 0 && msg[flen] == ':'; /* "C stack overflow" names no file */
+    snprintf(err, sizeof err, "%s%s%s", named ? "" : file, named ? "" : ": ", msg);
+    return lmp_raise(L, LMP_EXIT_CALC, "%s", err);
   }
   sandbox_push_env(L);
   lua_setupvalue(L, -2, 1); /* _ENV */

@@ -72,4 +72,36 @@ describe("fuzz regressions", function ()
     assert.are.equal(1, #problems)
     assert.matches("required_parameters: 'n' has type table; expected \"int\"", problems[1], 1, true)
   end)
+
+  it("shows a calculator's error and a syntax error in it on one line, without control characters", function ()
+    -- (found by review beside fuzz_reply and fuzz_calc) the calculator's message went into
+    -- the error as it was: a generated calculator could print terminal escapes
+    local dir = h.tmpdir()
+    local function flops(body)
+      local f = assert(io.open(dir .. "/spec_esc.lua", "w"))
+      f:write(body)
+      f:close()
+      local _, err, code = h.run("module", "flops", "spec.Esc", "N=1", "--modules", dir)
+      assert.are.equal(3, code)
+      assert.are.equal(1, select(2, err:gsub("\n", "")), err)
+      assert.is_nil(err:find("\27", 1, true))
+      return err
+    end
+    local err = flops("return { full_class_name = 'spec.Esc', required_parameters = function () return { N = 'int' } end,\n" ..
+      "  flops = function () error('line one\\nline two \\27[31mred', 0) end, matmul_flops = function () return 0 end,\n" ..
+      "  params = function () return 0 end, memory = function () return { reads = 0, writes = 0, intermediates = 0 } end }\n")
+    assert.matches("flops: line one line two  [31mred\n", err, 1, true)
+    err = flops("return { x = 'a\27[31mb\n")
+    assert.matches("spec_esc.lua:1: unfinished string near ''a [31mb'\n", err, 1, true)
+  end)
+
+  it("keeps the check's problems on one line when a sample quotes control characters", function ()
+    local problems = lmp.check_calculator({ full_class_name = "spec.T",
+      required_parameters = function () return { s = "string" } end,
+      sample_parameters = function () return { { s = "a\nb\27[2J" } } end,
+      flops = function () error("no") end, matmul_flops = function () return 0 end, params = function () return 0 end,
+      memory = function () return { reads = 0, writes = 0, intermediates = 0 } end })
+    assert.are.equal(1, #problems)
+    assert.matches("calculator fails on sample {s=a b [2J}", problems[1], 1, true)
+  end)
 end)

@@ -8,7 +8,8 @@
  *                                        every figure of each sample under the limits
  *   core.compute(calc, edge, backward)   once more on edge values (0, 2^31, 2^62, ...)
  * with small limits (fuzz_small_limits: 100,000 instructions, 1 MiB, 1 s of CPU a call).
- * Expected: success or an lmp error (every calculator failure is one). Findings: a plain Lua
+ * Expected: success or an lmp error (every calculator failure is one, on one line without
+ * control characters; so is every problem of the check). Findings: a plain Lua
  * error in the host (also one the checks catch, see FUZZ_SANDBOX_PRELUDE), a crash, a
  * sanitizer report, a hang, and after every input (collected):
  *   - the host's memory in use above what it was after the first input plus 8 MiB;
@@ -32,6 +33,7 @@ static const char DRIVER[] =
     "  local r = table.pack(xpcall(f, handler, ...))\n"
     "  if r[1] then return table.unpack(r, 2, r.n) end\n"
     "  if core.is_error(r[2]) then\n"
+    "    assert(not r[2].message:find('%c'), 'an lmp error with a control character (a newline, an escape)')\n"
     "    fuzz_feature(r[2].message)\n"
     "    trace('lmp error: ' .. r[2].message)\n"
     "    return nil\n"
@@ -112,7 +114,7 @@ static const char DRIVER[] =
     "    params_analysis = {}, flop_analysis = { thinking_process = '', parameters = params }, no_formulas = true } }\n"
     "  local problems = try(db.check_entry, entries, key, calc)\n"
     "  for _, p in ipairs(problems or {}) do\n"
-    "    assert(type(p) == 'string', 'a problem is a string')\n"
+    "    assert(type(p) == 'string' and not p:find('%c'), 'a problem is a string on one line, without control characters')\n"
     "    fuzz_feature(p)\n"
     "    trace('problem: ' .. p)\n"
     "  end\n"
