@@ -1,10 +1,13 @@
-# cmake -DFUZZER=exe -DCORPUS=dir -DDICT=file -DWORK=dir -DRUNS=n -P fuzz_smoke.cmake
+# cmake -DFUZZER=exe -DCORPUS=dir -DDICT=file -DWORK=dir -DRUNS=n [-DTIMEOUT=s] -P fuzz_smoke.cmake
 # One smoke run of a libFuzzer target: the seed corpus, then RUNS mutations. New inputs and
 # crash artifacts go to WORK (emptied first), never into the corpus in the source tree.
+if(NOT TIMEOUT)
+  set(TIMEOUT 10)
+endif()
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/new")
 execute_process(
-  COMMAND "${FUZZER}" -runs=${RUNS} -timeout=10 -rss_limit_mb=2048 -dict=${DICT}
+  COMMAND "${FUZZER}" -runs=${RUNS} -timeout=${TIMEOUT} -rss_limit_mb=2048 -dict=${DICT}
           -print_final_stats=1 -artifact_prefix=${WORK}/ "${WORK}/new" "${CORPUS}"
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

@@ -159,8 +159,8 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
   if (lua_type(L, -2) == LUA_TSTRING) {
     type = lua_tostring(L, -2);
   } else if (lua_istable(L, -2)) {
-    lua_getfield(L, -2, "type");
-    type = lua_tostring(L, -1);
+    /* a string only: lua_tostring would turn a number into a new string, unanchored once popped */
+    if (lua_getfield(L, -2, "type") == LUA_TSTRING) type = lua_tostring(L, -1); /* the spec table keeps it */
     lua_pop(L, 1);
     static const char *const extra[] = {"min", "max", "values", "default"};
     for (int i = 0; i < 4; i++) {
@@ -197,6 +197,16 @@ static int by_string(const void *a, const void *b) {
 
 static int make_calculator(lua_State *L, int file_idx, int impl);
 
+/* load_chunk(text, len, chunkname) -> the compiled chunk. Called with lua_pcall and no
+ * message handler: deep nesting makes the parser raise "C stack overflow" as a runtime
+ * error, which lua_load would pass through the caller's handler (main.c's adds a
+ * traceback) before returning it. */
+static int load_chunk(lua_State *L) {
+  const char *text = lua_touserdata(L, 1);
+  if (luaL_loadbufferx(L, text, (size_t)lua_tointeger(L, 2), lua_tostring(L, 3), "t") != LUA_OK) return lua_error(L);
+  return 1;
+}
+
 /* core.load_calculator(path [, source]) -> calculator object
  *   { file=, full_class_name=, impl=<the script's table>, required={name -> spec}, names={sorted} } */
 static int l_load_calculator(lua_State *L) {
@@ -210,10 +220,21 @@ static int l_load_calculator(lua_State *L) {
   lua_settop(L, 2);
   char chunk[600];
   snprintf(chunk, sizeof chunk, "@%s", file);
-  int rc = text ? luaL_loadbufferx(L, text, len, chunk, "t")
-                : luaL_loadbufferx(L, luaL_checkstring(L, 2), lua_rawlen(L, 2), chunk, "t");
+  const char *src = text ? text : luaL_checkstring(L, 2);
+  if (!text) len = lua_rawlen(L, 2);
+  lua_pushcfunction(L, load_chunk);
+  lua_pushlightuserdata(L, (void *)src);
+  lua_pushinteger(L, (lua_Integer)len);
+  lua_pushstring(L, chunk);
+  int rc = lua_pcall(L, 3, 1, 0);
   lmp_file_free(text);
-  if (rc != LUA_OK) return lmp_raise(L, LMP_EXIT_CALC, "%s", lua_tostring(L, -1));
+  if (rc != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    size_t flen = strlen(file);
+    int named = strncmp(msg, file, flen) == 0 && msg[flen] == ':'; /* "C stack overflow" names no file */
+    snprintf(err, sizeof err, "%s%s%s", named ? "" : file, named ? "" : ": ", msg);
+    return lmp_raise(L, LMP_EXIT_CALC, "%s", err);
+  }
   sandbox_push_env(L);
   lua_setupvalue(L, -2, 1); /* _ENV */
   snprintf(err, sizeof err, "%s", file);

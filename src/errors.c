@@ -33,12 +33,18 @@ void lmp_push_error(lua_State *L, int code, const char *msg) {
   lua_setmetatable(L, -2);
 }
 
+void lmp_one_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 32 || *s == 127) *s = ' ';
+}
+
 int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
   char buf[1024];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  lmp_one_line(buf);
   lmp_push_error(L, code, buf);
   return lua_error(L);
 }

@@ -26,6 +26,10 @@ typedef __int128 i128;
  * are internal and get a traceback. */
 void lmp_push_error(lua_State *L, int code, const char *msg);
 int lmp_raise(lua_State *L, int code, const char *fmt, ...);
+/* Control characters of s become spaces: an error that quotes its input (a calculator's
+ * message, a syntax error near a string, a parameter's value) stays one line and prints no
+ * terminal escapes. lmp_raise applies it to every message. */
+void lmp_one_line(char *s);
 int luaopen_lmp_errors(lua_State *L);
 
 /* arena.c: bump allocator; a model and everything parsed from it share one arena. */

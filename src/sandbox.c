@@ -169,6 +169,7 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   msg = lua_tostring(L, -1);
   char buf[900];
   snprintf(buf, sizeof buf, "%s: %s", what, msg);
+  lmp_one_line(buf);
   lua_pop(L, 1);
   lmp_push_error(L, LMP_EXIT_CALC, buf);
   return rc;

@@ -46,7 +46,7 @@ local REQUIRED = {
 -- validate(ctx, entry, lua_text) -> list of problems (empty: accept)
 function agent.validate(ctx, entry, lua_text)
   local problems = {}
-  local function problem(msg) problems[#problems + 1] = msg end
+  local function problem(msg) problems[#problems + 1] = db.one_line(msg) end
   local shape = db.entry_problem(entry)
   if shape then
     problem(("the entry for %s: %s"):format(ctx.full_class_name, shape))

@@ -108,12 +108,17 @@ local function describe(p)
   return table.concat(parts, " ")
 end
 
+-- one_line(problem) -> the problem with its control characters as spaces: problems quote
+-- what a calculator or an LLM wrote (sample values, parameter names), and are printed
+-- (`lmp db check`, the refused rounds of `lmp generate`) one a line, without escapes
+function db.one_line(msg) return (tostring(msg):gsub("%c", " ")) end
+
 -- check_entry(entries, key [, calc [, extra_samples]]) -> list of problems (empty when the
 -- entry is consistent), number of samples. calc: the calculator object to check against
 -- (default: the one the registry finds for key); extra_samples: parameter tables checked too.
 function db.check_entry(entries, key, calc, extra_samples)
   local entry, problems = entries[key], {}
-  local function problem(msg) problems[#problems + 1] = msg end
+  local function problem(msg) problems[#problems + 1] = db.one_line(msg) end
   if not calc then
     local ok, found = pcall(registry.find, key)
     if not ok then problem(tostring(found)) return problems end

@@ -168,14 +168,18 @@ local function text_of(c, decoded)
   return content
 end
 
+-- a server's text in an error message: at most 200 bytes, control characters as spaces, so
+-- that the error stays one line and a hostile server's terminal escapes are not printed
+local function shown(s) return (s:sub(1, 200):gsub("%c", " ")) end
+
 local function api_message(body)
   local ok, decoded = pcall(core.json_decode, body)
   if ok and type(decoded) == "table" then
     local e = decoded.error
-    if type(e) == "table" and type(e.message) == "string" then return e.message end
-    if type(e) == "string" then return e end
+    if type(e) == "table" and type(e.message) == "string" then return shown(e.message) end
+    if type(e) == "string" then return shown(e) end
   end
-  return (body or ""):sub(1, 200)
+  return shown(body or "")
 end
 
 -- complete(c, system, user [, max_tokens]) -> reply text; raises a clear lmp error otherwise
@@ -212,7 +216,7 @@ function llm.complete(c, system, user, max_tokens)
     elseif resp.status >= 300 and resp.status < 400 then
       -- never followed: the key and the prompt would go on to wherever it points
       fail(("%s at %s answered HTTP %d, a redirect to %s; lmp does not follow redirects for LLM requests (set the base URL to the final address)")
-        :format(c.provider, c.base_url, resp.status, resp.headers.location or "nowhere"))
+        :format(c.provider, c.base_url, resp.status, shown(resp.headers.location or "nowhere")))
     elseif resp.status == 401 or resp.status == 403 then
       fail(("%s at %s refused the API key (HTTP %d: %s)"):format(c.provider, c.base_url, resp.status, api_message(resp.body)))
     else

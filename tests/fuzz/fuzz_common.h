@@ -95,4 +95,45 @@ static inline lua_State *fuzz_new_driver(const char *driver, size_t len, const c
   return L;
 }
 
+/* Lua prelude of the targets that run untrusted calculators (fuzz_calc, fuzz_reply): the
+ * C entry points that the checks call inside their own pcall (db.check_entry turns every
+ * error into a problem string) are wrapped, so that a plain error in them (an internal
+ * error, not a calculator's lmp error) is kept in `fuzz_internal` and raised after the
+ * input; a check asks for at most 6 samples (db.MAX_SAMPLES, 32 in lmp), so an input makes
+ * at most a dozen sandboxed calls, each under the small limits set by fuzz_small_limits.
+ * LMP_FUZZ_TRACE=1 prints each outcome (trace(s)) on stderr, to see what a corpus does. */
+#define FUZZ_SANDBOX_PRELUDE                                                           \
+  "local core = require 'lmp.core'\n"                                                 \
+  "require 'lmp'\n" /* the Lua-written kernels, as lmp has them before any calculator */ \
+  "local db = require 'lmp.db'\n"                                                     \
+  "db.MAX_SAMPLES = 6\n"                                                              \
+  "local trace = os.getenv('LMP_FUZZ_TRACE') and function (s) io.stderr:write(s, '\\n') end or function () end\n" \
+  "local fuzz_internal\n"                                                             \
+  "for _, name in ipairs({ 'load_calculator', 'compute', 'call_calculator', 'eval' }) do\n" \
+  "  local f = core[name]\n"                                                          \
+  "  core[name] = function (...)\n"                                                   \
+  "    local r = table.pack(xpcall(f, function (e)\n"                                 \
+  "      if not core.is_error(e) then\n"                                              \
+  "        fuzz_internal = fuzz_internal or debug.traceback('core.' .. name .. ': ' .. tostring(e), 2)\n" \
+  "      end\n"                                                                       \
+  "      return e\n"                                                                  \
+  "    end, ...))\n"                                                                  \
+  "    if r[1] then return table.unpack(r, 2, r.n) end\n"                             \
+  "    error(r[2], 0)\n"                                                              \
+  "  end\n"                                                                           \
+  "end\n"                                                                             \
+  "local function internal_errors()\n"                                                \
+  "  local e = fuzz_internal\n"                                                       \
+  "  fuzz_internal = nil\n"                                                           \
+  "  if e then error(e, 0) end\n"                                                     \
+  "end\n"
+
+/* Small sandbox limits (unless set already): a hostile calculator costs milliseconds; the
+ * CPU-time cap of 1 s a call bounds what the instruction budget does not see. */
+static inline void fuzz_small_limits(void) {
+  setenv("LMP_CALC_INSTRUCTIONS", "100000", 0);
+  setenv("LMP_CALC_MEMORY", "1048576", 0);
+  setenv("LMP_CALC_SECONDS", "1", 0);
+}
+
 #endif

@@ -1,0 +1,10 @@
+
+return {
+  full_class_name = 'spec.Attack',
+  required_parameters = function () return { N = 'int' } end,
+  flops = function (p) while true do local _ = ('x'):rep(8e6) end
+ return 0 end,
+  matmul_flops = function (p) return 0 end,
+  params = function (p) return 0 end,
+  memory = function (p) return { reads = 0, writes = 0, intermediates = 0 } end,
+}

@@ -1,0 +1,80 @@
+-- torch.nn.functional.scaled_dot_product_attention: softmax(Q K^T * scale [+ mask]) V, per head.
+-- matmul_flops = QK^T + PV = 4*B*H*q*key*d (FlopCounterMode's sdpa count); K/V read at kv_bits.
+local function check(p)
+  if p.num_heads % p.num_kv_heads ~= 0 then
+    error(string.format("num_heads (%d) must be a multiple of num_kv_heads (%d)",
+                        p.num_heads, p.num_kv_heads), 0)
+  end
+end
+
+local function matmuls(p)
+  local rows = kernels.mul(p.batch_size, p.num_heads, p.q_len)
+  return kernels.add(kernels.matmul(rows, p.head_dim, p.key_len),   -- scores = Q K^T
+                     kernels.matmul(rows, p.key_len, p.head_dim))   -- out = probs V
+end
+
+return {
+  full_class_name = "torch.nn.functional.scaled_dot_product_attention",
+
+  required_parameters = function ()
+    -- masked defaults to the function's: scaled_dot_product_attention(query, key, value,
+    -- attn_mask=None, dropout_p=0.0, is_causal=False, ...) applies no mask
+    return { batch_size = "int", num_heads = "posint", num_kv_heads = "posint", q_len = "int",
+             key_len = "int", head_dim = "posint", masked = { type = "bool", default = false },
+             a_bits = "posint", kv_bits = "posint" }
+  end,
+
+  params = function (p)
+    check(p)
+    return 0
+  end,
+
+  matmul_flops = function (p)
+    check(p)
+    return matmuls(p)
+  end,
+
+  flops = function (p)
+    check(p)
+    local C = kernels.COST
+    local scores = kernels.mul(p.batch_size, p.num_heads, p.q_len, p.key_len)
+    local per = C.scale + C.softmax + (p.masked and C.mask or 0)
+    return kernels.add(matmuls(p), kernels.elementwise(scores, per))
+  end,
+
+  memory = function (p)
+    check(p)
+    local q = kernels.mul(p.batch_size, p.num_heads, p.q_len, p.head_dim)
+    local kv = kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, p.head_dim)
+    local scores = kernels.mul(p.batch_size, p.num_heads, p.q_len, p.key_len)
+    return {
+      reads = kernels.add(kernels.bytes(q, p.a_bits), kernels.mul(2, kernels.bytes(kv, p.kv_bits))),
+      writes = kernels.bytes(q, p.a_bits),
+      intermediates = kernels.mul(2, kernels.bytes(scores, p.a_bits)),  -- scores and probabilities
+    }
+  end,
+
+  -- four products (FlopCounterMode's sdpa backward): dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q,
+  -- 8*B*H*q*key*d; per score the softmax, scale and mask backward; with num_kv_heads < num_heads the
+  -- gradients of the shared K and V heads are summed over their groups (B*(H - Hkv)*key*d adds each)
+  backward = function (p)
+    check(p)
+    local C = kernels.BACKWARD_COST
+    local rows = kernels.mul(p.batch_size, p.num_heads, p.q_len)
+    local products = kernels.mul(2, matmuls(p))
+    local scores = kernels.mul(rows, p.key_len)
+    local per = C.scale + C.softmax + (p.masked and C.mask or 0)
+    local group_sum = kernels.mul(2, p.batch_size, p.num_heads - p.num_kv_heads, p.key_len, p.head_dim)
+    return { flops = kernels.add(products, kernels.elementwise(scores, per), kernels.elementwise(group_sum, C.add)),
+             matmul_flops = products }
+  end,
+
+  sample_parameters = function ()
+    return {
+      { batch_size = 1, num_heads = 32, num_kv_heads = 32, q_len = 2048, key_len = 2048,
+        head_dim = 128, masked = true, a_bits = 16, kv_bits = 16 },
+      { batch_size = 3, num_heads = 8, num_kv_heads = 2, q_len = 1, key_len = 77,
+        head_dim = 64, masked = false, a_bits = 4, kv_bits = 8 },
+    }
+  end,
+}

@@ -1,0 +1,1 @@
+return { x = 'a[31mb

@@ -1,0 +1,1 @@
+return { full_class_name = 'a.B', same_as = 'torch.nn.modules.linear.Linear' }
