@@ -97,7 +97,8 @@ local function shell(cmd) return io.popen(cmd):read("a"):gsub("\n$", "") end
 
 -- Runner(exe) -> runner: runner.run(case) -> the case's text; runner.close() removes its HOME.
 -- The text names the command, its exit code, stdout and stderr (sizes in bytes, so that a
--- missing final newline shows), with the checkout and HOME written $ROOT and $HOME.
+-- missing final newline shows), with the checkout and HOME written $ROOT and $HOME (and the
+-- sizes counted so).
 function golden.runner(exe)
   local root, home = shell("pwd -P"), os.tmpname()
   os.remove(home)
@@ -119,9 +120,9 @@ function golden.runner(exe)
     local p = io.popen(prefix .. " " .. line .. " 2>" .. quote(errfile))
     local out = p:read("a")
     local _, _, code = p:close()
-    local err = read_file(errfile) or ""
-    return ("$ lmp %s\n--- exit %d, stdout %d bytes\n%s--- stderr %d bytes\n%s"):format(
-      line, code, #out, paths(out), #err, paths(err))
+    -- sizes after $ROOT/$HOME stand in for the paths: the same in every checkout
+    out, err = paths(out), paths(read_file(errfile) or "")
+    return ("$ lmp %s\n--- exit %d, stdout %d bytes\n%s--- stderr %d bytes\n%s"):format(line, code, #out, out, #err, err)
   end
   function runner.close()
     os.remove(errfile)
