@@ -121,6 +121,7 @@ function golden.runner(exe)
     local out = p:read("a")
     local _, _, code = p:close()
     -- sizes after $ROOT/$HOME stand in for the paths: the same in every checkout
+    local err
     out, err = paths(out), paths(read_file(errfile) or "")
     return ("$ lmp %s\n--- exit %d, stdout %d bytes\n%s--- stderr %d bytes\n%s"):format(line, code, #out, out, #err, err)
   end

@@ -48,7 +48,8 @@ for i, body in ipairs(attacks) do
 end
 -- a calculator that keeps memory between calls (spec/security/sandbox_memory_spec.lua)
 write(C .. "keeps-global.lua", attack_calc("hoard = hoard or {} hoard[#hoard + 1] = ('x'):rep(1 << 18)"))
-write(C .. "samples-many.lua", attack_calc("", "") :gsub("flops =", "sample_parameters = function () local t = {} for i = 1, 400 do t[i] = { N = i } end return t end,\n  flops =", 1))
+write(C .. "samples-many.lua", attack_calc("", "") :gsub("flops =",
+  "sample_parameters = function () local t = {} for i = 1, 400 do t[i] = { N = i } end return t end,\n  flops =", 1))
 write(C .. "same-as.lua", "return { full_class_name = 'a.B', same_as = 'torch.nn.modules.linear.Linear' }\n")
 write(C .. "spec-kinds.lua", [[
 return {
@@ -92,7 +93,8 @@ local texts = {
   ["params-empty-object"] = reply_text(entry:gsub('%[%s*{ "name": "numel".-%]', "[{}]", 1), calc),
   ["params-string"] = reply_text(entry:gsub('%[%s*{ "name": "numel".-%]', '["numel"]', 1), calc),
   ["wrong-formula"] = reply_text(entry:gsub('"5 %* %${numel}"', '"6 * ${numel}"', 1), calc),
-  ["catches-budget"] = reply_text(entry, calc:gsub("flops = function %(p%)", "flops = function (p) while true do pcall(function () while true do end end) end", 1)),
+  ["catches-budget"] = reply_text(entry, calc:gsub("flops = function %(p%)",
+    "flops = function (p) while true do pcall(function () while true do end end) end", 1)),
   backtracks = reply_text(entry, calc:gsub("flops = function %(p%)", "flops = function (p) local _ = ('a'):rep(30):find(('a*'):rep(40) .. 'b')", 1)),
   ["fence-in-text"] = "Some ```json inline, then:\n```json\n" .. entry .. "\n```\nand ``` again\n```lua\n" .. calc .. "```\n",
 }
