@@ -643,34 +643,8 @@ static int l_eval(lua_State *L) {
   return 1;
 }
 
-/* lmp.core.formula_names(formula) -> { params = {...}, modules = {...} } or raises on syntax errors */
-static void collect(void *ud, int is_ref, const char *name) {
-  lua_State *L = ud;
-  lua_getfield(L, -1, is_ref ? "modules" : "params");
-  lua_pushboolean(L, 1);
-  lua_setfield(L, -2, name);
-  lua_pop(L, 1);
-}
-
-static int l_formula_names(lua_State *L) {
-  const char *src = luaL_checkstring(L, 1);
-  Arena *a = lmp_push_arena(L);
-  char err[600];
-  Formula *f = formula_parse(a, src, err, sizeof err);
-  if (f == NULL) {
-    return lmp_raise(L, LMP_EXIT_USAGE, "formula \"%.80s%s\": %s", src, strlen(src) > 80 ? "..." : "", err);
-  }
-  lua_createtable(L, 0, 2);
-  lua_newtable(L);
-  lua_setfield(L, -2, "params");
-  lua_newtable(L);
-  lua_setfield(L, -2, "modules");
-  formula_names(f, collect, L);
-  return 1;
-}
-
 int luaopen_lmp_formula(lua_State *L) {
-  static const luaL_Reg fns[] = {{"eval", l_eval}, {"formula_names", l_formula_names}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"eval", l_eval}, {NULL, NULL}};
   luaL_newlib(L, fns);
   return 1;
 }

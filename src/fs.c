@@ -317,7 +317,7 @@ static int l_now_us(lua_State *L) {
   return 1;
 }
 
-/* core.now_ms() -> wall-clock milliseconds (monotonic) */
+/* core.now_ms() -> milliseconds of a monotonic clock (for timeouts and elapsed times, not dates) */
 static int l_now_ms(lua_State *L) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -189,8 +189,9 @@ int luaopen_lmp_sandbox(lua_State *L);
 
 /* calc.c: loading and calling calculators, parameter validation, kernels. */
 int luaopen_lmp_calc(lua_State *L);
-/* Calls calculator table at index `calc` on params table at index `params`; fills out[6]
- * in the order of LMP_FIGURES. Returns 0, or pushes an LmpError and returns -1. */
+/* Calls calculator table at index `calc` on params table at index `params`; fills
+ * out[FIG_COUNT] in the order of LMP_FIGURES and returns 0, or raises an LmpError (bad
+ * parameters, a calculator error, a figure out of range). */
 enum { FIG_FLOPS, FIG_MATMUL, FIG_PARAMS, FIG_READS, FIG_WRITES, FIG_INTER, FIG_WEIGHTS, FIG_STATE,
        FIG_BWD_FLOPS, FIG_BWD_MATMUL, FIG_COUNT };
 extern const char *const LMP_FIGURES[FIG_COUNT];
