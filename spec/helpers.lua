@@ -9,6 +9,16 @@ helpers.exe = os.getenv("LMP_EXE") or lmp.executable
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
+helpers.quote = shell_quote -- a word for /bin/sh, whatever it holds
+
+-- read_file(path) -> its bytes, or nil when it cannot be opened
+function helpers.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
 
 -- run_env(env, args...) -> stdout, stderr, exit code of `lmp args...` with extra
 -- environment variables (env: name -> value)

@@ -3,7 +3,7 @@ local h = require "spec.helpers"
 
 local shell = {}
 
-shell.q = function (s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+shell.q = h.quote
 
 -- run(cmd) -> stdout, stderr, exit code of a /bin/sh command line
 shell.run = h.sh

@@ -6,13 +6,7 @@ local h = require "spec.helpers"
 local has_tmux = os.execute("command -v tmux >/dev/null 2>&1")
 
 local function sh(cmd) return io.popen(cmd):read("a") end
-local function read(path)
-  local f = io.open(path)
-  if not f then return "" end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local function read(path) return h.read_file(path) or "" end
 
 -- a REPL in a tmux session of its own, started in the repository root
 local function open_repl(history)

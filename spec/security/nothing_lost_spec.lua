@@ -7,14 +7,7 @@ local h = require "spec.helpers"
 local CONFIG = h.CONFIGS .. "openai-community--gpt2.json"
 
 local function sh(cmd) return os.execute(cmd) end
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+local quote, read = h.quote, h.read_file
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
