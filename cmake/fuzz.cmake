@@ -29,6 +29,8 @@ set(LMP_FUZZ_TIMEOUT_reply 30)
 set(LMP_FUZZ_TIMEOUT_calc 30)
 set(LMP_FUZZ_SHARE_reply 2)
 set(LMP_FUZZ_SHARE_calc 5)
+# seed folders read beside a target's corpus: the calculators themselves, not copies that drift
+set(LMP_FUZZ_SEEDS_calc ${CMAKE_SOURCE_DIR}/modules_lua ${CMAKE_SOURCE_DIR}/spec/fixtures/modules)
 
 foreach(target model formula cli reply calc)
   if(NOT DEFINED LMP_FUZZ_TIMEOUT_${target})
@@ -48,7 +50,7 @@ foreach(target model formula cli reply calc)
                    -DCORPUS=${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${target}
                    -DDICT=${CMAKE_SOURCE_DIR}/tests/fuzz/${target}.dict
                    -DWORK=${CMAKE_BINARY_DIR}/fuzz-work/${target} -DRUNS=${runs}
-                   -DTIMEOUT=${LMP_FUZZ_TIMEOUT_${target}}
+                   -DTIMEOUT=${LMP_FUZZ_TIMEOUT_${target}} "-DSEEDS=${LMP_FUZZ_SEEDS_${target}}"
                    -P ${CMAKE_SOURCE_DIR}/cmake/fuzz_smoke.cmake)
   set_tests_properties(fuzz_${target} PROPERTIES LABELS fuzz TIMEOUT 600)
 endforeach()

@@ -37,9 +37,11 @@ local function attack_calc(body, top)
     "  memory = function (p) return { reads = 0, writes = 0, intermediates = 0 } end,\n}\n"
 end
 
--- calc: every calculator, the hostile fixtures, the attacks in flops() and at load time
+-- calc: the agent fixture's calculator, the attacks in flops() and at load time (the
+-- bundled calculators and the hostile fixtures are read from modules_lua/ and
+-- spec/fixtures/modules/ themselves: cmake/fuzz.cmake names them as seed folders)
 local C = "tests/fuzz/corpus/calc/"
-for _, path in ipairs(lines("ls modules_lua/*.lua spec/fixtures/modules/*.lua spec/fixtures/agent/*.lua")) do
+for _, path in ipairs(lines("ls spec/fixtures/agent/*.lua")) do
   write(C .. path:gsub("/", "_"), read(path))
 end
 for i, body in ipairs(attacks) do

@@ -1,7 +1,0 @@
--- transformers.models.qwen2.modeling_qwen2.Qwen2RMSNorm: the same computation as LlamaRMSNorm (transformers marks it
--- "Copied from"; T5's is the original RMS norm: weight * x * rsqrt(mean(x^2) + eps), no bias,
--- no mean subtraction), with the same parameters: priced by that calculator.
-return {
-  full_class_name = "transformers.models.qwen2.modeling_qwen2.Qwen2RMSNorm",
-  same_as = "transformers.models.llama.modeling_llama.LlamaRMSNorm",
-}
