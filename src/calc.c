@@ -7,10 +7,6 @@
 
 #include "lmp.h"
 
-const char *const LMP_FIGURES[FIG_COUNT] = {"flops",   "matmul_flops", "params",          "reads",
-                                            "writes",  "intermediates", "weights",        "state",
-                                            "backward_flops", "backward_matmul_flops"};
-
 /* ---- kernels: checked int64 arithmetic ---- */
 
 static int64_t karg(lua_State *L, int i, const char *fn) {
@@ -576,7 +572,7 @@ static int has_function(lua_State *L, int calc, const char *fname) {
   return yes;
 }
 
-int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[FIG_COUNT]) {
+int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[CF_COUNT]) {
   calc = lua_absindex(L, calc);
   p = lua_absindex(L, p);
   luaL_checkstack(L, 24, "calculator call");
@@ -598,40 +594,40 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[F
   static const char *const what[] = {"memory().reads", "memory().writes", "memory().intermediates"};
   for (int i = 0; i < 3; i++) {
     lua_getfield(L, mem, fields[i]);
-    out[FIG_READS + i] = checked_result(L, -1, file, what[i]);
+    out[CF_READS + i] = checked_result(L, -1, file, what[i]);
     lua_pop(L, 1);
   }
   /* weights: the part of reads that is weights; a layer with weights must say */
   if (lua_getfield(L, mem, "weights") == LUA_TNIL) {
-    if (out[FIG_PARAMS] > 0)
+    if (out[CF_PARAMS] > 0)
       lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
-    out[FIG_WEIGHTS] = 0;
+    out[CF_WEIGHTS] = 0;
   } else {
-    out[FIG_WEIGHTS] = checked_result(L, -1, file, "memory().weights");
+    out[CF_WEIGHTS] = checked_result(L, -1, file, "memory().weights");
   }
   lua_pop(L, 1);
-  if (out[FIG_WEIGHTS] > out[FIG_READS])
+  if (out[CF_WEIGHTS] > out[CF_READS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: memory().weights (%lld) is larger than reads (%lld)", file,
-              (long long)out[FIG_WEIGHTS], (long long)out[FIG_READS]);
-  out[FIG_STATE] = lua_isnil(L, base + 5) ? 0 : checked_result(L, base + 5, file, "state()");
-  out[FIG_BWD_FLOPS] = out[FIG_BWD_MATMUL] = 0;
+              (long long)out[CF_WEIGHTS], (long long)out[CF_READS]);
+  out[CF_STATE] = lua_isnil(L, base + 5) ? 0 : checked_result(L, base + 5, file, "state()");
+  out[CF_BWD_FLOPS] = out[CF_BWD_MATMUL] = 0;
   if (want_backward) {
     int bwd = base + 6;
     if (!lua_istable(L, bwd))
       lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, bwd));
     lua_getfield(L, bwd, "flops");
-    out[FIG_BWD_FLOPS] = checked_result(L, -1, file, "backward().flops");
+    out[CF_BWD_FLOPS] = checked_result(L, -1, file, "backward().flops");
     lua_getfield(L, bwd, "matmul_flops");
-    out[FIG_BWD_MATMUL] = checked_result(L, -1, file, "backward().matmul_flops");
+    out[CF_BWD_MATMUL] = checked_result(L, -1, file, "backward().matmul_flops");
     lua_pop(L, 2);
-    if (out[FIG_BWD_MATMUL] > out[FIG_BWD_FLOPS])
+    if (out[CF_BWD_MATMUL] > out[CF_BWD_FLOPS])
       lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
-                (long long)out[FIG_BWD_MATMUL], (long long)out[FIG_BWD_FLOPS]);
+                (long long)out[CF_BWD_MATMUL], (long long)out[CF_BWD_FLOPS]);
   }
   lua_settop(L, base - 1); /* drop the results and file */
-  if (out[FIG_MATMUL] > out[FIG_FLOPS])
+  if (out[CF_MATMUL] > out[CF_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
-              file, (long long)out[FIG_MATMUL], (long long)out[FIG_FLOPS]);
+              file, (long long)out[CF_MATMUL], (long long)out[CF_FLOPS]);
   return 0;
 }
 
@@ -642,12 +638,12 @@ static int l_compute(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   int want_backward = lua_toboolean(L, 3);
   lua_settop(L, 2);
-  int64_t fig[FIG_COUNT];
+  int64_t fig[CF_COUNT];
   calc_compute(L, 1, 2, want_backward, fig);
-  lua_createtable(L, 0, FIG_COUNT);
-  for (int i = 0; i < FIG_COUNT; i++) {
+  lua_createtable(L, 0, CF_COUNT);
+  for (int i = 0; i < CF_COUNT; i++) {
     lua_pushinteger(L, fig[i]);
-    lua_setfield(L, -2, LMP_FIGURES[i]);
+    lua_setfield(L, -2, LMP_CALL_FIGURES[i].name);
   }
   return 1;
 }

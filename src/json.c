@@ -611,31 +611,6 @@ int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t e
   return 0;
 }
 
-int i128_to_str(i128 v, char buf[48]) {
-  char tmp[48];
-  int n = 0, neg = v < 0;
-  unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
-  do {
-    tmp[n++] = (char)('0' + (int)(u % 10));
-    u /= 10;
-  } while (u != 0);
-  int len = 0;
-  if (neg) buf[len++] = '-';
-  while (n > 0) buf[len++] = tmp[--n];
-  buf[len] = '\0';
-  return len;
-}
-
-void lmp_push_i128(lua_State *L, i128 v) {
-  if (v >= INT64_MIN && v <= INT64_MAX) {
-    lua_pushinteger(L, (lua_Integer)v);
-  } else {
-    char buf[48];
-    i128_to_str(v, buf);
-    lua_pushstring(L, buf);
-  }
-}
-
 /* core.json_decode(text [, source_name]) -> value; errors name source:line:col */
 static int l_json_decode(lua_State *L) {
   size_t len;

@@ -75,7 +75,7 @@ int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t e
 void lmp_file_free(char *text);
 int luaopen_lmp_json(lua_State *L);
 
-/* int128 <-> text and Lua */
+/* exact.c: int128 <-> text and Lua */
 int i128_to_str(i128 v, char buf[48]);
 void lmp_push_i128(lua_State *L, i128 v); /* Lua integer when it fits, else exact decimal string */
 
@@ -187,16 +187,72 @@ int lmp_str_gmatch(lua_State *L);
 int lmp_str_gsub(lua_State *L);
 int luaopen_lmp_sandbox(lua_State *L);
 
+/* concepts.c: the one definition of figures, runtime inputs and phases (exported to Lua as
+ * core.CALL_FIGURES, core.FIGURES, core.INPUTS, core.PHASES by luaopen_lmp_concepts). */
+/* what one calculator call returns */
+typedef enum { CF_FLOPS, CF_MATMUL, CF_PARAMS, CF_READS, CF_WRITES, CF_INTER, CF_WEIGHTS, CF_STATE,
+               CF_BWD_FLOPS, CF_BWD_MATMUL, CF_COUNT } CallFigure;
+typedef struct {
+  const char *name;   /* the key of core.compute's result */
+  const char *source; /* the calculator function (and field) that gives it, for errors */
+  const char *doc;
+} CallFigureDef;
+extern const CallFigureDef LMP_CALL_FIGURES[CF_COUNT];
+/* the figures of a node (and of the totals) */
+typedef enum { N_FLOPS, N_MATMUL, N_PARAMS, N_ACTIVE_PARAMS, N_READS, N_WRITES, N_INTER, N_WEIGHT_BYTES, N_STATE,
+               N_PEAK, N_BWD_FLOPS, N_BWD_MATMUL, N_COUNT } NodeFigure;
+/* how one instance's figure becomes a repeated node's: times repeat, times the active
+ * instances, times the instances a batch touches (MoE weights), activation part by active and
+ * weight part by touched (reads), or not at all (a maximum, over children too) */
+typedef enum { SCALE_REPEAT, SCALE_ACTIVE, SCALE_TOUCHED, SCALE_READS, SCALE_PEAK } FigureScale;
+/* how the steps of a generation combine it: summed, the last step's, the largest, the first's */
+typedef enum { STEPS_SUM, STEPS_LAST, STEPS_MAX, STEPS_FIRST } FigureSteps;
+typedef struct {
+  const char *name;
+  int call;          /* the CallFigure it comes from, -1 when derived (peak) */
+  uint8_t scale;     /* FigureScale */
+  uint8_t steps;     /* FigureSteps */
+  uint8_t train_only; /* a backward-pass figure: in training results only */
+  const char *unit;  /* "FLOP", "B" or "" (a count) */
+  const char *doc;
+} FigureDef;
+extern const FigureDef LMP_FIGURES_TABLE[N_COUNT];
+/* runtime inputs: the variables of ${...} templates and the parameters calculators may take */
+typedef enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT } Input;
+typedef struct {
+  const char *name, *flag; /* "batch_size", the CLI's --batch */
+  const char *kind;        /* the CLI's value kind: "count" or "bits" */
+  int64_t def, min, max;
+  const char *default_from; /* another input whose value is the default (enc_len: seq_len) */
+  const char *bytes_name;   /* a bit width's whole-byte variable ("w_dtype_bytes"), or NULL */
+  const char *doc, *note;   /* what it is; what the CLI help adds after the default */
+} InputDef;
+extern const InputDef LMP_INPUTS[IN_COUNT];
+typedef enum { PH_PREFILL, PH_DECODE, PH_TRAIN, PH_GENERATE, PH_COUNT } Phase;
+typedef struct {
+  const char *name;
+  uint8_t backward; /* runs the backward pass */
+  uint8_t steps;    /* a sequence of analyses (lmp.generate), not one walk */
+  const char *doc;
+} PhaseDef;
+extern const PhaseDef LMP_PHASES[PH_COUNT];
+int lmp_input_index(const char *name); /* -1: not an input */
+int lmp_phase_index(const char *name); /* -1: not a phase */
+int luaopen_lmp_concepts(lua_State *L);
+
+/* exact.c: core.exact (add, sub, mul, div, ceil_div, cmp, max, tostring, value) on figures:
+ * Lua integers, or exact decimal strings past 2^63-1 */
+int luaopen_lmp_exact(lua_State *L);
+/* a Lua integer, or a decimal string of an integer that fits 128 bits, at idx; 0 otherwise */
+int lmp_to_i128(lua_State *L, int idx, i128 *out);
+
 /* calc.c: loading and calling calculators, parameter validation, kernels. */
 int luaopen_lmp_calc(lua_State *L);
 /* Calls calculator table at index `calc` on params table at index `params`; fills
- * out[FIG_COUNT] in the order of LMP_FIGURES and returns 0, or raises an LmpError (bad
- * parameters, a calculator error, a figure out of range). */
-enum { FIG_FLOPS, FIG_MATMUL, FIG_PARAMS, FIG_READS, FIG_WRITES, FIG_INTER, FIG_WEIGHTS, FIG_STATE,
-       FIG_BWD_FLOPS, FIG_BWD_MATMUL, FIG_COUNT };
-extern const char *const LMP_FIGURES[FIG_COUNT];
-/* want_backward: also call backward() (an error when the calculator has none) */
-int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t out[FIG_COUNT]);
+ * out[CF_COUNT] in the order of LMP_CALL_FIGURES and returns 0, or raises an LmpError (bad
+ * parameters, a calculator error, a figure out of range). want_backward: also call
+ * backward() (an error when the calculator has none) */
+int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t out[CF_COUNT]);
 
 /* fs.c */
 int luaopen_lmp_fs(lua_State *L);

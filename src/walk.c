@@ -10,20 +10,11 @@
 
 #include "lmp.h"
 
-enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT };
-static const char *const INPUT_NAMES[IN_COUNT] = {"batch_size", "seq_len", "kv_len", "enc_len",
-                                                  "w_bits",     "a_bits",  "kv_bits"};
-
 /* A node's figures. All are sums over the subtree, multiplied by repeats, except the
  * activation peak, which is a maximum: the largest working set (activation inputs +
  * outputs + intermediates) of any one basic layer. In training, flops and matmul_flops
  * include the backward pass, which backward_* also show on their own. */
-enum { N_FLOPS, N_MATMUL, N_PARAMS, N_ACTIVE_PARAMS, N_READS, N_WRITES, N_INTER, N_WEIGHT_BYTES, N_STATE,
-       N_PEAK, N_BWD_FLOPS, N_BWD_MATMUL, N_COUNT };
-static const char *const NODE_OUT[N_COUNT] = {
-    "flops",        "matmul_flops", "params",      "active_params",         "reads_bytes",    "writes_bytes",
-    "intermediates_bytes", "weight_bytes", "state_bytes", "peak_activation_bytes", "backward_flops",
-    "backward_matmul_flops"};
+#define INPUT_NAME(i) (LMP_INPUTS[i].name)
 
 typedef struct {
   lua_State *L;
@@ -46,16 +37,13 @@ static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, c
     return -1;
   }
   for (int i = 0; i < IN_COUNT; i++) {
-    if (strcmp(name, INPUT_NAMES[i]) == 0) {
+    if (strcmp(name, INPUT_NAME(i)) == 0) {
       out->num = w->in[i];
       return 0;
     }
-  }
-  static const struct { const char *name; int bits; } bytes[] = {
-      {"w_dtype_bytes", IN_WBITS}, {"a_dtype_bytes", IN_ABITS}, {"kv_dtype_bytes", IN_KVBITS}};
-  for (int i = 0; i < 3; i++) {
-    if (strcmp(name, bytes[i].name) == 0) {
-      out->num = w->in[bytes[i].bits];
+    const char *bytes = LMP_INPUTS[i].bytes_name;
+    if (bytes != NULL && strcmp(name, bytes) == 0) { /* a bit width in bytes: 4 bits is 1/2 */
+      out->num = w->in[i];
       out->den = 8;
       if (out->num % 8 == 0) {
         out->num /= 8;
@@ -64,10 +52,15 @@ static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, c
       return 0;
     }
   }
-  snprintf(err, errlen,
-           "unknown variable '%s' (runtime variables: batch_size, seq_len, kv_len, enc_len, w_bits, a_bits, kv_bits, "
-           "w_dtype_bytes, a_dtype_bytes, kv_dtype_bytes)",
-           name);
+  /* the list of runtime variables, from the table */
+  char list[400];
+  size_t used = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < IN_COUNT; i++) {
+      const char *v = pass == 0 ? INPUT_NAME(i) : LMP_INPUTS[i].bytes_name;
+      if (v != NULL) used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", v);
+    }
+  snprintf(err, errlen, "unknown variable '%s' (runtime variables: %s)", name, list);
   return -1;
 }
 
@@ -134,7 +127,7 @@ static void set_figures(Walk *w, int idx, const i128 fig[N_COUNT]) {
   for (int i = 0; i < N_COUNT; i++) {
     if ((i == N_BWD_FLOPS || i == N_BWD_MATMUL) && !w->train) continue;
     lmp_push_i128(L, fig[i]);
-    lua_setfield(L, idx, NODE_OUT[i]);
+    lua_setfield(L, idx, LMP_FIGURES_TABLE[i].name);
   }
 }
 
@@ -184,24 +177,24 @@ static void scale_by_repeat(Walk *w, const Node *n, i128 f[N_COUNT]) {
 }
 
 /* one call's calculator figures -> the figures of one instance of basic layer n */
-static void basic_figures(Walk *w, const Node *n, const int64_t c[FIG_COUNT], i128 f[N_COUNT]) {
-  if (w->train && c[FIG_STATE] > 0) {
+static void basic_figures(Walk *w, const Node *n, const int64_t c[CF_COUNT], i128 f[N_COUNT]) {
+  if (w->train && c[CF_STATE] > 0) {
     /* a layer that holds state is a cache: training runs with use_cache=False */
     for (int i = 0; i < N_COUNT; i++) f[i] = 0;
-    f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[FIG_PARAMS];
+    f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[CF_PARAMS];
     return;
   }
-  f[N_FLOPS] = (i128)c[FIG_FLOPS] + (w->train ? c[FIG_BWD_FLOPS] : 0);
-  f[N_MATMUL] = (i128)c[FIG_MATMUL] + (w->train ? c[FIG_BWD_MATMUL] : 0);
-  f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[FIG_PARAMS]; /* tied: counted at the owner */
-  f[N_READS] = c[FIG_READS];
-  f[N_WRITES] = c[FIG_WRITES];
-  f[N_INTER] = c[FIG_INTER];
-  f[N_WEIGHT_BYTES] = c[FIG_WEIGHTS];
-  f[N_STATE] = c[FIG_STATE];
-  f[N_PEAK] = (i128)c[FIG_READS] - c[FIG_WEIGHTS] + c[FIG_WRITES] + c[FIG_INTER];
-  f[N_BWD_FLOPS] = w->train ? c[FIG_BWD_FLOPS] : 0;
-  f[N_BWD_MATMUL] = w->train ? c[FIG_BWD_MATMUL] : 0;
+  f[N_FLOPS] = (i128)c[CF_FLOPS] + (w->train ? c[CF_BWD_FLOPS] : 0);
+  f[N_MATMUL] = (i128)c[CF_MATMUL] + (w->train ? c[CF_BWD_MATMUL] : 0);
+  f[N_PARAMS] = f[N_ACTIVE_PARAMS] = n->tied_to != NULL ? 0 : c[CF_PARAMS]; /* tied: counted at the owner */
+  f[N_READS] = c[CF_READS];
+  f[N_WRITES] = c[CF_WRITES];
+  f[N_INTER] = c[CF_INTER];
+  f[N_WEIGHT_BYTES] = c[CF_WEIGHTS];
+  f[N_STATE] = c[CF_STATE];
+  f[N_PEAK] = (i128)c[CF_READS] - c[CF_WEIGHTS] + c[CF_WRITES] + c[CF_INTER];
+  f[N_BWD_FLOPS] = w->train ? c[CF_BWD_FLOPS] : 0;
+  f[N_BWD_MATMUL] = w->train ? c[CF_BWD_MATMUL] : 0;
 }
 
 /* ---- the fast path for a basic layer: parameters evaluated in C, the memo key built by
@@ -290,7 +283,7 @@ static CalcInfo *calc_info(lua_State *L, int calc) {
       lua_pop(L, 1);
       ci->runtime[i] = -1;
       for (int k = 0; k < IN_COUNT; k++)
-        if (strcmp(ci->names[i], INPUT_NAMES[k]) == 0) ci->runtime[i] = k;
+        if (strcmp(ci->names[i], INPUT_NAME(k)) == 0) ci->runtime[i] = k;
       ci->has_default[i] = 0;
       lua_getfield(L, calc, "required");
       lua_getfield(L, -1, ci->names[i]);
@@ -377,12 +370,12 @@ static void push_param_table(Walk *w, const Node *n, const PVal *vals, int calc)
   if (calc == 0) return;
   for (int i = 0; i < IN_COUNT; i++) {
     lua_getfield(L, calc, "required");
-    int wants = lua_getfield(L, -1, INPUT_NAMES[i]) != LUA_TNIL;
+    int wants = lua_getfield(L, -1, INPUT_NAME(i)) != LUA_TNIL;
     lua_pop(L, 2);
-    if (wants && lua_getfield(L, -1, INPUT_NAMES[i]) == LUA_TNIL) {
+    if (wants && lua_getfield(L, -1, INPUT_NAME(i)) == LUA_TNIL) {
       lua_pop(L, 1);
       lua_pushinteger(L, w->in[i]);
-      lua_setfield(L, -2, INPUT_NAMES[i]);
+      lua_setfield(L, -2, INPUT_NAME(i));
     } else if (wants) {
       lua_pop(L, 1);
     }
@@ -474,7 +467,7 @@ static void walk_node(Walk *w, const Node *n, int depth, int64_t multiplier, i12
         params = lua_gettop(L);
       }
       if (cached == NULL) {
-        cached = lua_newuserdatauv(L, sizeof(int64_t) * FIG_COUNT, 0);
+        cached = lua_newuserdatauv(L, sizeof(int64_t) * CF_COUNT, 0);
         lua_pushcfunction(L, protected_compute);
         lua_pushvalue(L, calc);
         lua_pushvalue(L, params);
@@ -560,9 +553,9 @@ static int l_analyze(lua_State *L) {
     return lmp_raise(L, LMP_EXIT_USAGE, "more than %zu layers to show (the limit; --depth N shows fewer, LMP_MAX_ROWS raises it)",
                      max_rows);
   for (int i = 0; i < IN_COUNT; i++) {
-    lua_getfield(L, 2, INPUT_NAMES[i]);
+    lua_getfield(L, 2, INPUT_NAME(i));
     if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-      return lmp_raise(L, LMP_EXIT_USAGE, "input %s must be an integer >= 0", INPUT_NAMES[i]);
+      return lmp_raise(L, LMP_EXIT_USAGE, "input %s must be an integer >= 0", INPUT_NAME(i));
     w.in[i] = lua_tointeger(L, -1);
     lua_pop(L, 1);
   }

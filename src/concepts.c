@@ -1,0 +1,160 @@
+/* The one definition of lmp's concepts: the figures a calculator returns for one call, the
+ * figures of a node of the result (and how repeat, MoE `active`, the tree and the steps of a
+ * generation combine each), the runtime inputs of an analysis and the phases. C code reads
+ * these tables; Lua reads them as core.CALL_FIGURES, core.FIGURES, core.INPUTS and
+ * core.PHASES. Adding a figure or an input is a row here (plus the calculators that give or
+ * use it); docs/architecture.md lists what else such a change touches. */
+#include <string.h>
+
+#include "lmp.h"
+
+/* in the order of enum CallFigure */
+const CallFigureDef LMP_CALL_FIGURES[CF_COUNT] = {
+    {"flops", "flops()", "floating-point operations of one forward call (matmul ones included)"},
+    {"matmul_flops", "matmul_flops()", "the part of flops done by matrix multiplications"},
+    {"params", "params()", "parameters the layer holds"},
+    {"reads", "memory().reads", "bytes read: weights and activation inputs"},
+    {"writes", "memory().writes", "bytes of activation outputs written"},
+    {"intermediates", "memory().intermediates", "bytes of intermediate tensors made and dropped inside the call"},
+    {"weights", "memory().weights", "the part of reads that is weights"},
+    {"state", "state()", "bytes the layer keeps after the call (a KV cache)"},
+    {"backward_flops", "backward().flops", "floating-point operations of the backward pass"},
+    {"backward_matmul_flops", "backward().matmul_flops", "the part of backward_flops done by matrix multiplications"},
+};
+
+/* in the order of enum NodeFigure */
+const FigureDef LMP_FIGURES_TABLE[N_COUNT] = {
+    {"flops", CF_FLOPS, SCALE_ACTIVE, STEPS_SUM, 0, "FLOP", "floating-point operations (in training: forward + backward)"},
+    {"matmul_flops", CF_MATMUL, SCALE_ACTIVE, STEPS_SUM, 0, "FLOP", "the part of flops done by matrix multiplications"},
+    {"params", CF_PARAMS, SCALE_REPEAT, STEPS_FIRST, 0, "", "parameters (tied weights counted once, at their owner)"},
+    {"active_params", CF_PARAMS, SCALE_ACTIVE, STEPS_FIRST, 0, "", "parameters a token runs through (MoE: active experts)"},
+    {"reads_bytes", CF_READS, SCALE_READS, STEPS_SUM, 0, "B", "bytes read: activation inputs per active instance, weights per instance touched"},
+    {"writes_bytes", CF_WRITES, SCALE_ACTIVE, STEPS_SUM, 0, "B", "bytes of activation outputs written"},
+    {"intermediates_bytes", CF_INTER, SCALE_ACTIVE, STEPS_SUM, 0, "B", "bytes of intermediate tensors"},
+    {"weight_bytes", CF_WEIGHTS, SCALE_TOUCHED, STEPS_SUM, 0, "B", "the part of reads_bytes that is weights"},
+    {"state_bytes", CF_STATE, SCALE_ACTIVE, STEPS_LAST, 0, "B", "bytes held after the step (the KV cache)"},
+    {"peak_activation_bytes", -1, SCALE_PEAK, STEPS_MAX, 0, "B",
+     "the largest working set of one basic layer: activation inputs + outputs + intermediates"},
+    {"backward_flops", CF_BWD_FLOPS, SCALE_ACTIVE, STEPS_SUM, 1, "FLOP", "the backward pass's share of flops"},
+    {"backward_matmul_flops", CF_BWD_MATMUL, SCALE_ACTIVE, STEPS_SUM, 1, "FLOP", "the backward pass's share of matmul_flops"},
+};
+
+/* in the order of enum Input */
+const InputDef LMP_INPUTS[IN_COUNT] = {
+    {"batch_size", "batch", "count", 1, 1, INT64_MAX, NULL, NULL, "batch size", NULL},
+    {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode"},
+    {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode"},
+    {"enc_len", "enc-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "encoder positions of an encoder-decoder model", NULL},
+    {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ..."},
+    {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL},
+    {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL},
+};
+
+/* in the order of enum Phase */
+const PhaseDef LMP_PHASES[PH_COUNT] = {
+    {"prefill", 0, 0, "a forward pass over seq_len new tokens (after kv_len cached ones)"},
+    {"decode", 0, 0, "a forward pass of seq_len (usually 1) tokens over a KV cache of kv_len"},
+    {"train", 1, 0, "forward + backward, mixed-precision Adam; no KV cache"},
+    {"generate", 0, 1, "a prefill of the prompt, then one decode step per further new token, summed"},
+};
+
+int lmp_input_index(const char *name) {
+  for (int i = 0; i < IN_COUNT; i++)
+    if (strcmp(name, LMP_INPUTS[i].name) == 0) return i;
+  return -1;
+}
+
+int lmp_phase_index(const char *name) {
+  for (int i = 0; i < PH_COUNT; i++)
+    if (strcmp(name, LMP_PHASES[i].name) == 0) return i;
+  return -1;
+}
+
+static const char *const SCALE_NAMES[] = {"repeat", "active", "touched", "reads", "peak"};
+static const char *const STEPS_NAMES[] = {"sum", "last", "max", "first"};
+
+static void set_str(lua_State *L, const char *k, const char *v) {
+  if (v == NULL) return;
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* each table is a list of rows in order, also indexed by name */
+static void by_name(lua_State *L) {
+  for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+    lua_getfield(L, -1, "name");
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+int luaopen_lmp_concepts(lua_State *L) {
+  lua_newtable(L);
+  lua_createtable(L, CF_COUNT, CF_COUNT);
+  for (int i = 0; i < CF_COUNT; i++) {
+    lua_createtable(L, 0, 3);
+    set_str(L, "name", LMP_CALL_FIGURES[i].name);
+    set_str(L, "source", LMP_CALL_FIGURES[i].source);
+    set_str(L, "doc", LMP_CALL_FIGURES[i].doc);
+    lua_rawseti(L, -2, i + 1);
+  }
+  by_name(L);
+  lua_setfield(L, -2, "CALL_FIGURES");
+  lua_createtable(L, N_COUNT, N_COUNT);
+  for (int i = 0; i < N_COUNT; i++) {
+    const FigureDef *f = &LMP_FIGURES_TABLE[i];
+    lua_createtable(L, 0, 8);
+    set_str(L, "name", f->name);
+    if (f->call >= 0) set_str(L, "call", LMP_CALL_FIGURES[f->call].name);
+    set_str(L, "scale", SCALE_NAMES[f->scale]);
+    set_str(L, "steps", STEPS_NAMES[f->steps]);
+    lua_pushboolean(L, f->train_only);
+    lua_setfield(L, -2, "train_only");
+    lua_pushboolean(L, 1); /* every figure today is an exact integer */
+    lua_setfield(L, -2, "exact");
+    set_str(L, "unit", f->unit);
+    set_str(L, "doc", f->doc);
+    lua_rawseti(L, -2, i + 1);
+  }
+  by_name(L);
+  lua_setfield(L, -2, "FIGURES");
+  lua_createtable(L, IN_COUNT, IN_COUNT);
+  for (int i = 0; i < IN_COUNT; i++) {
+    const InputDef *in = &LMP_INPUTS[i];
+    lua_createtable(L, 0, 8);
+    set_str(L, "name", in->name);
+    set_str(L, "flag", in->flag);
+    set_str(L, "kind", in->kind);
+    if (in->default_from == NULL) {
+      lua_pushinteger(L, in->def);
+      lua_setfield(L, -2, "default");
+    }
+    set_str(L, "default_from", in->default_from);
+    lua_pushinteger(L, in->min);
+    lua_setfield(L, -2, "min");
+    lua_pushinteger(L, in->max);
+    lua_setfield(L, -2, "max");
+    set_str(L, "bytes_name", in->bytes_name);
+    set_str(L, "doc", in->doc);
+    set_str(L, "note", in->note);
+    lua_rawseti(L, -2, i + 1);
+  }
+  by_name(L);
+  lua_setfield(L, -2, "INPUTS");
+  lua_createtable(L, PH_COUNT, PH_COUNT);
+  for (int i = 0; i < PH_COUNT; i++) {
+    lua_createtable(L, 0, 4);
+    set_str(L, "name", LMP_PHASES[i].name);
+    lua_pushboolean(L, LMP_PHASES[i].backward);
+    lua_setfield(L, -2, "backward");
+    lua_pushboolean(L, LMP_PHASES[i].steps);
+    lua_setfield(L, -2, "steps");
+    set_str(L, "doc", LMP_PHASES[i].doc);
+    lua_rawseti(L, -2, i + 1);
+  }
+  by_name(L);
+  lua_setfield(L, -2, "PHASES");
+  return 1;
+}
