@@ -57,14 +57,24 @@ static int l_raise(lua_State *L) {
   return lua_error(L);
 }
 
+int lmp_error_code(lua_State *L, int idx) {
+  int code = -1;
+  idx = lua_absindex(L, idx);
+  if (lua_istable(L, idx) && lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, ERROR_MT);
+    if (lua_rawequal(L, -1, -2)) {
+      lua_getfield(L, idx, "code");
+      code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_USAGE;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  return code;
+}
+
 /* lmp.core.is_error(v): true for an lmp.Error object. */
 static int l_is_error(lua_State *L) {
-  int is = 0;
-  if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
-    luaL_getmetatable(L, ERROR_MT);
-    is = lua_rawequal(L, -1, -2);
-  }
-  lua_pushboolean(L, is);
+  lua_pushboolean(L, lmp_error_code(L, 1) >= 0);
   return 1;
 }
 

@@ -30,7 +30,14 @@ int lmp_raise(lua_State *L, int code, const char *fmt, ...);
  * message, a syntax error near a string, a parameter's value) stays one line and prints no
  * terminal escapes. lmp_raise applies it to every message. */
 void lmp_one_line(char *s);
+/* the exit code of the lmp.Error at idx (LMP_EXIT_USAGE when it has none), or -1 when the
+ * value there is not an lmp.Error (a bug: a plain error) */
+int lmp_error_code(lua_State *L, int idx);
 int luaopen_lmp_errors(lua_State *L);
+
+/* env.c: a size limit from the environment: the variable's positive decimal value when it is
+ * one (at most max), else dflt */
+size_t lmp_env_size(const char *name, size_t dflt, size_t max);
 
 /* arena.c: bump allocator; a model and everything parsed from it share one arena. */
 typedef struct Arena Arena;
