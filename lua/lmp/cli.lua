@@ -427,7 +427,7 @@ end
 
 -- "LLM total: ..." on stderr once any LLM call was answered
 function cli.print_spent()
-  local line = require("lmp.llm").total_line()
+  local line = require("lmp.agent.llm").total_line()
   if line then io.stderr:write("lmp: LLM total: " .. line .. "\n") end
 end
 

@@ -3,6 +3,7 @@
 -- parameters (`lmp db check`).
 local core = require "lmp.core"
 local registry = require "lmp.registry"
+local paths = require "lmp.paths"
 
 local db = {}
 
@@ -53,13 +54,12 @@ function db.entry_problem(entry)
   return nil
 end
 
--- effective() -> entries, origin: the database lmp uses, the bundled file (lmp.db_path)
--- overlaid by the user's (lmp.user_db_path(), where generated entries go: its entries win);
+-- effective() -> entries, origin: the database lmp uses, the bundled file (paths.db_path)
+-- overlaid by the user's (paths.user_db_path(), where generated entries go: its entries win);
 -- origin[key] is the file each entry came from. A file that does not exist adds nothing.
 function db.effective()
-  local lmp = require "lmp"
   local entries, origin = {}, {}
-  for _, path in ipairs({ lmp.db_path, lmp.user_db_path() }) do
+  for _, path in ipairs({ paths.db_path, paths.user_db_path() }) do
     if core.file_kind(path) == "file" then
       for k, v in pairs(db.load(path)) do entries[k], origin[k] = v, path end
     end
@@ -271,12 +271,11 @@ function db.incomplete(path, full_class_name)
   local entry = ok and entries[key]
   local gen = type(entry) == "table" and entry.generated
   if type(entry) == "table" and (id == nil or (type(gen) == "table" and gen.id == id)) then return nil end
-  local lmp = require "lmp"
   return ("%s is an incomplete generated calculator: %s (lmp generate was interrupted); " ..
     "`lmp generate --full-class-name %s` writes both again"):format(path,
     not ok and ("the database does not load: " .. tostring(entries))
       or entry and ("the %s entry is another generation's"):format(key)
-      or ("its entry %s is in neither %s nor %s"):format(key, lmp.db_path, lmp.user_db_path()),
+      or ("its entry %s is in neither %s nor %s"):format(key, paths.db_path, paths.user_db_path()),
     tostring(full_class_name))
 end
 

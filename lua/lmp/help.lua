@@ -28,8 +28,7 @@ end
 -- when there is no data folder) the first time help is asked for
 setmetatable(help, { __index = function (t, k)
   if k ~= "ENTRIES" then return nil end
-  local lmp = require "lmp"
-  local ok, text = pcall(lmp.core.read_file, lmp.home .. "/docs/lua-api.md")
+  local ok, text = pcall(require("lmp.core").read_file, require("lmp.paths").home .. "/docs/lua-api.md")
   rawset(t, "ENTRIES", ok and help.parse(text) or {})
   return rawget(t, "ENTRIES")
 end })
@@ -49,7 +48,7 @@ end
 -- the value a name stands for: lmp.x.y from the globals, result:m a method of lmp.Result
 local function value_of(name)
   local method = name:match("^result:(.+)$")
-  if method then return require("lmp").Result[method] end
+  if method then return require("lmp.result").Result[method] end
   local v = _G
   for part in name:gmatch("[^.]+") do
     if type(v) ~= "table" then return nil end
@@ -84,13 +83,15 @@ local function wrap(text, width)
   return table.concat(lines, "\n")
 end
 
--- help() lists the functions; help(f) or help("name") prints one
+-- help() lists the functions; help(f) or help("name") prints one. The API is the global
+-- lmp, as the names of the guide are (the REPL and scripts have it)
 function help.help(x)
-  if x == nil or x == require("lmp") then
+  local api = value_of("lmp")
+  if x == nil or x == api then
     print("Functions (help(lmp.analyze) for one; docs/lua-api.md has examples):")
     for _, e in ipairs(help.ENTRIES) do print("  " .. e.sig) end
     local other = {}
-    for k, v in pairs(require("lmp")) do
+    for k, v in pairs(api) do
       if type(v) == "function" and not help.find(v) then other[#other + 1] = "lmp." .. k end
     end
     table.sort(other)

@@ -4,15 +4,11 @@
 -- repositories, and then kept in lmp's cache. HF_HUB_OFFLINE=1 forbids the download.
 -- Also the bundled models (lmp.home/models), found by the model_id each file carries.
 local core = require "lmp.core"
+local util = require "lmp.util"
+local env = util.env
+local fail = util.fail
 
 local hub = {}
-
-local function fail(msg) core.error(core.EXIT.USAGE, msg) end
-
-local function env(name)
-  local v = os.getenv(name)
-  if v and v ~= "" then return v end
-end
 
 -- "org/name" (or an old single-word id such as "gpt2"), as huggingface_hub's validate_repo_id
 -- accepts it: letters, digits, "_", "-" and ".", each part beginning and ending with a letter,
@@ -109,7 +105,7 @@ end
 
 -- ---- the bundled models ----
 
-function hub.bundled_dir() return require("lmp").home .. "/models" end
+function hub.bundled_dir() return require("lmp.paths").home .. "/models" end
 
 local bundled_list
 -- bundled_models() -> { { id=, file=, path=, classes= }, ... } by file name: the model
@@ -158,8 +154,8 @@ function hub.download(id, revision)
   local headers = { "Accept: application/json" }
   local token, token_from = hub.token()
   if token then headers[#headers + 1] = "Authorization: Bearer " .. token end
-  local timeout = math.tointeger(tonumber(env("LMP_HTTP_TIMEOUT_MS") or "")) or 30000
-  local max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (4 << 20)
+  local timeout = util.env_int("LMP_HTTP_TIMEOUT_MS", 30000)
+  local max_bytes = util.env_int("LMP_HTTP_MAX_BYTES", 4 << 20)
   -- the Hub redirects renamed repositories; HF_TOKEN goes only to HF_ENDPOINT's origin
   local resp, err = core.http_request({ url = url, headers = headers, timeout_ms = timeout, max_bytes = max_bytes,
                                         follow = 5 })

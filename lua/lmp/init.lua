@@ -2,7 +2,13 @@
 -- `lmp script.lua`. Everything the CLI does goes through these functions.
 local core = require "lmp.core"
 local registry = require "lmp.registry"
+local paths = require "lmp.paths"
+local inputs = require "lmp.inputs"
+local results = require "lmp.result"
+local util = require "lmp.util"
 require "lmp.kernels" -- adds the Lua-written kernels before any calculator loads
+
+local fail = util.fail
 
 local lmp = {
   version = core.version,
@@ -11,63 +17,21 @@ local lmp = {
   core = core,
   registry = registry,
   kernels = core.kernels,
+  -- where lmp finds things (lmp.paths)
+  home = paths.home,
+  executable = paths.executable,
+  db_path = paths.db_path,
+  user_dir = paths.user_dir,
+  user_module_dir = paths.user_module_dir,
+  user_db_path = paths.user_db_path,
+  set_module_paths = paths.set_module_paths,
+  -- the runtime inputs (lmp.inputs): lmp.inputs(given) -> inputs with defaults filled and
+  -- every value checked
+  DEFAULT_INPUTS = inputs.DEFAULTS,
+  inputs = inputs.check,
+  Result = results.Result,
+  Node = results.Node,
 }
-
--- where the bundled data (module_db.json, modules_lua/, models/) lives: LMP_HOME, else
--- <prefix>/share/lmp beside the installed binary (or the checkout holding build/lmp), else
--- the source tree lmp was built from, else the copy compiled into the binary: the read-only
--- folder core.BUNDLED, "(bundled)", which LMP_HOME may also name
-local function find_home()
-  local function has_data(dir)
-    return core.file_kind(dir .. "/module_db.json") == "file" and core.file_kind(dir .. "/modules_lua") == "directory"
-  end
-  local env = os.getenv("LMP_HOME")
-  if env and env ~= "" then
-    if has_data(env) then return env end
-    core.error(core.EXIT.USAGE, ("LMP_HOME=%s: no module_db.json and modules_lua/ there (unset LMP_HOME to use the data built into lmp)")
-      :format(env))
-  end
-  local exe = core.exe_path()
-  local bindir = exe and exe:match("^(.*)/[^/]*$")
-  if bindir then
-    for _, dir in ipairs({ bindir .. "/../share/lmp", bindir .. "/.." }) do
-      if has_data(dir) then return (dir:gsub("/[^/]+/%.%.", "", 1)) end
-    end
-  end
-  if core.source_dir ~= "" and has_data(core.source_dir) then return core.source_dir end
-  return core.BUNDLED
-end
-
-lmp.home = find_home()
-lmp.executable = core.exe_path()
-lmp.db_path = os.getenv("LMP_DB") or (lmp.home .. "/module_db.json")
-
--- the user's data folder, where generated calculators and their db entries go:
--- $XDG_DATA_HOME/lmp (~/.local/share/lmp), holding modules/ and a module_db.json overlay
-function lmp.user_dir()
-  local data = os.getenv("XDG_DATA_HOME")
-  if not data or data == "" then data = (os.getenv("HOME") or ".") .. "/.local/share" end
-  return data .. "/lmp"
-end
-function lmp.user_module_dir() return lmp.user_dir() .. "/modules" end
--- the user's module_db.json: its entries win over the bundled file's (lmp.db.effective)
-function lmp.user_db_path() return lmp.user_dir() .. "/module_db.json" end
-
--- calculator search path, first match wins: `extra` (--modules DIR), LMP_PATH folders
--- (colon-separated), the user's folder, then the bundled modules_lua
-function lmp.set_module_paths(extra)
-  local paths = {}
-  for _, dir in ipairs(extra or {}) do paths[#paths + 1] = dir end
-  for dir in (os.getenv("LMP_PATH") or ""):gmatch("[^:]+") do paths[#paths + 1] = dir end
-  paths[#paths + 1] = lmp.user_module_dir()
-  paths[#paths + 1] = lmp.home .. "/modules_lua"
-  registry.set_paths(paths)
-end
-lmp.set_module_paths()
-
-lmp.DEFAULT_INPUTS = { batch_size = 1, seq_len = 2048, kv_len = 0, w_bits = 16, a_bits = 16, kv_bits = 16 }
-
-local function fail(msg) core.error(core.EXIT.USAGE, msg) end
 
 -- load_model(path) -> model (JSON file in the standard model format)
 function lmp.load_model(path)
@@ -143,36 +107,6 @@ function lmp.load_model_id(id, opts)
   return lmp.load_config(path, o)
 end
 
--- inputs with defaults filled and every value checked
---   batch_size, seq_len (tokens this step), kv_len (tokens already cached), enc_len (encoder
---   positions of an encoder-decoder; default seq_len), w_bits, a_bits, kv_bits,
---   phase: prefill | decode | train (default: decode when kv_len > 0, else prefill)
-local PHASES = { prefill = true, decode = true, train = true }
-function lmp.inputs(given)
-  local inputs = {}
-  for k, v in pairs(lmp.DEFAULT_INPUTS) do inputs[k] = v end
-  for k, v in pairs(given or {}) do
-    if lmp.DEFAULT_INPUTS[k] == nil and k ~= "phase" and k ~= "enc_len" then
-      fail(("unknown input '%s' (inputs: batch_size, seq_len, kv_len, enc_len, w_bits, a_bits, kv_bits, phase)"):format(k))
-    end
-    inputs[k] = v
-  end
-  if inputs.enc_len == nil then inputs.enc_len = inputs.seq_len end
-  for _, k in ipairs({ "batch_size", "seq_len", "kv_len", "enc_len", "w_bits", "a_bits", "kv_bits" }) do
-    local v = inputs[k]
-    if math.type(v) ~= "integer" then fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
-    local min = (k == "kv_len") and 0 or 1
-    if v < min then fail(("input %s must be >= %d, got %d"):format(k, min, v)) end
-    if k:match("bits$") and v > 64 then fail(("input %s must be at most 64, got %d"):format(k, v)) end
-  end
-  inputs.phase = inputs.phase or (inputs.kv_len > 0 and "decode" or "prefill")
-  if not PHASES[inputs.phase] then
-    fail(("input phase must be prefill, decode or train, got %s"):format(tostring(inputs.phase)))
-  end
-  if inputs.phase == "train" and inputs.kv_len > 0 then fail("training runs without a KV cache: kv_len must be 0") end
-  return inputs
-end
-
 -- analyze(model_or_path, inputs, opts) -> result
 --   result.totals   { flops, matmul_flops, params, active_params, reads_bytes, writes_bytes,
 --                     intermediates_bytes, weight_bytes, state_bytes, peak_activation_bytes
@@ -183,80 +117,15 @@ end
 --   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
 -- Figures are exact Lua integers (an exact decimal string past 2^63-1).
 -- opts.depth limits the levels materialised in result.tree.
--- ---- results: Lua tables with a few methods and a readable tostring ----
-
-local Result, Node = {}, {}
-Result.__index, Node.__index = Result, Node
-
-local function human(n) return require("lmp.report").human(n) end
-
-function Node:__tostring()
-  return ("%s (%s%s): %s FLOPs, %s matmul, %s params"):format(self.path, self.class:match("[^.]+$"),
-    self["repeat"] > 1 and (" x" .. self["repeat"]) or "", human(self.flops), human(self.matmul_flops), human(self.params))
-end
-
-function Result:__tostring()
-  local t, i = self.totals, self.inputs
-  return ("%s, %s: %s FLOPs (%s matmul), %s params, reads %s, writes %s%s"):format(
-    self.model_id or "?", i.phase, human(t.flops), human(t.matmul_flops), human(t.params),
-    require("lmp.report").human(t.reads_bytes, true), require("lmp.report").human(t.writes_bytes, true),
-    self.complete and "" or (", %d unknown module class%s"):format(#self.unknown_modules,
-      #self.unknown_modules == 1 and "" or "es"))
-end
-
--- result:nodes() -> iterator over every node shown, depth first: node, depth
-function Result:nodes()
-  local stack = {}
-  for i = #(self.tree or {}), 1, -1 do stack[#stack + 1] = { self.tree[i], 0 } end
-  return function ()
-    local top = table.remove(stack)
-    if not top then return nil end
-    local node, depth = top[1], top[2]
-    local kids = node.children or {}
-    for i = #kids, 1, -1 do stack[#stack + 1] = { kids[i], depth + 1 } end
-    return node, depth
-  end
-end
-
--- result:find(pattern [, field]) -> nodes whose path (or class, or the given field)
--- matches the Lua pattern, in tree order
-function Result:find(pattern, field)
-  local out = {}
-  for node in self:nodes() do
-    local value = field and node[field] or node.path
-    if (type(value) == "string" and value:find(pattern)) or (not field and node.class:find(pattern)) then
-      out[#out + 1] = node
-    end
-  end
-  return out
-end
-
--- result:basic_layers() -> the basic (computing) layers shown, in tree order
-function Result:basic_layers()
-  local out = {}
-  for node in self:nodes() do
-    if not node.children then out[#out + 1] = node end
-  end
-  return out
-end
-
-function Result:format(fmt) return lmp.format(self, fmt) end
-
-local function dress(result)
-  for node in Result.nodes(result) do setmetatable(node, Node) end
-  return setmetatable(result, Result)
-end
-lmp.Result, lmp.Node = Result, Node
-
-function lmp.analyze(model, inputs, opts)
+function lmp.analyze(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
-  inputs = lmp.inputs(inputs)
-  local result = core.analyze(model, inputs, registry.lookup, opts or {})
-  table.sort(result.unknown_modules, function (a, b) return a.class < b.class end)
-  result.model_id = model.model_id or model.file
-  result.inputs = inputs
-  result.footprint = require("lmp.phases").footprint(result)
-  return dress(result)
+  local checked = inputs.check(given)
+  local raw = core.analyze(model, checked, registry.lookup, opts or {})
+  table.sort(raw.unknown_modules, function (a, b) return a.class < b.class end)
+  raw.model_id = model.model_id or model.file
+  raw.inputs = checked
+  raw.footprint = require("lmp.phases").footprint(raw)
+  return results.dress(raw)
 end
 
 -- sweep(model_or_path, points [, opts]) -> list of totals, one per point; each point is an
@@ -272,7 +141,7 @@ function lmp.sweep(model, points, opts)
       given = { phase = opts.phase }
       for k, v in pairs(point) do given[k] = v end
     end
-    out[i] = core.analyze(model, lmp.inputs(given), registry.lookup, kept).totals
+    out[i] = core.analyze(model, inputs.check(given), registry.lookup, kept).totals
   end
   return out
 end
@@ -280,9 +149,9 @@ end
 -- generate(model_or_path, { prompt_len=, new_tokens=, batch_size=, ...bits }) -> result with
 -- the totals of a prefill of prompt_len tokens and every decode step after it, summed
 -- exactly in closed form (see lmp.phases)
-function lmp.generate(model, inputs, opts)
+function lmp.generate(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
-  return dress(require("lmp.phases").generate(model, inputs, opts))
+  return results.dress(require("lmp.phases").generate(lmp.analyze, model, given, opts))
 end
 
 -- registry API (the original LM-Predictor's paved path). name: full class name, a public

@@ -1,13 +1,10 @@
 -- The REPL's Lua side (the loop itself is src/repl.c): how values print, tab completion,
 -- :commands and where the history lives.
 local core = require "lmp.core"
+local util = require "lmp.util"
+local env = util.env
 
 local repl = {}
-
-local function env(name)
-  local v = os.getenv(name)
-  if v and v ~= "" then return v end
-end
 
 -- start() -> the history path; defines the global help()
 function repl.start()

@@ -420,7 +420,7 @@ describe("agent", function ()
 end)
 
 describe("prices", function ()
-  local llm = require "lmp.llm"
+  local llm = require "lmp.agent.llm"
   it("finds a model's price, dated names included, and nothing for unknown models", function ()
     assert.are.same({ 3, 15 }, { llm.price("claude-sonnet-4-5") })
     assert.are.same({ 3, 15 }, { llm.price("claude-sonnet-4-5-20250929") })
@@ -435,7 +435,7 @@ end)
 
 describe("source lookup", function ()
   it("cuts the class and its forward out of the module file", function ()
-    local src = require("lmp.source").lookup(MISH, { source_root = FIX .. "/src", use_python = false })
+    local src = require("lmp.agent.source").lookup(MISH, { source_root = FIX .. "/src", use_python = false })
     assert.are.equal(10, src.line)
     assert.matches("^class Mish%(Module%):", src.text)
     assert.matches("return F.mish%(input, inplace=self.inplace%)$", src.text)
@@ -484,7 +484,7 @@ end)
 describe("LMP_PROMPT", function ()
   it("replaces the prompt without rebuilding", function ()
     local custom = h.write([[
-      local base = require "lmp.prompt"
+      local base = require "lmp.agent.prompt"
       return { build = function (ctx) local s, u = base.build(ctx); return s, "CUSTOM PROMPT MARKER\n" .. u end,
                parse = base.parse }
     ]], ".lua")

@@ -47,7 +47,7 @@ describe("the bundled data compiled into lmp", function ()
   end)
 
   it("gives the agent's prompt the calculator contract and the worked examples", function ()
-    local prompt = require "lmp.prompt"
+    local prompt = require "lmp.agent.prompt"
     local ctx = { full_class_name = "torch.nn.modules.activation.Mish", key = "torch_Mish", file = "x.lua",
                   db = require("lmp.db").load("(bundled)/module_db.json") }
     ctx.home = "(bundled)"

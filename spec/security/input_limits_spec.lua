@@ -54,7 +54,7 @@ describe("JSON duplicate keys", function ()
   end)
 
   it("in the json block of an LLM reply (the reply body goes through the same decoder)", function ()
-    local prompt = require "lmp.prompt"
+    local prompt = require "lmp.agent.prompt"
     local reply = "```json\n" .. many_keys(N, '"k9": 0') .. "\n```\n```lua\nreturn {}\n```\n"
     local s, entry, problem = seconds(prompt.parse, reply)
     assert.is_nil(entry)
@@ -64,7 +64,7 @@ describe("JSON duplicate keys", function ()
 end)
 
 describe("the fenced blocks of an LLM reply", function ()
-  local prompt = require "lmp.prompt"
+  local prompt = require "lmp.agent.prompt"
 
   it("are cut out in linear time, whatever the reply holds", function ()
     local N = 2000000 -- 360 KB took minutes: .- and %s* backtracked over every blank

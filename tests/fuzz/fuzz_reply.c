@@ -20,8 +20,8 @@
 
 static const char DRIVER[] =
     FUZZ_SANDBOX_PRELUDE
-    "local llm = require 'lmp.llm'\n"
-    "local prompt = require 'lmp.prompt'\n"
+    "local llm = require 'lmp.agent.llm'\n"
+    "local prompt = require 'lmp.agent.prompt'\n"
     "local agent = require 'lmp.agent'\n"
     "local registry = require 'lmp.registry'\n"
     "local function handler(e)\n"

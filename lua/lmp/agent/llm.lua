@@ -5,16 +5,12 @@
 -- call is logged with its tokens (the reply's `usage`) and estimated cost, and added to
 -- llm.spent, the process's running total.
 local core = require "lmp.core"
+local util = require "lmp.util"
+local env = util.env
+local fail = util.fail
 local json = require "lmp.json"
 
 local llm = {}
-
-local function env(name)
-  local v = os.getenv(name)
-  if v and v ~= "" then return v end
-end
-
-local function fail(msg) core.error(core.EXIT.USAGE, msg) end
 
 llm.DEFAULT_MODELS = { anthropic = "claude-sonnet-4-5", openai = "gpt-4o-mini" }
 
@@ -114,11 +110,11 @@ function llm.config(opts)
     else return nil, "no LLM configured: set ANTHROPIC_API_KEY, or OPENAI_BASE_URL for an OpenAI-compatible server" end
   end
   local c = { provider = provider, model = opts.model or env("LMP_LLM_MODEL") or llm.DEFAULT_MODELS[provider],
-              timeout_ms = opts.timeout_ms or math.tointeger(tonumber(env("LMP_LLM_TIMEOUT_MS") or "")) or 120000,
-              retries = opts.retries or math.tointeger(tonumber(env("LMP_LLM_RETRIES") or "")) or 4,
-              backoff_ms = math.tointeger(tonumber(env("LMP_LLM_BACKOFF_MS") or "")) or 1000,
+              timeout_ms = opts.timeout_ms or util.env_int("LMP_LLM_TIMEOUT_MS", 120000),
+              retries = opts.retries or util.env_int("LMP_LLM_RETRIES", 4),
+              backoff_ms = util.env_int("LMP_LLM_BACKOFF_MS", 1000),
               log = opts.log or function () end,
-              max_calls = opts.max_calls or math.tointeger(tonumber(env("LMP_LLM_MAX_CALLS") or "")) or llm.MAX_CALLS }
+              max_calls = opts.max_calls or util.env_int("LMP_LLM_MAX_CALLS", llm.MAX_CALLS) }
   if provider == "anthropic" then
     c.key = env("ANTHROPIC_API_KEY")
     if not c.key then return nil, "provider anthropic needs ANTHROPIC_API_KEY" end
@@ -191,7 +187,7 @@ function llm.complete(c, system, user, max_tokens)
   llm.calls_made = llm.calls_made + 1
   local req = request_for(c, system, user, max_tokens or 8192)
   req.timeout_ms = c.timeout_ms
-  req.max_bytes = math.tointeger(tonumber(env("LMP_HTTP_MAX_BYTES") or "")) or (8 << 20)
+  req.max_bytes = util.env_int("LMP_HTTP_MAX_BYTES", 8 << 20)
   local last
   for attempt = 0, c.retries do
     if attempt > 0 then

@@ -3,10 +3,10 @@
 -- the local Python when there is one; then cutting out the class (or function) and its
 -- forward.
 local core = require "lmp.core"
+local util = require "lmp.util"
+local fail = util.fail
 
 local source = {}
-
-local function fail(msg) core.error(core.EXIT.USAGE, msg) end
 
 -- "transformers.models.llama.modeling_llama.LlamaMLP" -> "transformers/models/llama/modeling_llama", "LlamaMLP"
 function source.split(full_class_name)

@@ -1,35 +1,39 @@
 -- The agent: an unknown module becomes a validated calculator. It reads the module's
--- source, asks an LLM for a module_db.json entry and a Lua calculator (lmp.prompt), checks
--- both in the sandbox (they load; the entry has every field; the calculator takes the
+-- source, asks an LLM for a module_db.json entry and a Lua calculator (lmp.agent.prompt),
+-- checks both in the sandbox (they load; the entry has every field; the calculator takes the
 -- entry's parameters and the model's; on sample parameters every figure is a
 -- non-negative integer and every formula agrees with the calculator), sends the problems
 -- back for another try, and stores the pair atomically under a lock, both in the user's
--- data folder (lmp.user_dir(): modules/ and the module_db.json overlay). Nothing is written
+-- data folder (lmp.paths.user_dir(): modules/ and the module_db.json overlay). Nothing is written
 -- until a reply passes.
 local core = require "lmp.core"
 local registry = require "lmp.registry"
 local db = require "lmp.db"
-local llm = require "lmp.llm"
--- the prompt: lua/lmp/prompt.lua, or your own copy named by LMP_PROMPT (edit it without
--- rebuilding: it must return a table with build(ctx) and parse(reply), as prompt.lua does)
+local paths = require "lmp.paths"
+local util = require "lmp.util"
+local llm = require "lmp.agent.llm"
+local source = require "lmp.agent.source"
+
+local fail = util.fail
+
+-- the prompt: lua/lmp/agent/prompt.lua, or your own copy named by LMP_PROMPT (edit it
+-- without rebuilding: it must return a table with build(ctx) and parse(reply), as
+-- prompt.lua does)
 local function load_prompt()
-  local path = os.getenv("LMP_PROMPT")
-  if path and path ~= "" then
+  local path = util.env("LMP_PROMPT")
+  if path then
     local chunk, err = load(core.read_file(path), "@" .. path, "t") -- read under the file size limit
-    if not chunk then core.error(core.EXIT.USAGE, "LMP_PROMPT: " .. err) end
+    if not chunk then fail("LMP_PROMPT: " .. err) end
     local p = chunk()
     if type(p) ~= "table" or type(p.build) ~= "function" or type(p.parse) ~= "function" then
-      core.error(core.EXIT.USAGE, "LMP_PROMPT: " .. path .. " must return a table with build and parse")
+      fail("LMP_PROMPT: " .. path .. " must return a table with build and parse")
     end
     return p
   end
-  return require "lmp.prompt"
+  return require "lmp.agent.prompt"
 end
-local source = require "lmp.source"
 
 local agent = {}
-
-local function fail(code, msg) core.error(code, msg) end
 
 local REQUIRED = {
   { "code_location", "file", "string" }, { "code_location", "line_start", "number" },
@@ -116,30 +120,28 @@ end
 --   opts.source / opts.source_root: where the Python source is; opts.layer_params: what the
 --   model gives the layer; opts.runtime: runtime variable values for those checks;
 --   opts.modules_dir, opts.db_path: where to write (default: the user's folder,
---   lmp.user_module_dir() and lmp.user_db_path(); with db_path, that file is the whole
+--   lmp.paths.user_module_dir() and user_db_path(); with db_path, that file is the whole
 --   database); opts.force: replace an existing calculator or entry; opts.max_rounds (3);
 --   opts.llm: { provider=, model= } overrides; opts.log: function(message) for progress
 function agent.generate(full_class_name, opts)
   opts = opts or {}
-  local lmp = require "lmp"
   local log = opts.log or function () end
   local c, why = llm.config(opts.llm)
-  if not c then fail(core.EXIT.USAGE, why .. "; or write the calculator by hand (docs/calculators.md)") end
+  if not c then fail(why .. "; or write the calculator by hand (docs/calculators.md)") end
   c.log = log
   local key = registry.key_of(full_class_name)
-  if not key then fail(core.EXIT.USAGE, ("'%s' is not a full class name (package.module.Class)"):format(full_class_name)) end
-  local function set(name) return (os.getenv(name) or "") ~= "" end
-  if not (opts.modules_dir and opts.db_path) and not (set("XDG_DATA_HOME") or set("HOME")) then
-    fail(core.EXIT.USAGE, "no user data folder to store the calculator in: set HOME or XDG_DATA_HOME")
+  if not key then fail(("'%s' is not a full class name (package.module.Class)"):format(full_class_name)) end
+  if not (opts.modules_dir and opts.db_path) and not (util.env("XDG_DATA_HOME") or util.env("HOME")) then
+    fail("no user data folder to store the calculator in: set HOME or XDG_DATA_HOME")
   end
-  local dir = opts.modules_dir or lmp.user_module_dir()
+  local dir = opts.modules_dir or paths.user_module_dir()
   local file = dir .. "/" .. registry.snake_case(key) .. ".lua"
-  local db_path = opts.db_path or lmp.user_db_path()
+  local db_path = opts.db_path or paths.user_db_path()
   -- an incomplete calculator (db.incomplete) is redone without --force, its entry replaced
   local incomplete = core.file_kind(file) == "file" and db.incomplete(file, full_class_name)
   local existing = not incomplete and registry.find(full_class_name)
   if existing and not opts.force then
-    fail(core.EXIT.USAGE, ("%s already has a calculator, %s; --force replaces it"):format(full_class_name, existing.file))
+    fail(("%s already has a calculator, %s; --force replaces it"):format(full_class_name, existing.file))
   end
   local entries, origin
   if opts.db_path then
@@ -148,15 +150,15 @@ function agent.generate(full_class_name, opts)
     entries, origin = db.effective()
   end
   if entries[key] and not opts.force and not incomplete then
-    fail(core.EXIT.USAGE, ("%s already has an entry %s; --force replaces it"):format(origin and origin[key] or db_path, key))
+    fail(("%s already has an entry %s; --force replaces it"):format(origin and origin[key] or db_path, key))
   end
   local src, src_problem = source.lookup(full_class_name, { source = opts.source, source_root = opts.source_root,
                                                              use_python = opts.use_python })
   if not src then
-    if opts.source then fail(core.EXIT.USAGE, src_problem) end
+    if opts.source then fail(src_problem) end
     log("no source found (" .. src_problem .. "); asking without it")
   end
-  local ctx = { full_class_name = full_class_name, key = key, file = file, source = src, home = lmp.home,
+  local ctx = { full_class_name = full_class_name, key = key, file = file, source = src, home = paths.home,
                 db = entries, layer_params = opts.layer_params, runtime = opts.runtime }
   local prompt = load_prompt()
   local rounds = opts.max_rounds or 3
@@ -173,7 +175,7 @@ function agent.generate(full_class_name, opts)
                           date = os.date("!%Y-%m-%d"), id = id }
       local ok, werr = core.mkdir_p(db_path:match("^(.*)/[^/]*$") or ".")
       if ok then ok, werr = store(file, generated_header(c, id) .. lua_text, db_path, key, entry) end
-      if not ok then fail(core.EXIT.USAGE, tostring(werr)) end
+      if not ok then fail(tostring(werr)) end
       registry.set_paths(registry.paths) -- forget what was loaded: the new file must be seen
       log(("wrote %s and the %s entry of %s"):format(file, key, db_path))
       return { key = key, file = file, rounds = round }
@@ -181,7 +183,7 @@ function agent.generate(full_class_name, opts)
     log(("round %d refused: %s"):format(round, table.concat(problems, "; ")))
     ctx.feedback, ctx.previous = problems, reply
   end
-  fail(core.EXIT.CALC, ("%s: no valid calculator after %d rounds; nothing was written. Last problems: %s")
+  core.error(core.EXIT.CALC, ("%s: no valid calculator after %d rounds; nothing was written. Last problems: %s")
     :format(full_class_name, rounds, table.concat(problems, "; ")))
 end
 

@@ -4,6 +4,10 @@ local core = require "lmp.core"
 
 local prompt = {}
 
+-- the runtime variables a layer's parameters may leave to the analysis
+local RUNTIME = {}
+for i, row in ipairs(core.INPUTS) do RUNTIME[i] = row.name end
+
 -- the worked examples shown to the model: a matmul with a bias, a norm, attention
 prompt.EXAMPLES = { "torch_Linear", "torch_LayerNorm", "torch_scaled_dot_product_attention" }
 
@@ -78,7 +82,7 @@ at a_bits, weights at w_bits, K/V at kv_bits, integer indices at 64 bits.]])
     for k, v in pairs(ctx.layer_params) do names[#names + 1] = ("%s = %s"):format(k, tostring(v)) end
     table.sort(names)
     add("The model gives this layer these parameters; use these names: " .. table.concat(names, ", ") ..
-      ". The runtime variables batch_size, seq_len, kv_len, w_bits, a_bits, kv_bits are filled in when required.")
+      ". The runtime variables " .. table.concat(RUNTIME, ", ") .. " are filled in when required.")
   end
   if ctx.feedback then
     add("# Your previous reply was refused\n" .. table.concat(ctx.feedback, "\n") ..

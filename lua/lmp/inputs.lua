@@ -1,0 +1,60 @@
+-- The runtime inputs of an analysis (core.INPUTS) and its phases (core.PHASES): defaults,
+-- checking, and the words the API's and the CLI's messages use for them.
+local core = require "lmp.core"
+local util = require "lmp.util"
+
+local inputs = {}
+
+-- "a, b or c"
+function inputs.either(names)
+  if #names < 2 then return names[1] or "" end
+  return table.concat(names, ", ", 1, #names - 1) .. " or " .. names[#names]
+end
+
+-- the values an input left out takes (an input defaulting to another one, enc_len to
+-- seq_len, is filled in from it by inputs.check)
+inputs.DEFAULTS = {}
+local NAMES = {}
+for _, row in ipairs(core.INPUTS) do
+  inputs.DEFAULTS[row.name] = row.default
+  NAMES[#NAMES + 1] = row.name
+end
+
+-- the phases one analysis runs; those made of steps (generate) are lmp.generate's
+inputs.ANALYSIS_PHASES = {}
+for _, p in ipairs(core.PHASES) do
+  if not p.steps then inputs.ANALYSIS_PHASES[#inputs.ANALYSIS_PHASES + 1] = p.name end
+end
+local ANALYSIS_PHASE = {}
+for _, name in ipairs(inputs.ANALYSIS_PHASES) do ANALYSIS_PHASE[name] = true end
+
+-- check(given) -> inputs with defaults filled and every value checked; phase defaults to
+-- decode when kv_len > 0, else prefill
+function inputs.check(given)
+  local out = {}
+  for k, v in pairs(inputs.DEFAULTS) do out[k] = v end
+  for k, v in pairs(given or {}) do
+    if (type(k) ~= "string" or not core.INPUTS[k]) and k ~= "phase" then
+      util.fail(("unknown input '%s' (inputs: %s, phase)"):format(k, table.concat(NAMES, ", ")))
+    end
+    out[k] = v
+  end
+  for _, row in ipairs(core.INPUTS) do
+    local k = row.name
+    if out[k] == nil and row.default_from then out[k] = out[row.default_from] end
+    local v = out[k]
+    if math.type(v) ~= "integer" then util.fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
+    if v < row.min then util.fail(("input %s must be >= %d, got %d"):format(k, row.min, v)) end
+    if v > row.max then util.fail(("input %s must be at most %d, got %d"):format(k, row.max, v)) end
+  end
+  out.phase = out.phase or (out.kv_len > 0 and "decode" or "prefill")
+  if not ANALYSIS_PHASE[out.phase] then
+    util.fail(("input phase must be %s, got %s"):format(inputs.either(inputs.ANALYSIS_PHASES), tostring(out.phase)))
+  end
+  if core.PHASES[out.phase].backward and out.kv_len > 0 then
+    util.fail("training runs without a KV cache: kv_len must be 0")
+  end
+  return out
+end
+
+return inputs
