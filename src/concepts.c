@@ -10,16 +10,26 @@
 
 /* in the order of enum CallFigure */
 const CallFigureDef LMP_CALL_FIGURES[CF_COUNT] = {
-    {"flops", "flops()", "floating-point operations of one forward call (matmul ones included)"},
-    {"matmul_flops", "matmul_flops()", "the part of flops done by matrix multiplications"},
-    {"params", "params()", "parameters the layer holds"},
-    {"reads", "memory().reads", "bytes read: weights and activation inputs"},
-    {"writes", "memory().writes", "bytes of activation outputs written"},
-    {"intermediates", "memory().intermediates", "bytes of intermediate tensors made and dropped inside the call"},
-    {"weights", "memory().weights", "the part of reads that is weights"},
-    {"state", "state()", "bytes the layer keeps after the call (a KV cache)"},
-    {"backward_flops", "backward().flops", "floating-point operations of the backward pass"},
-    {"backward_matmul_flops", "backward().matmul_flops", "the part of backward_flops done by matrix multiplications"},
+    {"flops", "flops()", "floating-point operations of one forward call (matmul ones included)",
+     "flop_analysis.calculation_formula", 0},
+    {"matmul_flops", "matmul_flops()", "the part of flops done by matrix multiplications",
+     "flop_analysis.matmul_calculation_formula", 0},
+    {"params", "params()", "parameters the layer holds",
+     "params_analysis.calculation_formula", 0},
+    {"reads", "memory().reads", "bytes read: weights and activation inputs",
+     "memory_analysis.reads_calculation_formula", 0},
+    {"writes", "memory().writes", "bytes of activation outputs written",
+     "memory_analysis.writes_calculation_formula", 0},
+    {"intermediates", "memory().intermediates", "bytes of intermediate tensors made and dropped inside the call",
+     "memory_analysis.intermediates_calculation_formula", 0},
+    {"weights", "memory().weights", "the part of reads that is weights",
+     "memory_analysis.weights_calculation_formula", 1},
+    {"state", "state()", "bytes the layer keeps after the call (a KV cache)",
+     "memory_analysis.state_calculation_formula", 1},
+    {"backward_flops", "backward().flops", "floating-point operations of the backward pass",
+     "backward_analysis.calculation_formula", 1},
+    {"backward_matmul_flops", "backward().matmul_flops", "the part of backward_flops done by matrix multiplications",
+     "backward_analysis.matmul_calculation_formula", 1},
 };
 
 /* in the order of enum NodeFigure */
@@ -94,10 +104,13 @@ int luaopen_lmp_concepts(lua_State *L) {
   lua_newtable(L);
   lua_createtable(L, CF_COUNT, CF_COUNT);
   for (int i = 0; i < CF_COUNT; i++) {
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 5);
     set_str(L, "name", LMP_CALL_FIGURES[i].name);
     set_str(L, "source", LMP_CALL_FIGURES[i].source);
     set_str(L, "doc", LMP_CALL_FIGURES[i].doc);
+    set_str(L, "db_formula", LMP_CALL_FIGURES[i].db_formula);
+    lua_pushboolean(L, LMP_CALL_FIGURES[i].db_optional);
+    lua_setfield(L, -2, "db_optional");
     lua_rawseti(L, -2, i + 1);
   }
   by_name(L);

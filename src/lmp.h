@@ -203,6 +203,8 @@ typedef struct {
   const char *name;   /* the key of core.compute's result */
   const char *source; /* the calculator function (and field) that gives it, for errors */
   const char *doc;
+  const char *db_formula; /* the module_db.json field whose formula must equal it, "section.field" */
+  uint8_t db_optional;    /* entries may leave that formula out (lmp module compute does not print it) */
 } CallFigureDef;
 extern const CallFigureDef LMP_CALL_FIGURES[CF_COUNT];
 /* the figures of a node (and of the totals) */

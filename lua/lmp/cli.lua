@@ -4,11 +4,12 @@ local core = require "lmp.core"
 local lmp = require "lmp"
 local report = require "lmp.report"
 local db = require "lmp.db"
+local util = require "lmp.util"
 
 local EXIT = core.EXIT
 local cli = {}
 
-local function usage_error(msg) core.error(EXIT.USAGE, msg) end
+local usage_error = util.fail
 
 -- ---- the commands: one table per command is the parser's spec, its `lmp CMD --help` and
 -- its lines in `lmp --help` ----
@@ -45,6 +46,58 @@ offline; with --revision (or for other ids) the config comes from the Hugging Fa
 (HF_HUB_CACHE, HF_HOME/hub), lmp's cache (LMP_CACHE), or HF_ENDPOINT (the token: HF_TOKEN,
 else the file HF_TOKEN_PATH or HF_HOME/token that `huggingface-cli login` writes).]]
 
+-- the options of the runtime inputs (core.INPUTS): --batch N, ... with their defaults
+local METAVAR = { count = "N", bits = "B" }
+local function input_option(row)
+  local default = row.default_from and ("default: --" .. core.INPUTS[row.default_from].flag)
+    or ("default " .. row.default)
+  return { row.flag, row.kind, METAVAR[row.kind], ("%s (%s%s)"):format(row.doc, default, row.note and ("; " .. row.note) or "") }
+end
+
+-- "prefill (default), decode, train (forward + backward, Adam) or generate": core.PHASES,
+-- and report.FORMATS likewise, the first the default
+local function choices(rows, hint)
+  local names = {}
+  for i, row in ipairs(rows) do
+    local h = i == 1 and "default" or hint and hint(row)
+    names[i] = row.name .. (h and (" (" .. h .. ")") or "")
+  end
+  return util.either(names)
+end
+local function names_of(rows)
+  local names = {}
+  for i, row in ipairs(rows) do names[i] = row.name end
+  return names
+end
+
+-- analyze's options: the model, the inputs (with --phase after --seq and --new-tokens after
+-- --kv-len), then the report and the agent
+local function analyze_options()
+  local opts = { MODEL_OPTS[1], MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4] }
+  local after = {
+    seq_len = { "phase", "string", "P", choices(core.PHASES, function (p) return p.backward and "forward + backward, Adam" end) },
+    kv_len = { "new-tokens", "count", "N", "tokens to generate with --phase generate (prefill, then N - 1 decode steps)" },
+  }
+  for _, row in ipairs(core.INPUTS) do
+    opts[#opts + 1] = input_option(row)
+    opts[#opts + 1] = after[row.name]
+  end
+  for _, opt in ipairs({
+      { "depth", "int", "N", "levels of the tree to show (default: as many as fit; 0: the totals alone)" },
+      { "format", "string", "F", choices(report.FORMATS) },
+      { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
+      { "offline", "flag", nil, "never ask an LLM, even with LMP_GENERATE=1" },
+      { "provider", "string", "P", "LLM for unknown modules: anthropic or openai (an OpenAI-compatible server)" },
+      { "llm-model", "string", "NAME", "the LLM model to ask" },
+      { "max-rounds", "int", "N", "LLM rounds per calculator (default 3)" },
+      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
+      { "source-root", "string", "DIR", "unknown classes' Python source (a transformers checkout, site-packages)" },
+      MODULES }) do
+    opts[#opts + 1] = opt
+  end
+  return opts
+end
+
 local function bits_text()
   local lines = { "Bit widths are a number 1-64 or a name (storage bits; quantisation scales are not counted):" }
   for _, row in ipairs(cli.BIT_WIDTHS) do lines[#lines + 1] = ("  %2d  %s"):format(row[1], table.concat(row, " ", 2)) end
@@ -54,26 +107,7 @@ end
 cli.COMMANDS = {
   { name = "analyze", summary = "FLOPs, parameters, memory traffic and footprint, layer by layer",
     usage = { "lmp analyze MODEL [options]", "lmp analyze --model-json FILE | --config PATH | --model-id ORG/NAME [options]" },
-    options = { MODEL_OPTS[1], MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
-      { "batch", "count", "N", "batch size (default 1)" },
-      { "seq", "count", "N", "tokens processed in this step (default 2048; 1 for --phase decode)" },
-      { "phase", "string", "P", "prefill (default), decode, train (forward + backward, Adam) or generate" },
-      { "kv-len", "count", "N", "tokens already in the KV cache (default 0; needed for decode)" },
-      { "new-tokens", "count", "N", "tokens to generate with --phase generate (prefill, then N - 1 decode steps)" },
-      { "enc-len", "count", "N", "encoder positions of an encoder-decoder model (default: --seq)" },
-      { "w-bits", "bits", "B", "bits per weight (default 16; 4, int4, nf4, fp8, bf16, ...)" },
-      { "a-bits", "bits", "B", "bits per activation (default 16)" },
-      { "kv-bits", "bits", "B", "bits per KV-cache entry (default 16)" },
-      { "depth", "int", "N", "levels of the tree to show (default: as many as fit; 0: the totals alone)" },
-      { "format", "string", "F", "table (default), json, csv or markdown" },
-      { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
-      { "offline", "flag", nil, "never ask an LLM, even with LMP_GENERATE=1" },
-      { "provider", "string", "P", "LLM for unknown modules: anthropic or openai (an OpenAI-compatible server)" },
-      { "llm-model", "string", "NAME", "the LLM model to ask" },
-      { "max-rounds", "int", "N", "LLM rounds per calculator (default 3)" },
-      { "max-llm-calls", "int", "N", "LLM calls this run makes at most (default 10; LMP_LLM_MAX_CALLS)" },
-      { "source-root", "string", "DIR", "unknown classes' Python source (a transformers checkout, site-packages)" },
-      MODULES },
+    options = analyze_options(),
     text = MODEL_TEXT .. "\n" .. [[
 Counts take k = 1024 and M = 1024 k: --seq 8k is 8192 tokens, --kv-len 32k is 32768.
 ]] .. bits_text() .. "\n" .. [[
@@ -327,9 +361,9 @@ function cli.analyze_options(args)
   local o, pos = parse(args, ANALYZE_OPTS, "analyze")
   model_source(o, pos, "analyze")
   o.model = pos[1]
-  local phase = o.phase or "prefill"
-  if not ({ prefill = 1, decode = 1, train = 1, generate = 1 })[phase] then
-    usage_error("analyze: --phase must be prefill, decode, train or generate, got '" .. phase .. "'")
+  local phase = o.phase or core.PHASES[1].name
+  if not core.PHASES[phase] then
+    usage_error("analyze: --phase must be " .. util.either(names_of(core.PHASES)) .. ", got '" .. phase .. "'")
   end
   if phase == "decode" and not o["kv-len"] then
     usage_error("analyze: --phase decode needs --kv-len N (tokens already in the KV cache)")
@@ -340,19 +374,18 @@ function cli.analyze_options(args)
   if (phase == "train" or phase == "generate") and o["kv-len"] then
     usage_error(("analyze: --phase %s starts from an empty KV cache; drop --kv-len"):format(phase))
   end
-  local format = o.format or "table"
-  if not ({ table = 1, json = 1, csv = 1, markdown = 1 })[format] then
-    usage_error("analyze: --format must be table, json, csv or markdown, got '" .. format .. "'")
+  local format = o.format or report.FORMATS[1].name
+  if not report.FORMATS[format] then
+    usage_error("analyze: --format must be " .. util.either(names_of(report.FORMATS)) .. ", got '" .. format .. "'")
   end
-  local inputs = {
-    batch_size = o.batch, seq_len = o.seq or (phase == "decode" and 1 or nil), kv_len = o["kv-len"],
-    w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], phase = phase, enc_len = o["enc-len"],
-  }
+  local inputs = { phase = phase }
+  for _, row in ipairs(core.INPUTS) do inputs[row.name] = o[row.flag] end
+  if phase == "decode" and inputs.seq_len == nil then inputs.seq_len = 1 end
   local check = {} -- what lmp.analyze (or each step of lmp.generate) will check
   for k, v in pairs(inputs) do check[k] = v end
   if phase == "generate" then
     inputs.phase, inputs.seq_len = nil, nil
-    inputs.prompt_len, inputs.new_tokens = o.seq or 2048, o["new-tokens"]
+    inputs.prompt_len, inputs.new_tokens = o.seq or core.INPUTS.seq_len.default, o["new-tokens"]
     if inputs.new_tokens < 1 then usage_error("analyze: --new-tokens must be at least 1") end
     check.phase, check.seq_len, check.enc_len = "prefill", inputs.prompt_len, o["enc-len"] or inputs.prompt_len
   end
@@ -363,7 +396,7 @@ end
 function cli.analyze(args)
   local o, inputs, format = cli.analyze_options(args)
   apply_modules(o)
-  local phase = o.phase or "prefill"
+  local phase = o.phase or core.PHASES[1].name
   local model = load_model(o, { o.model }, "analyze")
   local function run()
     if phase == "generate" then return lmp.generate(model, inputs, { depth = o.depth }) end
@@ -443,8 +476,9 @@ end
 -- (checked with the parameters of the first layer that uses it), or raise why not
 function cli.fill_unknown(model, result, o, inputs)
   if inputs.prompt_len then -- --phase generate: the layers as its prefill sees them
-    inputs = { batch_size = inputs.batch_size, seq_len = inputs.prompt_len, enc_len = inputs.enc_len,
-               w_bits = inputs.w_bits, a_bits = inputs.a_bits, kv_bits = inputs.kv_bits }
+    local prefill = {}
+    for _, row in ipairs(core.INPUTS) do prefill[row.name] = inputs[row.name] end
+    inputs, prefill.seq_len = prefill, inputs.prompt_len
   end
   local full = lmp.analyze(model, inputs) -- every level, for the unknown layers' parameters
   local params_of = {}
@@ -456,7 +490,7 @@ function cli.fill_unknown(model, result, o, inputs)
   end
   visit(full.tree)
   local runtime = {}
-  for _, k in ipairs({ "batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits" }) do runtime[k] = full.inputs[k] end
+  for _, row in ipairs(core.INPUTS) do runtime[row.name] = full.inputs[row.name] end
   for _, u in ipairs(result.unknown_modules) do
     require("lmp.agent").generate(u.class, agent_opts(o, { layer_params = params_of[u.class], runtime = runtime }))
   end
@@ -613,9 +647,9 @@ local function module_compute(what, name, params)
     out(("reads %d\nwrites %d\nintermediates %d\n"):format(r.reads, r.writes, r.intermediates))
   elseif what == "params" then
     out(("params %d\n"):format(r.params))
-  else
-    for _, k in ipairs({ "flops", "matmul_flops", "params", "reads", "writes", "intermediates" }) do
-      out(("%s %d\n"):format(k, r[k]))
+  else -- the figures every module_db.json entry gives a formula for
+    for _, f in ipairs(core.CALL_FIGURES) do
+      if not f.db_optional then out(("%s %d\n"):format(f.name, r[f.name])) end
     end
   end
   return EXIT.OK

@@ -7,20 +7,13 @@ local paths = require "lmp.paths"
 
 local db = {}
 
--- the formula fields of an entry, and the calculator figure each must equal
--- (optional ones are checked when the entry has them)
-db.FORMULAS = {
-  { "flop_analysis", "calculation_formula", "flops" },
-  { "flop_analysis", "matmul_calculation_formula", "matmul_flops" },
-  { "params_analysis", "calculation_formula", "params" },
-  { "memory_analysis", "reads_calculation_formula", "reads" },
-  { "memory_analysis", "writes_calculation_formula", "writes" },
-  { "memory_analysis", "intermediates_calculation_formula", "intermediates" },
-  { "memory_analysis", "weights_calculation_formula", "weights", optional = true },
-  { "memory_analysis", "state_calculation_formula", "state", optional = true },
-  { "backward_analysis", "calculation_formula", "backward_flops", optional = true },
-  { "backward_analysis", "matmul_calculation_formula", "backward_matmul_flops", optional = true },
-}
+-- the formula fields of an entry, and the calculator figure each must equal, from
+-- core.CALL_FIGURES (optional ones are checked when the entry has them)
+db.FORMULAS = {}
+for _, f in ipairs(core.CALL_FIGURES) do
+  local section, field = f.db_formula:match("^([%w_]+)%.([%w_]+)$")
+  db.FORMULAS[#db.FORMULAS + 1] = { section, field, f.name, optional = f.db_optional or nil }
+end
 
 function db.load(path)
   local entries = core.json_decode(core.read_file(path), path)

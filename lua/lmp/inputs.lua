@@ -5,12 +5,6 @@ local util = require "lmp.util"
 
 local inputs = {}
 
--- "a, b or c"
-function inputs.either(names)
-  if #names < 2 then return names[1] or "" end
-  return table.concat(names, ", ", 1, #names - 1) .. " or " .. names[#names]
-end
-
 -- the values an input left out takes (an input defaulting to another one, enc_len to
 -- seq_len, is filled in from it by inputs.check)
 inputs.DEFAULTS = {}
@@ -49,7 +43,7 @@ function inputs.check(given)
   end
   out.phase = out.phase or (out.kv_len > 0 and "decode" or "prefill")
   if not ANALYSIS_PHASE[out.phase] then
-    util.fail(("input phase must be %s, got %s"):format(inputs.either(inputs.ANALYSIS_PHASES), tostring(out.phase)))
+    util.fail(("input phase must be %s, got %s"):format(util.either(inputs.ANALYSIS_PHASES), tostring(out.phase)))
   end
   if core.PHASES[out.phase].backward and out.kv_len > 0 then
     util.fail("training runs without a KV cache: kv_len must be 0")

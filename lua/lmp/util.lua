@@ -1,4 +1,4 @@
--- Helpers every lmp module shares: the usage error and reading the environment.
+-- Helpers lmp's modules share: the usage error, reading the environment, listing choices.
 local core = require "lmp.core"
 
 local util = {}
@@ -15,6 +15,12 @@ end
 -- env_int(name, default) -> the variable as an integer, default when unset or not one
 function util.env_int(name, default)
   return math.tointeger(tonumber(util.env(name) or "")) or default
+end
+
+-- either({ "a", "b", "c" }) -> "a, b or c"
+function util.either(names)
+  if #names < 2 then return names[1] or "" end
+  return table.concat(names, ", ", 1, #names - 1) .. " or " .. names[#names]
 end
 
 return util
