@@ -1,10 +1,10 @@
 -- Report formatting: table (a readable tree), json, csv, markdown. Figures are exact
 -- integers (or exact decimal strings past 2^63-1) and are written as such, never through
 -- a float; only the human-unit columns round.
-local report = {}
+local core = require "lmp.core"
 
-report.FIGURES = { "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
-                   "intermediates_bytes", "weight_bytes", "state_bytes", "peak_activation_bytes" }
+local exact = core.exact
+local report = {}
 
 -- 29261612187648 -> "29.26 T"; 3 significant digits or more, SI or IEC prefixes
 function report.human(n, binary)
@@ -213,10 +213,11 @@ end
 -- ---- JSON ----
 
 local json = require "lmp.json"
-local EXACT = { count = true, macs = true, backward_flops = true, backward_matmul_flops = true, weights = true,
-                gradients = true, optimizer = true, kv_cache = true, saved_activations = true, peak_activation = true,
-                total = true }
-for _, f in ipairs(report.FIGURES) do EXACT[f] = true end
+-- the keys whose values are exact figures: every figure (core.FIGURES), macs, the
+-- footprint's (lmp.phases) and an unknown module's count
+local EXACT = { count = true, macs = true, weights = true, gradients = true, optimizer = true, kv_cache = true,
+                saved_activations = true, peak_activation = true, total = true }
+for _, f in ipairs(core.FIGURES) do EXACT[f.name] = f.exact end
 local ARRAYS = { tree = true, children = true, unknown_modules = true }
 
 function report.to_json(value)
@@ -250,34 +251,34 @@ end
 -- CSV (docs/csv.md): every node with its path, depth, basic, repeat, active and the
 -- instances above and including it, its figures for one instance and for all of them, and
 -- the run's inputs. Summed over the basic rows, each *_total column is the JSON total.
-report.CSV_FIGURES = { "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
-                       "intermediates_bytes", "weight_bytes", "state_bytes", "backward_flops",
-                       "backward_matmul_flops" }
-report.CSV_INPUTS = { "phase", "batch_size", "seq_len", "kv_len", "w_bits", "a_bits", "kv_bits" }
-
--- exact a op b on figures (integers, or decimal strings past 2^63-1); x // 0 is 0
-local function exact_op(a, op, b)
-  if op == "//" and b == 0 then return 0 end
-  if math.type(a) == "integer" and math.type(b) == "integer" then
-    if op == "//" or (op == "-" and a >= b) or (op == "+" and a <= math.maxinteger - b) or
-       (op == "*" and (b == 0 or a <= math.maxinteger // b)) then
-      return op == "*" and a * b or op == "+" and a + b or op == "-" and a - b or a // b
-    end
-  end
-  return require("lmp.core").eval(("%s %s %s"):format(a, op, b), {})
+-- The figures come from core.FIGURES: those a repeat multiplies (per instance and total),
+-- then the maxima (peak_activation_bytes, one column). The inputs are core.INPUTS' but
+-- enc_len, which came after the CSV's columns were fixed (docs/csv.md).
+report.CSV_FIGURES, report.CSV_MAXIMA = {}, {}
+for _, f in ipairs(core.FIGURES) do
+  local list = f.scale == "peak" and report.CSV_MAXIMA or report.CSV_FIGURES
+  list[#list + 1] = f.name
+end
+report.CSV_INPUTS = { "phase" }
+for _, row in ipairs(core.INPUTS) do
+  if row.name ~= "enc_len" then report.CSV_INPUTS[#report.CSV_INPUTS + 1] = row.name end
 end
 
+-- a // b on exact figures; x // 0 is 0
+local function div(a, b) return b == 0 and 0 or exact.div(a, b) end
+
 -- the multipliers a node applies to one instance's figures (src/walk.c scale_by_repeat):
--- params by repeat, compute and activation traffic by the active instances, weights read
--- by the instances a batch of `tokens` can touch
+-- r its repeat, a its active instances, w the instances a batch of `tokens` can touch
 local function own_multipliers(n, tokens)
   local r = n["repeat"]
   local a = n.active or r
-  local touched = a < r and exact_op(a, "*", tokens)
-  return { r = r, a = a, w = math.type(touched) == "integer" and touched < r and touched or r }
+  local touched = a < r and exact.mul(a, tokens)
+  return { r = r, a = a, w = touched and exact.cmp(touched, r) < 0 and touched or r }
 end
 
-local MULTIPLIER = { params = "r", weight_bytes = "w" } -- every other figure: "a"
+-- the multiplier of each figure's scale (core.FIGURES): "reads" is the activation part by
+-- the active instances and the weight part by the touched ones
+local MULTIPLIER = { ["repeat"] = "r", active = "a", touched = "w" }
 
 function report.csv(result)
   local i = result.inputs
@@ -288,34 +289,32 @@ function report.csv(result)
   local totals = {}
   for k, f in ipairs(report.CSV_FIGURES) do totals[k] = f .. "_total" end
   local lines = { table.concat({ "path", "depth", "name", "class", "basic", "repeat", "active", "instances",
-    "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), "peak_activation_bytes",
+    "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), table.concat(report.CSV_MAXIMA, ","),
     table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(report.CSV_INPUTS, ",") }, ",") }
-  local tokens = exact_op(i.batch_size, "*", i.seq_len)
+  local tokens = exact.mul(i.batch_size, i.seq_len)
   -- above: the cumulative multipliers of the node's ancestors
   local function walk(nodes, depth, above)
     for _, n in ipairs(nodes or {}) do
       local own = own_multipliers(n, tokens)
-      local cum = { r = exact_op(above.r, "*", own.r), a = exact_op(above.a, "*", own.a),
-                    w = exact_op(above.w, "*", own.w) }
+      local cum = { r = exact.mul(above.r, own.r), a = exact.mul(above.a, own.a), w = exact.mul(above.w, own.w) }
       local per, all = {}, {}
       for _, f in ipairs(report.CSV_FIGURES) do
-        local m = MULTIPLIER[f] or "a"
-        if f == "reads_bytes" then
-          -- activation reads scale by the active instances, weight reads by the touched ones
-          local act = exact_op(n.reads_bytes, "-", n.weight_bytes)
-          per[f] = exact_op(exact_op(act, "//", own.a), "+", exact_op(n.weight_bytes, "//", own.w))
-          all[f] = exact_op(exact_op(exact_op(act, "//", own.a), "*", cum.a), "+",
-                            exact_op(exact_op(n.weight_bytes, "//", own.w), "*", cum.w))
+        local scale = core.FIGURES[f].scale
+        if scale == "reads" then
+          local act, weights = div(exact.sub(n[f], n.weight_bytes), own.a), div(n.weight_bytes, own.w)
+          per[f] = exact.add(act, weights)
+          all[f] = exact.add(exact.mul(act, cum.a), exact.mul(weights, cum.w))
         else
-          per[f] = exact_op(n[f] or 0, "//", own[m])
-          all[f] = exact_op(per[f], "*", cum[m])
+          local m = MULTIPLIER[scale]
+          per[f] = div(n[f] or 0, own[m])
+          all[f] = exact.mul(per[f], cum[m])
         end
       end
       local row = { csv_field(n.path), depth, csv_field(n.name), csv_field(n.class),
                     n.children == nil and n.parameters ~= nil and "true" or "false",
                     own.r, own.a, cum.r, cum.a, cum.w }
       for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(per[f]) end
-      row[#row + 1] = tostring(n.peak_activation_bytes)
+      for _, f in ipairs(report.CSV_MAXIMA) do row[#row + 1] = tostring(n[f]) end
       for _, f in ipairs(report.CSV_FIGURES) do row[#row + 1] = tostring(all[f]) end
       row[#row + 1] = csv_field(n.weights_tied_to or "")
       row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
