@@ -23,8 +23,9 @@ static const char DRIVER[] =
     "end\n"
     "local SPEC = { batch = 'int', ['kv-len'] = 'count', ['w-bits'] = 'bits', format = 'string', modules = 'list',\n"
     "  offline = 'flag' }\n"
-    "local PHASES = { prefill = true, decode = true, train = true }\n"
-    "local FORMATS = { table = true, json = true, csv = true, markdown = true }\n"
+    /* the phases one analysis runs (core.PHASES without generate) and the formats */
+    "local PHASES, FORMATS = {}, require('lmp.report').FORMATS\n"
+    "for _, p in ipairs(core.PHASES) do PHASES[p.name] = not p.steps end\n"
     "return function (args)\n"
     "  local o, inputs, format = try(cli.analyze_options, args)\n"
     "  if o then\n"
