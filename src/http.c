@@ -1,5 +1,5 @@
 /* HTTP over libcurl: one blocking request at a time, for the Hugging Face Hub (config
- * downloads) and the LLM APIs (lua/lmp/llm.lua). Expected failures (network down, timeout, a response
+ * downloads) and the LLM APIs (lua/lmp/agent/llm.lua). Expected failures (network down, timeout, a response
  * over the size limit) return nil, message; an HTTP error status is a normal result that
  * the caller turns into its own message. Secrets in headers are never logged. */
 #include <dlfcn.h>
