@@ -348,7 +348,7 @@ local ANALYZE_OPTS = spec_of(cli.COMMANDS.analyze)
 
 -- the width the table fits: COLUMNS, else the terminal's, else (not a terminal) 100
 local function table_width()
-  local n = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+  local n = util.env_int("COLUMNS")
   if n and n > 0 then return n end
   return core.terminal_columns() or 100
 end
@@ -442,7 +442,7 @@ end
 function cli.generation_wanted(o)
   if o.offline and o.generate then usage_error("analyze: --offline and --generate exclude each other") end
   if o.offline then return false end
-  local v = os.getenv("LMP_GENERATE") or ""
+  local v = util.env("LMP_GENERATE") or ""
   if not ({ [""] = 1, ["0"] = 1, ["1"] = 1 })[v] then usage_error("LMP_GENERATE must be 1 or 0, got '" .. v .. "'") end
   return o.generate or v == "1"
 end

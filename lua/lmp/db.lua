@@ -4,6 +4,7 @@
 local core = require "lmp.core"
 local registry = require "lmp.registry"
 local paths = require "lmp.paths"
+local util = require "lmp.util"
 
 local db = {}
 
@@ -17,9 +18,9 @@ end
 
 function db.load(path)
   local entries = core.json_decode(core.read_file(path), path)
-  if type(entries) ~= "table" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries") end
+  if type(entries) ~= "table" then util.fail(path .. ": expected an object of entries") end
   for k in pairs(entries) do
-    if type(k) ~= "string" then core.error(core.EXIT.USAGE, path .. ": expected an object of entries, not an array") end
+    if type(k) ~= "string" then util.fail(path .. ": expected an object of entries, not an array") end
   end
   return entries
 end
@@ -236,13 +237,13 @@ function db.add(path, key, entry, opts)
   if not (opts and opts.locked) then
     local err
     lock, err = core.lock_file(path .. ".lock")
-    if not lock then core.error(core.EXIT.USAGE, err) end
+    if not lock then util.fail(err) end
   end
   local entries = core.file_kind(path) == "file" and db.load(path) or {}
   entries[key] = entry
   local ok, werr = core.write_file_atomic(path, db.encode(entries))
   if lock then lock:release() end
-  if not ok then core.error(core.EXIT.USAGE, werr) end
+  if not ok then util.fail(werr) end
 end
 
 -- A generated calculator and its entry are one unit: the calculator's second line names an

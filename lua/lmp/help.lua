@@ -86,7 +86,7 @@ end
 -- help() lists the functions; help(f) or help("name") prints one. The API is the global
 -- lmp, as the names of the guide are (the REPL and scripts have it)
 function help.help(x)
-  local api = value_of("lmp")
+  local api = value_of("lmp") or {}
   if x == nil or x == api then
     print("Functions (help(lmp.analyze) for one; docs/lua-api.md has examples):")
     for _, e in ipairs(help.ENTRIES) do print("  " .. e.sig) end
