@@ -35,12 +35,6 @@ typedef struct {
 } Parser;
 
 #define JSON_MAX_VALUES_DEFAULT ((size_t)100000000)
-static size_t max_values(void) {
-  const char *s = getenv("LMP_MAX_JSON_VALUES");
-  char *end = NULL;
-  unsigned long long v = s && *s ? strtoull(s, &end, 10) : 0;
-  return v > 0 && *end == '\0' ? (size_t)v : JSON_MAX_VALUES_DEFAULT;
-}
 
 /* eight bytes at a time: this hashes every key and short value of a model file */
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -449,7 +443,8 @@ static int parse_value(Parser *ps, JsonValue *v) {
 }
 
 JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t len, char *err, size_t errlen) {
-  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen, 0, max_values()};
+  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen, 0,
+                lmp_env_size("LMP_MAX_JSON_VALUES", JSON_MAX_VALUES_DEFAULT, SIZE_MAX)};
   JsonValue *v = arena_alloc(values, sizeof *v);
   if (v == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -524,11 +519,7 @@ void lmp_file_free(char *text) {
 
 /* the most bytes lmp reads from one file: LMP_MAX_MODEL_BYTES, default 2 GiB */
 size_t lmp_max_file_bytes(void) {
-  const char *s = getenv("LMP_MAX_MODEL_BYTES");
-  if (s == NULL || *s == '\0') return (size_t)2 << 30;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0 && v < SIZE_MAX / 4) ? (size_t)v : (size_t)2 << 30;
+  return lmp_env_size("LMP_MAX_MODEL_BYTES", (size_t)2 << 30, SIZE_MAX / 4 - 1);
 }
 
 /* The limit holds while reading: a pipe, a FIFO or /dev/zero stops at it too. */

@@ -22,14 +22,6 @@ typedef struct {
 /* Limits, each overridable from the environment (a number, e.g. LMP_MAX_LAYERS=50000000) */
 #define DEFAULT_MAX_LAYERS ((size_t)20000000)     /* LMP_MAX_LAYERS */
 
-static size_t limit_from_env(const char *name, size_t dflt) {
-  const char *s = getenv(name);
-  if (s == NULL || *s == '\0') return dflt;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0) ? (size_t)v : dflt;
-}
-
 typedef struct {
   lua_State *L;
   Model *m;
@@ -421,7 +413,7 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
   JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
   if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
   if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
-  Loader ld = {L, m, limit_from_env("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS), scratch, {NULL, NULL, 0, 0}, "$"};
+  Loader ld = {L, m, lmp_env_size("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS, SIZE_MAX), scratch, {NULL, NULL, 0, 0}, "$"};
   if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
   const JsonValue *layers = NULL;
   for (size_t i = 0; i < root->n; i++) {

@@ -107,25 +107,17 @@ void sandbox_charge(lua_State *L, int64_t cost) {
   check_budget(L, a);
 }
 
-static size_t env_size(const char *name, size_t dflt) {
-  const char *s = getenv(name);
-  if (s == NULL || *s == '\0') return dflt;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0) ? (size_t)v : dflt;
-}
-
 static int check_held(lua_State *L, size_t cap);
 
 int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   LmpAlloc *a = host_of(L);
-  size_t mem_cap = env_size("LMP_CALC_MEMORY", SANDBOX_MEMORY);
+  size_t mem_cap = lmp_env_size("LMP_CALC_MEMORY", SANDBOX_MEMORY, SIZE_MAX);
   LmpAlloc saved = *a;
   size_t used_before = a->used;
   a->limit = a->used + mem_cap;
   a->cap_hit = 0;
-  a->budget = (int64_t)env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS);
-  a->deadline = -(double)env_size("LMP_CALC_SECONDS", SANDBOX_SECONDS); /* negative: not started */
+  a->budget = (int64_t)lmp_env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS, SIZE_MAX);
+  a->deadline = -(double)lmp_env_size("LMP_CALC_SECONDS", SANDBOX_SECONDS, SIZE_MAX); /* negative: not started */
   a->active = 1;
   a->doomed = 0;
   a->L = L;
