@@ -38,14 +38,44 @@ void lmp_one_line(char *s) {
     if ((unsigned char)*s < 32 || *s == 127) *s = ' ';
 }
 
-int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
-  char buf[1024];
+/* measured first, then formatted into Lua-owned memory of that size: nothing is cut */
+static const char *push_formatted(lua_State *L, int one_line, const char *fmt, va_list ap) {
+  va_list measure;
+  va_copy(measure, ap);
+  int n = vsnprintf(NULL, 0, fmt, measure);
+  va_end(measure);
+  size_t size = n > 0 ? (size_t)n + 1 : 1;
+  luaL_Buffer b;
+  char *text = luaL_buffinitsize(L, &b, size);
+  text[0] = '\0';
+  vsnprintf(text, size, fmt, ap);
+  if (one_line) lmp_one_line(text);
+  luaL_pushresultsize(&b, size - 1);
+  return lua_tostring(L, -1);
+}
+
+const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap) {
+  return push_formatted(L, 0, fmt, ap);
+}
+
+static void push_errorv(lua_State *L, int code, const char *fmt, va_list ap) {
+  const char *msg = push_formatted(L, 1, fmt, ap);
+  lmp_push_error(L, code, msg);
+  lua_remove(L, -2);
+}
+
+void lmp_push_errorf(lua_State *L, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  push_errorv(L, code, fmt, ap);
   va_end(ap);
-  lmp_one_line(buf);
-  lmp_push_error(L, code, buf);
+}
+
+int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  push_errorv(L, code, fmt, ap);
+  va_end(ap);
   return lua_error(L);
 }
 

@@ -2,6 +2,7 @@
 #ifndef LMP_H
 #define LMP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,15 @@ typedef __int128 i128;
 /* errors.c: user-facing errors are LmpError objects {code=, message=}; plain string errors
  * are internal and get a traceback. */
 void lmp_push_error(lua_State *L, int code, const char *msg);
-int lmp_raise(lua_State *L, int code, const char *fmt, ...);
+/* an lmp.Error whose message is fmt as printf formats it, whole however long, made one line
+ * (lmp_one_line): pushed, or raised */
+void lmp_push_errorf(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lmp_raise(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* pushes fmt as printf formats it, whole (lua_pushfstring knows fewer formats); returns it */
+const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap);
 /* Control characters of s become spaces: an error that quotes its input (a calculator's
  * message, a syntax error near a string, a parameter's value) stays one line and prints no
- * terminal escapes. lmp_raise applies it to every message. */
+ * terminal escapes. lmp_push_errorf and lmp_raise apply it to every message. */
 void lmp_one_line(char *s);
 /* the exit code of the lmp.Error at idx (LMP_EXIT_USAGE when it has none), or -1 when the
  * value there is not an lmp.Error (a bug: a plain error) */
@@ -69,6 +75,9 @@ typedef struct JsonValue {
   const char **keys; /* JSON_OBJ: n keys */
 } JsonValue;
 #define JSON_MAX_DEPTH 256
+/* The err buffer of json_parse: a message is a line:column, fixed text and at most 200
+ * bytes of a key, so a buffer of this size never cuts one. */
+#define JSON_ERR_SIZE 512
 JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen);
 /* values in `values`, strings in `strings` (short ones interned: each distinct string once),
  * so that the values can be freed while the strings live on */
@@ -76,11 +85,15 @@ JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t l
 const JsonValue *json_get(const JsonValue *obj, const char *key);
 const char *json_type_name(JsonType t);
 void json_push_lua(lua_State *L, const JsonValue *v);
-/* reads a whole file of at most lmp_max_file_bytes(); free the text with lmp_file_free */
-size_t lmp_max_file_bytes(void);
-int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
-void lmp_file_free(char *text);
 int luaopen_lmp_json(lua_State *L);
+
+/* readfile.c: whole files (core.read_file) */
+size_t lmp_max_file_bytes(void);
+/* reads a whole file of at most lmp_max_file_bytes() into *out (NUL-terminated; free it
+ * with lmp_file_free), or raises an lmp.Error (LMP_EXIT_USAGE) naming the path */
+void lmp_read_file(lua_State *L, const char *path, char **out, size_t *len);
+void lmp_file_free(char *text);
+int luaopen_lmp_readfile(lua_State *L);
 
 /* exact.c: int128 <-> text and Lua */
 int i128_to_str(i128 v, char buf[48]);
@@ -97,6 +110,10 @@ typedef struct FValue {
 typedef int (*formula_lookup_fn)(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen);
 #define FORMULA_MAX_LEN 4096
 #define FORMULA_MAX_DEPTH 64
+/* The err buffer of formula_parse, formula_eval and the lookups: their messages quote at
+ * most one name of the formula (so at most FORMULA_MAX_LEN bytes) beside fixed text of less
+ * than 1 KiB, so a buffer of this size never cuts one. */
+#define FORMULA_ERR_SIZE (FORMULA_MAX_LEN + 1024)
 Formula *formula_parse(Arena *a, const char *src, char *err, size_t errlen);
 int formula_eval(const Formula *f, formula_lookup_fn lookup, void *ud, FValue *out, char *err, size_t errlen);
 const char *formula_source(const Formula *f);

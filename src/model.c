@@ -34,10 +34,9 @@ typedef struct {
 void lmp_release_text(lua_State *L, int idx);
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
-  char msg[700];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  const char *msg = lmp_pushvformat(ld->L, fmt, ap);
   va_end(ap);
   return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%u:%u: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
 }
@@ -131,7 +130,7 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
       case JSON_NUM: p->kind = P_NUM; p->d = v->number; break;
       case JSON_STR:
         if (strstr(v->str, "${") != NULL || strchr(v->str, '{') != NULL) {
-          char err[600];
+          char err[FORMULA_ERR_SIZE];
           p->kind = P_FORMULA;
           p->f = cached_formula(ld, v->str, err, sizeof err);
           if (p->f == NULL) load_fail(ld, v, "formula \"%s\": %s", v->str, err);
@@ -187,7 +186,7 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
       if (x->type == JSON_INT && x->integer >= 0) {
         node->active = x->integer;
       } else if (x->type == JSON_STR) {
-        char err[600];
+        char err[FORMULA_ERR_SIZE];
         node->active_src = x->str;
         node->active_f = formula_parse(ld->m->arena, x->str, err, sizeof err);
         if (node->active_f == NULL) load_fail(ld, x, "formula \"%s\": %s", x->str, err);
@@ -409,7 +408,7 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
   m->file = arena_strndup(m->arena, file, strlen(file));
   Arena *scratch = lmp_push_arena(L);
   int scratch_idx = lua_gettop(L);
-  char err[600];
+  char err[JSON_ERR_SIZE];
   JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
   if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
   if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
@@ -490,7 +489,6 @@ static int l_load_model(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   int box_idx = lua_gettop(L);
-  char err[600];
   size_t max_bytes = lmp_max_file_bytes();
   struct stat st;
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
@@ -507,8 +505,7 @@ static int l_load_model(lua_State *L) {
     }
   }
   if (fd >= 0) close(fd);
-  if (box->text == NULL && lmp_read_file(path, &box->text, &box->len, err, sizeof err) != 0)
-    return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  if (box->text == NULL) lmp_read_file(L, path, &box->text, &box->len);
   load_model_text(L, box->text, box->len, path, box_idx);
   return 1;
 }
