@@ -14,7 +14,8 @@
 int luaopen_lmp_core(lua_State *L) {
   static lua_CFunction const areas[] = {luaopen_lmp_errors, luaopen_lmp_json,    luaopen_lmp_formula, luaopen_lmp_model,
                                         luaopen_lmp_walk,   luaopen_lmp_sandbox, luaopen_lmp_calc,    luaopen_lmp_fs,
-                                        luaopen_lmp_http,   luaopen_lmp_concepts, luaopen_lmp_exact, luaopen_lmp_readfile};
+                                        luaopen_lmp_http,   luaopen_lmp_concepts, luaopen_lmp_exact, luaopen_lmp_readfile,
+                                        luaopen_lmp_clock,  luaopen_lmp_process};
   lua_newtable(L);
   for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
     lua_pushcfunction(L, areas[i]);

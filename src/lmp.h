@@ -278,8 +278,12 @@ int luaopen_lmp_calc(lua_State *L);
  * backward() (an error when the calculator has none) */
 int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t out[CF_COUNT]);
 
-/* fs.c */
+/* fs.c: folders, file kinds, locks, atomic writes (core.listdir, ...) */
 int luaopen_lmp_fs(lua_State *L);
+/* clock.c: core.now_ms, now_us, sleep_ms */
+int luaopen_lmp_clock(lua_State *L);
+/* process.c: core.exe_path, terminal_columns, spawn_wait */
+int luaopen_lmp_process(lua_State *L);
 
 /* main.c: running chunks with a traceback handler and Ctrl-C support; printing errors */
 int lmp_docall(lua_State *L, int narg, int nres);
