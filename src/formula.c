@@ -567,7 +567,7 @@ static int double_to_fvalue(double d, FValue *out) {
 }
 
 /* Converts the Lua value at idx; returns -1 with a message for other types. */
-int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen) {
+static int lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->den = 1;
   switch (lua_type(L, idx)) {
@@ -626,7 +626,7 @@ static int lua_lookup(void *ud, int is_ref, const char *name, FValue *out, char 
       return -1;
     }
   }
-  int rc = lmp_lua_to_fvalue(L, -1, name, out, err, errlen);
+  int rc = lua_to_fvalue(L, -1, name, out, err, errlen);
   if (out->str == NULL) lua_pop(L, 1); /* a string stays on the stack until eval returns */
   return rc;
 }

@@ -124,7 +124,6 @@ int luaopen_lmp_formula(lua_State *L);
 /* arena.c: an arena owned by a Lua userdata, freed by __gc even when an error unwinds */
 Arena *lmp_push_arena(lua_State *L);
 void lmp_release_arena(lua_State *L, int idx); /* frees the boxed arena at idx now */
-int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen);
 
 /* model.c: the standard model JSON, validated into a tree. */
 typedef enum { P_INT, P_BOOL, P_NUM, P_STR, P_FORMULA } ParamKind;

@@ -28,10 +28,11 @@ typedef struct {
   size_t max_layers;
   Arena *scratch;      /* freed once the tree is built: the JSON values, this cache */
   FormulaCache formulas;
-  char path[1024];     /* JSON path of the value being checked */
+  char *path;          /* JSON path of the value being checked (in scratch, grown to fit) */
+  size_t path_cap;
 } Loader;
 
-void lmp_release_text(lua_State *L, int idx);
+static void release_text(lua_State *L, int idx);
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
   va_list ap;
@@ -41,14 +42,24 @@ static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
   return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%u:%u: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
 }
 
+/* room for a path of `size` bytes (its NUL included): doubled, the old copy left in scratch */
+static void path_reserve(Loader *ld, size_t size) {
+  if (size <= ld->path_cap) return;
+  size_t cap = ld->path_cap * 2 > size ? ld->path_cap * 2 : size;
+  char *p = arena_alloc(ld->scratch, cap);
+  if (p == NULL) luaL_error(ld->L, "out of memory");
+  if (ld->path_cap > 0) memcpy(p, ld->path, ld->path_cap);
+  ld->path = p;
+  ld->path_cap = cap;
+}
+
 /* The JSON path grows as the loader descends; each push returns the length to cut back to.
  * (Plain copies, not snprintf: this runs for every key of every layer.) */
 static size_t path_push_key(Loader *ld, const char *key) {
   size_t len = strlen(ld->path), klen = strlen(key);
-  if (len + 1 + klen < sizeof ld->path) {
-    ld->path[len] = '.';
-    memcpy(ld->path + len + 1, key, klen + 1);
-  }
+  path_reserve(ld, len + 1 + klen + 1);
+  ld->path[len] = '.';
+  memcpy(ld->path + len + 1, key, klen + 1);
   return len;
 }
 
@@ -60,13 +71,12 @@ static size_t path_push_index(Loader *ld, size_t idx) {
     digits[n++] = (char)('0' + idx % 10);
     idx /= 10;
   } while (idx != 0);
-  if (len + (size_t)n + 3 < sizeof ld->path) {
-    char *o = ld->path + len;
-    *o++ = '[';
-    while (n > 0) *o++ = digits[--n];
-    *o++ = ']';
-    *o = '\0';
-  }
+  path_reserve(ld, len + (size_t)n + 3);
+  char *o = ld->path + len;
+  *o++ = '[';
+  while (n > 0) *o++ = digits[--n];
+  *o++ = ']';
+  *o = '\0';
   return len;
 }
 
@@ -411,8 +421,10 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
   char err[JSON_ERR_SIZE];
   JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
   if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
-  if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
-  Loader ld = {L, m, lmp_env_size("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS, SIZE_MAX), scratch, {NULL, NULL, 0, 0}, "$"};
+  if (text_box) release_text(L, text_box); /* the text is not needed any more */
+  Loader ld = {L, m, lmp_env_size("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS, SIZE_MAX), scratch, {NULL, NULL, 0, 0}, NULL, 0};
+  path_reserve(&ld, 256);
+  strcpy(ld.path, "$");
   if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
   const JsonValue *layers = NULL;
   for (size_t i = 0; i < root->n; i++) {
@@ -473,7 +485,8 @@ static int text_box_gc(lua_State *L) {
   return 0;
 }
 
-void lmp_release_text(lua_State *L, int idx) {
+/* frees the text of the box at idx now */
+static void release_text(lua_State *L, int idx) {
   lua_pushcfunction(L, text_box_gc);
   lua_pushvalue(L, idx);
   lua_call(L, 1, 0);

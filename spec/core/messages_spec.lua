@@ -42,6 +42,12 @@ return {
     assert.matches('formula "' .. text .. '": column ', err.message, 1, true)
   end)
 
+  it("keep a model file's long JSON path", function ()
+    local err = h.error_of(lmp.core.load_model, h.model(
+      '[{"name": "a", "class": "torch.nn.modules.linear.Linear", "parameters": {"' .. LONG .. '": [1]}}]'))
+    assert.matches(": $.layers[0].parameters." .. LONG .. ": ", err.message, 1, true)
+  end)
+
   it("keep a long path", function ()
     local path = "/nonexistent/" .. string.rep("d", 2000)
     local err = h.error_of(lmp.core.read_file, path)
