@@ -23,7 +23,7 @@ static void push_error_metatable(lua_State *L) {
   }
 }
 
-void lmp_push_error(lua_State *L, int code, const char *msg) {
+static void push_error(lua_State *L, int code, const char *msg) {
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, code);
   lua_setfield(L, -2, "code");
@@ -33,13 +33,15 @@ void lmp_push_error(lua_State *L, int code, const char *msg) {
   lua_setmetatable(L, -2);
 }
 
-void lmp_one_line(char *s) {
+/* an error that quotes its input (a calculator's message, a syntax error near a string, a
+ * parameter's value) stays one line and prints no terminal escapes */
+static void one_line(char *s) {
   for (; *s; s++)
     if ((unsigned char)*s < 32 || *s == 127) *s = ' ';
 }
 
 /* measured first, then formatted into Lua-owned memory of that size: nothing is cut */
-static const char *push_formatted(lua_State *L, int one_line, const char *fmt, va_list ap) {
+static const char *push_formatted(lua_State *L, int make_one_line, const char *fmt, va_list ap) {
   va_list measure;
   va_copy(measure, ap);
   int n = vsnprintf(NULL, 0, fmt, measure);
@@ -49,7 +51,7 @@ static const char *push_formatted(lua_State *L, int one_line, const char *fmt, v
   char *text = luaL_buffinitsize(L, &b, size);
   text[0] = '\0';
   vsnprintf(text, size, fmt, ap);
-  if (one_line) lmp_one_line(text);
+  if (make_one_line) one_line(text);
   luaL_pushresultsize(&b, size - 1);
   return lua_tostring(L, -1);
 }
@@ -60,7 +62,7 @@ const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap) {
 
 static void push_errorv(lua_State *L, int code, const char *fmt, va_list ap) {
   const char *msg = push_formatted(L, 1, fmt, ap);
-  lmp_push_error(L, code, msg);
+  push_error(L, code, msg);
   lua_remove(L, -2);
 }
 
@@ -83,7 +85,7 @@ int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
 static int l_raise(lua_State *L) {
   int code = (int)luaL_checkinteger(L, 1);
   const char *msg = luaL_checkstring(L, 2);
-  lmp_push_error(L, code, msg);
+  push_error(L, code, msg);
   return lua_error(L);
 }
 

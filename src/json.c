@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "lmp.h"
 
@@ -264,7 +262,6 @@ static int literal(Parser *ps, const char *word) {
   return 0;
 }
 
-/* Items are collected in a growing malloc'd buffer, then copied into the arena. */
 /* Items collect in a small inline buffer (most objects have a handful of keys), spilling
  * to malloc when it fills; finish() copies them into the arena. */
 #define GROWTH_INLINE 16

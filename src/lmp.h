@@ -23,19 +23,15 @@ enum lmp_exit {
 
 typedef __int128 i128;
 
-/* errors.c: user-facing errors are LmpError objects {code=, message=}; plain string errors
+/* errors.c: user-facing errors are lmp.Error objects {code=, message=}; plain string errors
  * are internal and get a traceback. */
-void lmp_push_error(lua_State *L, int code, const char *msg);
-/* an lmp.Error whose message is fmt as printf formats it, whole however long, made one line
- * (lmp_one_line): pushed, or raised */
+/* an lmp.Error whose message is fmt as printf formats it, whole however long, with its
+ * control characters made spaces (it quotes input, yet stays one line without terminal
+ * escapes): pushed, or raised */
 void lmp_push_errorf(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int lmp_raise(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* pushes fmt as printf formats it, whole (lua_pushfstring knows fewer formats); returns it */
 const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap);
-/* Control characters of s become spaces: an error that quotes its input (a calculator's
- * message, a syntax error near a string, a parameter's value) stays one line and prints no
- * terminal escapes. lmp_push_errorf and lmp_raise apply it to every message. */
-void lmp_one_line(char *s);
 /* the exit code of the lmp.Error at idx (LMP_EXIT_USAGE when it has none), or -1 when the
  * value there is not an lmp.Error (a bug: a plain error) */
 int lmp_error_code(lua_State *L, int idx);
@@ -288,7 +284,7 @@ int luaopen_lmp_process(lua_State *L);
 int lmp_docall(lua_State *L, int narg, int nres);
 int lmp_report(lua_State *L, int status, int internal_code);
 
-/* repl.c */
+/* repl.c: the interactive REPL (lmp alone on a terminal, lmp repl, lmp -i) */
 int lmp_repl(lua_State *L);
 
 /* http.c: libcurl requests */

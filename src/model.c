@@ -1,4 +1,4 @@
-/* The standard model JSON (DESIGN.md section 2) -> a validated tree of Nodes.
+/* The standard model JSON (docs/model-format.md) -> a validated tree of Nodes.
  * Every error names the file, the line:column and the JSON path of the offending node. */
 #include <stdarg.h>
 #include <stdio.h>
