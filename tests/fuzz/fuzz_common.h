@@ -31,7 +31,7 @@ static inline int fuzz_traceback(lua_State *L) {
   return 1; /* anything else (an lmp.Error) as it is */
 }
 
-/* A state with everything `lmp` has before it reads its command line. */
+/* main.c's state before it requires lmp (lmp_new_state): each target requires what it drives. */
 static inline lua_State *fuzz_new_state(void) {
   lua_State *L = lmp_new_state(&fuzz_alloc_state, fuzz_panic);
   if (L == NULL) {
