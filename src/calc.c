@@ -211,7 +211,7 @@ static int l_load_calculator(lua_State *L) {
   size_t len;
   char err[600];
   if (lua_isnoneornil(L, 2)) {
-    if (lmp_read_file(file, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+    lmp_read_file(L, file, &text, &len);
   }
   lua_settop(L, 2);
   char chunk[600];

@@ -1,6 +1,6 @@
-/* lmp.core (every C area merged into one table) and the preloads of the host's embedded
- * Lua files: shared by main.c and the fuzz targets (tests/fuzz), which build the same
- * state without main's command line. */
+/* The Lua state lmp runs in (lmp_new_state): lmp.core, every C area merged into one table,
+ * and the preloads of the host's embedded Lua files. main.c and the fuzz targets
+ * (tests/fuzz) both build their state here, so the two cannot drift apart. */
 #include <stdio.h>
 
 #include <lualib.h>
@@ -14,7 +14,8 @@
 int luaopen_lmp_core(lua_State *L) {
   static lua_CFunction const areas[] = {luaopen_lmp_errors, luaopen_lmp_json,    luaopen_lmp_formula, luaopen_lmp_model,
                                         luaopen_lmp_walk,   luaopen_lmp_sandbox, luaopen_lmp_calc,    luaopen_lmp_fs,
-                                        luaopen_lmp_http,   luaopen_lmp_concepts, luaopen_lmp_exact};
+                                        luaopen_lmp_http,   luaopen_lmp_concepts, luaopen_lmp_exact, luaopen_lmp_readfile,
+                                        luaopen_lmp_clock,  luaopen_lmp_process};
   lua_newtable(L);
   for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
     lua_pushcfunction(L, areas[i]);
@@ -45,7 +46,7 @@ static int load_embedded(lua_State *L) {
   return 1;
 }
 
-void lmp_register_preloads(lua_State *L) {
+static void register_preloads(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_lmp_core);
   lua_setfield(L, -2, "lmp.core");
@@ -55,4 +56,27 @@ void lmp_register_preloads(lua_State *L) {
     lua_setfield(L, -2, e->name);
   }
   lua_pop(L, 1);
+}
+
+static int open_state(lua_State *L) {
+  luaL_openlibs(L);
+  /* no bytecode dumps anywhere in the host: calculators must not reach string.dump */
+  lua_getglobal(L, "string");
+  lua_pushnil(L);
+  lua_setfield(L, -2, "dump");
+  lua_pop(L, 1);
+  register_preloads(L);
+  return 0;
+}
+
+lua_State *lmp_new_state(LmpAlloc *alloc, lua_CFunction panic) {
+  lua_State *L = lua_newstate(lmp_alloc, alloc);
+  if (L == NULL) return NULL;
+  lua_atpanic(L, panic);
+  lua_pushcfunction(L, open_state);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) { /* only out of memory: the libraries raise nothing else */
+    lua_close(L);
+    return NULL;
+  }
+  return L;
 }

@@ -23,7 +23,7 @@ static void push_error_metatable(lua_State *L) {
   }
 }
 
-void lmp_push_error(lua_State *L, int code, const char *msg) {
+static void push_error(lua_State *L, int code, const char *msg) {
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, code);
   lua_setfield(L, -2, "code");
@@ -33,19 +33,51 @@ void lmp_push_error(lua_State *L, int code, const char *msg) {
   lua_setmetatable(L, -2);
 }
 
-void lmp_one_line(char *s) {
+/* an error that quotes its input (a calculator's message, a syntax error near a string, a
+ * parameter's value) stays one line and prints no terminal escapes */
+static void one_line(char *s) {
   for (; *s; s++)
     if ((unsigned char)*s < 32 || *s == 127) *s = ' ';
 }
 
-int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
-  char buf[1024];
+/* measured first, then formatted into Lua-owned memory of that size: nothing is cut */
+static const char *push_formatted(lua_State *L, int make_one_line, const char *fmt, va_list ap) {
+  va_list measure;
+  va_copy(measure, ap);
+  int n = vsnprintf(NULL, 0, fmt, measure);
+  va_end(measure);
+  size_t size = n > 0 ? (size_t)n + 1 : 1;
+  luaL_Buffer b;
+  char *text = luaL_buffinitsize(L, &b, size);
+  text[0] = '\0';
+  vsnprintf(text, size, fmt, ap);
+  if (make_one_line) one_line(text);
+  luaL_pushresultsize(&b, size - 1);
+  return lua_tostring(L, -1);
+}
+
+const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap) {
+  return push_formatted(L, 0, fmt, ap);
+}
+
+static void push_errorv(lua_State *L, int code, const char *fmt, va_list ap) {
+  const char *msg = push_formatted(L, 1, fmt, ap);
+  push_error(L, code, msg);
+  lua_remove(L, -2);
+}
+
+void lmp_push_errorf(lua_State *L, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
+  push_errorv(L, code, fmt, ap);
   va_end(ap);
-  lmp_one_line(buf);
-  lmp_push_error(L, code, buf);
+}
+
+int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  push_errorv(L, code, fmt, ap);
+  va_end(ap);
   return lua_error(L);
 }
 
@@ -53,7 +85,7 @@ int lmp_raise(lua_State *L, int code, const char *fmt, ...) {
 static int l_raise(lua_State *L) {
   int code = (int)luaL_checkinteger(L, 1);
   const char *msg = luaL_checkstring(L, 2);
-  lmp_push_error(L, code, msg);
+  push_error(L, code, msg);
   return lua_error(L);
 }
 

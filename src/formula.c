@@ -49,8 +49,20 @@ typedef struct {
   int failed;
 } FParser;
 
-static FNode *perr(FParser *ps, const char *at, const char *msg) {
-  if (!ps->failed) snprintf(ps->err, ps->errlen, "column %d: %s", (int)(at - ps->src) + 1, msg);
+/* "column N: " and the message (at most one name of the formula: FORMULA_ERR_SIZE holds it) */
+static void column_message(char *err, size_t errlen, int column, const char *fmt, va_list ap) {
+  int n = snprintf(err, errlen, "column %d: ", column);
+  if (n >= 0 && (size_t)n < errlen) vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+}
+
+static FNode *perr(FParser *ps, const char *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static FNode *perr(FParser *ps, const char *at, const char *fmt, ...) {
+  if (!ps->failed) {
+    va_list ap;
+    va_start(ap, fmt);
+    column_message(ps->err, ps->errlen, (int)(at - ps->src) + 1, fmt, ap);
+    va_end(ap);
+  }
   ps->failed = 1;
   return NULL;
 }
@@ -87,7 +99,7 @@ static i128 gcd128(i128 a, i128 b);
 
 static FNode *parse_name_in(FParser *ps, NodeKind kind, const char *at, char close) {
   const char *s = ps->p;
-  if (!is_ident_start(*s)) return perr(ps, s, kind == N_VAR ? "expected a parameter name after '${'" : "expected a module name after '{'");
+  if (!is_ident_start(*s)) return perr(ps, s, "%s", kind == N_VAR ? "expected a parameter name after '${'" : "expected a module name after '{'");
   while (is_ident(*ps->p)) ps->p++;
   const char *e = ps->p;
   if (*ps->p != close) return perr(ps, ps->p, "expected '}' to close the name");
@@ -168,9 +180,8 @@ static FNode *parse_primary(FParser *ps) {
     for (int i = 0; i < 4; i++)
       if (strlen(fnames[i]) == len && strncmp(s, fnames[i], len) == 0) fn = i;
     if (fn < 0) {
-      char msg[160];
-      snprintf(msg, sizeof msg, "unknown name '%.*s' (parameters are written ${name}; functions: min, max, ceil, floor)", (int)(len > 60 ? 60 : len), s);
-      return perr(ps, s, msg);
+      return perr(ps, s, "unknown name '%.*s' (parameters are written ${name}; functions: min, max, ceil, floor)",
+                  (int)(len > 60 ? 60 : len), s);
     }
     if (!accept(ps, "(")) return perr(ps, ps->p, "expected '(' after the function name");
     FNode *args[64];
@@ -290,9 +301,7 @@ static FNode *parse_expr(FParser *ps) {
   fskip(ps);
   const char *at = ps->p;
   if (ps->depth++ > FORMULA_MAX_DEPTH) {
-    char msg[64];
-    snprintf(msg, sizeof msg, "formula nested too deeply (more than %d levels)", FORMULA_MAX_DEPTH);
-    return perr(ps, at, msg);
+    return perr(ps, at, "formula nested too deeply (more than %d levels)", FORMULA_MAX_DEPTH);
   }
   FNode *n = parse_or(ps);
   if (n && accept(ps, "?")) {
@@ -356,9 +365,23 @@ typedef struct {
   size_t errlen;
 } Eval;
 
-static int eerr(Eval *ev, const FNode *n, const char *msg) {
-  snprintf(ev->err, ev->errlen, "column %d: %s", n->pos, msg);
+static int eerr(Eval *ev, const FNode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int eerr(Eval *ev, const FNode *n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  column_message(ev->err, ev->errlen, n->pos, fmt, ap);
+  va_end(ap);
   return -1;
+}
+
+/* out of line: its buffer is on the stack only while a lookup runs, not in every level of
+ * eval_node's recursion */
+static __attribute__((noinline)) int eval_lookup(Eval *ev, const FNode *n, FValue *out) {
+  char msg[FORMULA_ERR_SIZE];
+  if (ev->lookup == NULL) return eerr(ev, n, "unknown parameter '%s'", n->name);
+  if (ev->lookup(ev->ud, n->kind == N_REF, n->name, out, msg, sizeof msg) != 0) return eerr(ev, n, "%s", msg);
+  if (out->str == NULL && out->den <= 0) return eerr(ev, n, "resolver returned a bad value");
+  return 0;
 }
 
 /* over the magnitudes, unsigned: -a overflows for a = -2^127, a value sums can reach. Every
@@ -461,15 +484,8 @@ static int eval_node(Eval *ev, const FNode *n, FValue *out) {
       *out = n->value;
       return 0;
     case N_VAR:
-    case N_REF: {
-      char msg[400];
-      if (ev->lookup == NULL || ev->lookup(ev->ud, n->kind == N_REF, n->name, out, msg, sizeof msg) != 0) {
-        if (ev->lookup == NULL) snprintf(msg, sizeof msg, "unknown parameter '%s'", n->name);
-        return eerr(ev, n, msg);
-      }
-      if (out->str == NULL && out->den <= 0) return eerr(ev, n, "resolver returned a bad value");
-      return 0;
-    }
+    case N_REF:
+      return eval_lookup(ev, n, out);
     case N_NEG:
       if (eval_num(ev, n->a, &x) != 0) return -1;
       OVF(__builtin_sub_overflow((i128)0, x.num, &x.num));
@@ -551,7 +567,7 @@ static int double_to_fvalue(double d, FValue *out) {
 }
 
 /* Converts the Lua value at idx; returns -1 with a message for other types. */
-int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen) {
+static int lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->den = 1;
   switch (lua_type(L, idx)) {
@@ -610,7 +626,7 @@ static int lua_lookup(void *ud, int is_ref, const char *name, FValue *out, char 
       return -1;
     }
   }
-  int rc = lmp_lua_to_fvalue(L, -1, name, out, err, errlen);
+  int rc = lua_to_fvalue(L, -1, name, out, err, errlen);
   if (out->str == NULL) lua_pop(L, 1); /* a string stays on the stack until eval returns */
   return rc;
 }
@@ -623,7 +639,7 @@ static int l_eval(lua_State *L) {
   if (has_resolver) luaL_checktype(L, 3, LUA_TFUNCTION);
   lua_settop(L, 3);
   Arena *a = lmp_push_arena(L);
-  char err[600];
+  char err[FORMULA_ERR_SIZE];
   Formula *f = formula_parse(a, src, err, sizeof err);
   FValue v;
   LuaLookup lk = {L, 2, has_resolver ? 3 : 0};

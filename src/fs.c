@@ -1,15 +1,13 @@
-/* The little filesystem access the Lua side needs (no lfs dependency). */
+/* The little filesystem access the Lua side needs (no lfs dependency): folders, file
+ * kinds, locks, atomic writes; paths under LMP_BUNDLED reach the compiled-in data. */
 #include <dirent.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lmp.h"
@@ -76,19 +74,6 @@ static int l_file_kind(lua_State *L) {
     return 1;
   }
   lua_pushstring(L, S_ISREG(st.st_mode) ? "file" : S_ISDIR(st.st_mode) ? "directory" : "other");
-  return 1;
-}
-
-/* core.exe_path() -> absolute path of the running lmp, or nil */
-static int l_exe_path(lua_State *L) {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) {
-    lua_pushnil(L);
-    return 1;
-  }
-  buf[n] = '\0';
-  lua_pushstring(L, buf);
   return 1;
 }
 
@@ -271,71 +256,6 @@ static int l_write_file_atomic(lua_State *L) {
   return 1;
 }
 
-/* core.sleep_ms(ms) */
-static int l_sleep_ms(lua_State *L) {
-  lua_Integer ms = luaL_checkinteger(L, 1);
-  if (ms > 0) {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-  }
-  return 0;
-}
-
-/* core.spawn_wait(argv) -> exit code: runs a program (no shell), its output to /dev/null,
- * and waits for it. For benchmarks: a shell in between would be timed too. */
-static int l_spawn_wait(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
-  int n = (int)lua_rawlen(L, 1);
-  luaL_argcheck(L, n >= 1 && n < 256, 1, "argv must hold 1 to 255 strings");
-  char *argv[256];
-  for (int i = 0; i < n; i++) {
-    lua_rawgeti(L, 1, i + 1);
-    argv[i] = (char *)luaL_checkstring(L, -1);
-    lua_pop(L, 1); /* still referenced by the table */
-  }
-  argv[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  extern char **environ;
-  int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return luaL_error(L, "cannot run %s: %s", argv[0], strerror(rc));
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  lua_pushinteger(L, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-  return 1;
-}
-
-/* core.now_us() -> monotonic microseconds, for benchmarks */
-static int l_now_us(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
-  return 1;
-}
-
-/* core.now_ms() -> milliseconds of a monotonic clock (for timeouts and elapsed times, not dates) */
-static int l_now_ms(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushinteger(L, (lua_Integer)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-  return 1;
-}
-
-/* core.terminal_columns() -> the width of the terminal stdout is, or nil when stdout is
- * not a terminal (or says no width) */
-static int l_terminal_columns(lua_State *L) {
-  struct winsize ws;
-  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-    lua_pushinteger(L, ws.ws_col);
-  else
-    lua_pushnil(L);
-  return 1;
-}
-
 int luaopen_lmp_fs(lua_State *L) {
   if (luaL_newmetatable(L, LOCK_MT)) {
     lua_pushcfunction(L, lock_release);
@@ -348,11 +268,8 @@ int luaopen_lmp_fs(lua_State *L) {
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"exe_path", l_exe_path},
-                                 {"mkdir_p", l_mkdir_p}, {"lock_file", l_lock_file}, {"sleep_ms", l_sleep_ms},
-                                 {"write_file_atomic", l_write_file_atomic},
-                                 {"now_ms", l_now_ms}, {"now_us", l_now_us}, {"spawn_wait", l_spawn_wait},
-                                 {"terminal_columns", l_terminal_columns}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"listdir", l_listdir}, {"file_kind", l_file_kind}, {"mkdir_p", l_mkdir_p},
+                                 {"lock_file", l_lock_file}, {"write_file_atomic", l_write_file_atomic}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_pushliteral(L, LMP_BUNDLED);
   lua_setfield(L, -2, "BUNDLED");

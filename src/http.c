@@ -3,6 +3,7 @@
  * over the size limit) return nil, message; an HTTP error status is a normal result that
  * the caller turns into its own message. Secrets in headers are never logged. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,7 @@
  * start-up time of every analysis that never touches the network. */
 static struct {
   int tried, ok;
-  char error[256];
+  char error[PATH_MAX + 128]; /* fixed text and dlerror's, which names one library file: never cut */
   CURLcode (*global_init)(long);
   CURL *(*easy_init)(void);
   CURLcode (*easy_setopt)(CURL *, CURLoption, ...);

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "lmp.h"
 
@@ -35,12 +33,6 @@ typedef struct {
 } Parser;
 
 #define JSON_MAX_VALUES_DEFAULT ((size_t)100000000)
-static size_t max_values(void) {
-  const char *s = getenv("LMP_MAX_JSON_VALUES");
-  char *end = NULL;
-  unsigned long long v = s && *s ? strtoull(s, &end, 10) : 0;
-  return v > 0 && *end == '\0' ? (size_t)v : JSON_MAX_VALUES_DEFAULT;
-}
 
 /* eight bytes at a time: this hashes every key and short value of a model file */
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -99,10 +91,19 @@ static int col_of(const Parser *ps) {
   return (int)(ps->p - ps->line_start) + 1;
 }
 
-static int fail(Parser *ps, const char *msg) {
-  snprintf(ps->err, ps->errlen, "%d:%d: %s", ps->line, col_of(ps), msg);
+/* "line:col: " and the message, at the parser's position (JSON_ERR_SIZE holds every one) */
+static int fail_at(Parser *ps, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail_at(Parser *ps, int line, int col, const char *fmt, ...) {
+  int n = snprintf(ps->err, ps->errlen, "%d:%d: ", line, col);
+  if (n >= 0 && (size_t)n < ps->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
   return -1;
 }
+#define fail(ps, ...) fail_at(ps, (ps)->line, col_of(ps), __VA_ARGS__)
 
 static void skip_ws(Parser *ps) {
   while (ps->p < ps->end) {
@@ -261,7 +262,6 @@ static int literal(Parser *ps, const char *word) {
   return 0;
 }
 
-/* Items are collected in a growing malloc'd buffer, then copied into the arena. */
 /* Items collect in a small inline buffer (most objects have a handful of keys), spilling
  * to malloc when it fills; finish() copies them into the arena. */
 #define GROWTH_INLINE 16
@@ -379,12 +379,10 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
     JsonValue *item = &g.items[g.n];
     if (is_obj) {
       if (ps->p >= ps->end || *ps->p != '"') {
-        char msg[48];
         if (ps->p < ps->end && (unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f)
-          snprintf(msg, sizeof msg, "expected a string key, found '%c'", *ps->p);
+          fail(ps, "expected a string key, found '%c'", *ps->p);
         else
-          snprintf(msg, sizeof msg, "expected a string key");
-        fail(ps, msg);
+          fail(ps, "expected a string key");
         goto done;
       }
       const char *key;
@@ -394,7 +392,7 @@ static int parse_container(Parser *ps, JsonValue *v, int is_obj) {
       int seen = key_seen(&g, key);
       if (seen < 0) { fail(ps, "out of memory"); goto done; }
       if (seen) {
-        snprintf(ps->err, ps->errlen, "%d:%d: duplicate key \"%.200s\"", kline, kcol, key);
+        fail_at(ps, kline, kcol, "duplicate key \"%.200s\"", key);
         goto done;
       }
       g.keys[g.n] = key;
@@ -422,11 +420,8 @@ done:
 
 static int parse_value(Parser *ps, JsonValue *v) {
   memset(v, 0, sizeof *v);
-  if (++ps->values > ps->max_values) {
-    char msg[120];
-    snprintf(msg, sizeof msg, "more than %zu JSON values (the limit; LMP_MAX_JSON_VALUES raises it)", ps->max_values);
-    return fail(ps, msg);
-  }
+  if (++ps->values > ps->max_values)
+    return fail(ps, "more than %zu JSON values (the limit; LMP_MAX_JSON_VALUES raises it)", ps->max_values);
   v->line = (uint32_t)ps->line;
   v->col = (uint32_t)col_of(ps);
   if (ps->p >= ps->end) return fail(ps, "unexpected end of input");
@@ -439,17 +434,14 @@ static int parse_value(Parser *ps, JsonValue *v) {
     case 'n': v->type = JSON_NULL; return literal(ps, "null");
     default:
       if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);
-      if ((unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f) {
-        char msg[40];
-        snprintf(msg, sizeof msg, "unexpected character '%c'", *ps->p);
-        return fail(ps, msg);
-      }
+      if ((unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f) return fail(ps, "unexpected character '%c'", *ps->p);
       return fail(ps, "unexpected byte");
   }
 }
 
 JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t len, char *err, size_t errlen) {
-  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen, 0, max_values()};
+  Parser ps = {values, strings, {NULL, NULL, 0, 0}, text, text + len, text, 1, 0, err, errlen, 0,
+                lmp_env_size("LMP_MAX_JSON_VALUES", JSON_MAX_VALUES_DEFAULT, SIZE_MAX)};
   JsonValue *v = arena_alloc(values, sizeof *v);
   if (v == NULL) {
     snprintf(err, errlen, "out of memory");
@@ -510,134 +502,21 @@ void json_push_lua(lua_State *L, const JsonValue *v) {
   }
 }
 
-/* File texts carry a small header saying how they were allocated (lmp_big_alloc). */
-typedef struct {
-  size_t mapped;
-  size_t pad; /* keeps the text 16-byte aligned */
-} TextHeader;
-
-void lmp_file_free(char *text) {
-  if (text == NULL) return;
-  TextHeader *h = (TextHeader *)(void *)(text - sizeof(TextHeader));
-  lmp_big_free(h, h->mapped);
-}
-
-/* the most bytes lmp reads from one file: LMP_MAX_MODEL_BYTES, default 2 GiB */
-size_t lmp_max_file_bytes(void) {
-  const char *s = getenv("LMP_MAX_MODEL_BYTES");
-  if (s == NULL || *s == '\0') return (size_t)2 << 30;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0 && v < SIZE_MAX / 4) ? (size_t)v : (size_t)2 << 30;
-}
-
-/* The limit holds while reading: a pipe, a FIFO or /dev/zero stops at it too. */
-int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen) {
-  const LmpBundled *b = NULL;
-  int kind = lmp_bundled_kind(path, &b);
-  if (kind >= 0) { /* a copy of a file compiled in (bundled.c), freed as any other */
-    size_t n = b ? (size_t)(b->end - b->start) : 0, mapped = 0;
-    TextHeader *h = b ? lmp_big_alloc(sizeof(TextHeader) + n + 1, &mapped) : NULL;
-    if (h == NULL) {
-      snprintf(err, errlen, "%s: cannot open: %s", path, b ? "out of memory" : kind == 2 ? "Is a directory" : "not in the bundled data");
-      return -1;
-    }
-    h->mapped = mapped;
-    *out = memcpy(h + 1, b->start, n);
-    (*out)[n] = '\0';
-    *len = n;
-    return 0;
-  }
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
-  size_t max = lmp_max_file_bytes();
-  /* a regular file is read in one allocation of its size; pipes and the like grow */
-  size_t cap = 65536, n = 0, mapped = 0;
-  struct stat st = {0};
-  int over = 0;
-  if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    over = (size_t)st.st_size > max;
-    cap = (size_t)st.st_size + 1;
-  }
-  if (cap > max + 1) cap = max + 1;
-  TextHeader *h = NULL;
-  if (!over && !S_ISREG(st.st_mode)) {
-    /* a pipe or a device: address space for the whole limit, of which only what is read is
-     * ever touched, so no doubling copies (at 2 GiB those peaked at twice the limit) */
-    size_t span = sizeof(TextHeader) + max + 2;
-    void *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p != MAP_FAILED) {
-      h = p;
-      mapped = span;
-      cap = max + 1;
-    }
-  }
-  if (!over && h == NULL) h = lmp_big_alloc(sizeof(TextHeader) + cap + 1, &mapped);
-  int bad = h == NULL && !over;
-  while (!bad && !over) {
-    char *buf = (char *)(h + 1);
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    if (n > max) { over = 1; break; }
-    size_t bigger_cap = cap > (max + 1) / 2 ? max + 1 : cap * 2;
-    size_t bigger_mapped = 0;
-    TextHeader *bigger = lmp_big_alloc(sizeof(TextHeader) + bigger_cap + 1, &bigger_mapped);
-    if (bigger == NULL) { bad = 1; break; }
-    memcpy(bigger + 1, buf, n);
-    lmp_big_free(h, mapped);
-    h = bigger;
-    mapped = bigger_mapped;
-    cap = bigger_cap;
-  }
-  if (ferror(f) && !over) bad = 1;
-  fclose(f);
-  if (bad || over) {
-    if (over)
-      snprintf(err, errlen, "%s: more than %zu bytes, the limit for a file lmp reads (LMP_MAX_MODEL_BYTES raises it)",
-               path, max);
-    else
-      snprintf(err, errlen, "%s: cannot read%s", path, h == NULL ? ": out of memory" : "");
-    if (h) lmp_big_free(h, mapped);
-    return -1;
-  }
-  h->mapped = mapped;
-  char *text = (char *)(h + 1);
-  text[n] = '\0';
-  *out = text;
-  *len = n;
-  return 0;
-}
-
 /* core.json_decode(text [, source_name]) -> value; errors name source:line:col */
 static int l_json_decode(lua_State *L) {
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
   const char *name = luaL_optstring(L, 2, "(json)");
   Arena *a = lmp_push_arena(L);
-  char err[600];
+  char err[JSON_ERR_SIZE];
   JsonValue *v = json_parse(a, text, len, err, sizeof err);
   if (v == NULL) return lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", name, err);
   json_push_lua(L, v);
   return 1;
 }
 
-/* core.read_file(path) -> text, or raises an lmp.Error naming the path */
-static int l_read_file(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  char *text;
-  size_t len;
-  char err[600];
-  if (lmp_read_file(path, &text, &len, err, sizeof err) != 0) return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
-  lua_pushlstring(L, text, len);
-  lmp_file_free(text);
-  return 1;
-}
-
 int luaopen_lmp_json(lua_State *L) {
-  static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {"read_file", l_read_file}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"json_decode", l_json_decode}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");

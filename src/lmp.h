@@ -2,6 +2,7 @@
 #ifndef LMP_H
 #define LMP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,14 +23,15 @@ enum lmp_exit {
 
 typedef __int128 i128;
 
-/* errors.c: user-facing errors are LmpError objects {code=, message=}; plain string errors
+/* errors.c: user-facing errors are lmp.Error objects {code=, message=}; plain string errors
  * are internal and get a traceback. */
-void lmp_push_error(lua_State *L, int code, const char *msg);
-int lmp_raise(lua_State *L, int code, const char *fmt, ...);
-/* Control characters of s become spaces: an error that quotes its input (a calculator's
- * message, a syntax error near a string, a parameter's value) stays one line and prints no
- * terminal escapes. lmp_raise applies it to every message. */
-void lmp_one_line(char *s);
+/* an lmp.Error whose message is fmt as printf formats it, whole however long, with its
+ * control characters made spaces (it quotes input, yet stays one line without terminal
+ * escapes): pushed, or raised */
+void lmp_push_errorf(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lmp_raise(lua_State *L, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* pushes fmt as printf formats it, whole (lua_pushfstring knows fewer formats); returns it */
+const char *lmp_pushvformat(lua_State *L, const char *fmt, va_list ap);
 /* the exit code of the lmp.Error at idx (LMP_EXIT_USAGE when it has none), or -1 when the
  * value there is not an lmp.Error (a bug: a plain error) */
 int lmp_error_code(lua_State *L, int idx);
@@ -69,6 +71,9 @@ typedef struct JsonValue {
   const char **keys; /* JSON_OBJ: n keys */
 } JsonValue;
 #define JSON_MAX_DEPTH 256
+/* The err buffer of json_parse: a message is a line:column, fixed text and at most 200
+ * bytes of a key, so a buffer of this size never cuts one. */
+#define JSON_ERR_SIZE 512
 JsonValue *json_parse(Arena *a, const char *text, size_t len, char *err, size_t errlen);
 /* values in `values`, strings in `strings` (short ones interned: each distinct string once),
  * so that the values can be freed while the strings live on */
@@ -76,11 +81,15 @@ JsonValue *json_parse2(Arena *values, Arena *strings, const char *text, size_t l
 const JsonValue *json_get(const JsonValue *obj, const char *key);
 const char *json_type_name(JsonType t);
 void json_push_lua(lua_State *L, const JsonValue *v);
-/* reads a whole file of at most lmp_max_file_bytes(); free the text with lmp_file_free */
-size_t lmp_max_file_bytes(void);
-int lmp_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
-void lmp_file_free(char *text);
 int luaopen_lmp_json(lua_State *L);
+
+/* readfile.c: whole files (core.read_file) */
+size_t lmp_max_file_bytes(void);
+/* reads a whole file of at most lmp_max_file_bytes() into *out (NUL-terminated; free it
+ * with lmp_file_free), or raises an lmp.Error (LMP_EXIT_USAGE) naming the path */
+void lmp_read_file(lua_State *L, const char *path, char **out, size_t *len);
+void lmp_file_free(char *text);
+int luaopen_lmp_readfile(lua_State *L);
 
 /* exact.c: int128 <-> text and Lua */
 int i128_to_str(i128 v, char buf[48]);
@@ -97,6 +106,10 @@ typedef struct FValue {
 typedef int (*formula_lookup_fn)(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen);
 #define FORMULA_MAX_LEN 4096
 #define FORMULA_MAX_DEPTH 64
+/* The err buffer of formula_parse, formula_eval and the lookups: their messages quote at
+ * most one name of the formula (so at most FORMULA_MAX_LEN bytes) beside fixed text of less
+ * than 1 KiB, so a buffer of this size never cuts one. */
+#define FORMULA_ERR_SIZE (FORMULA_MAX_LEN + 1024)
 Formula *formula_parse(Arena *a, const char *src, char *err, size_t errlen);
 int formula_eval(const Formula *f, formula_lookup_fn lookup, void *ud, FValue *out, char *err, size_t errlen);
 const char *formula_source(const Formula *f);
@@ -107,7 +120,6 @@ int luaopen_lmp_formula(lua_State *L);
 /* arena.c: an arena owned by a Lua userdata, freed by __gc even when an error unwinds */
 Arena *lmp_push_arena(lua_State *L);
 void lmp_release_arena(lua_State *L, int idx); /* frees the boxed arena at idx now */
-int lmp_lua_to_fvalue(lua_State *L, int idx, const char *name, FValue *out, char *err, size_t errlen);
 
 /* model.c: the standard model JSON, validated into a tree. */
 typedef enum { P_INT, P_BOOL, P_NUM, P_STR, P_FORMULA } ParamKind;
@@ -263,25 +275,32 @@ int luaopen_lmp_calc(lua_State *L);
  * backward() (an error when the calculator has none) */
 int calc_compute(lua_State *L, int calc, int params, int want_backward, int64_t out[CF_COUNT]);
 
-/* fs.c */
+/* fs.c: folders, file kinds, locks, atomic writes (core.listdir, ...) */
 int luaopen_lmp_fs(lua_State *L);
+/* clock.c: core.now_ms, now_us, sleep_ms */
+int luaopen_lmp_clock(lua_State *L);
+/* process.c: core.exe_path, terminal_columns, spawn_wait */
+int luaopen_lmp_process(lua_State *L);
 
 /* main.c: running chunks with a traceback handler and Ctrl-C support; printing errors */
 int lmp_docall(lua_State *L, int narg, int nres);
 int lmp_report(lua_State *L, int status, int internal_code);
 
-/* repl.c */
+/* repl.c: the interactive REPL (lmp alone on a terminal, lmp repl, lmp -i) */
 int lmp_repl(lua_State *L);
 
 /* http.c: libcurl requests */
 int luaopen_lmp_http(lua_State *L);
 
-/* core.c: lmp.core (every area's luaopen merged into one table) and package.preload
- * entries for it and for the embedded lua/lmp files */
+/* core.c: lmp.core (every area's luaopen merged into one table); the state of main.c and
+ * the fuzz targets */
 int luaopen_lmp_core(lua_State *L);
-void lmp_register_preloads(lua_State *L);
+/* A new Lua state on the counting allocator (alloc) with `panic` as its panic function, the
+ * standard libraries without string.dump, and package.preload entries for lmp.core and the
+ * embedded lua/lmp files; NULL when out of memory. */
+lua_State *lmp_new_state(LmpAlloc *alloc, lua_CFunction panic);
 
-/* embedded Lua sources (generated by CMake) */
+/* embedded_lua.c (generated by cmake/embed.cmake): the lua/lmp sources, compiled in */
 typedef struct { const char *name; const char *source; size_t len; } LmpEmbedded;
 extern const LmpEmbedded lmp_embedded_lua[];
 

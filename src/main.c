@@ -1,4 +1,4 @@
-/* lmp: main only builds the state and lua_pcall's pmain (as lua.c does). Subcommands
+/* lmp: main builds the state (core.c) and lua_pcall's pmain (as lua.c does). Subcommands
  * (analyze, module, db, ...) are parsed and run by lua/lmp/cli.lua; anything else makes
  * lmp behave like the `lua` interpreter (lmp script.lua args, -e, -l, -), which is how
  * Busted runs the specs inside the host. */
@@ -9,24 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lualib.h>
-
 #include "lmp.h"
 
 static const char *progname = "lmp";
 
 /* ---- running chunks (lua.c's docall with a traceback handler) ---- */
 
-static int is_lmp_error(lua_State *L, int idx) {
-  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
-  luaL_getmetatable(L, "lmp.Error");
-  int yes = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return yes;
-}
-
 static int msghandler(lua_State *L) {
-  if (is_lmp_error(L, 1)) return 1; /* a user error: its message is enough */
+  if (lmp_error_code(L, 1) >= 0) return 1; /* a user error: its message is enough */
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -72,14 +62,12 @@ int lmp_docall(lua_State *L, int narg, int nres) {
 /* Prints the error on top of the stack; returns the exit code it calls for. */
 int lmp_report(lua_State *L, int status, int internal_code) {
   if (status == LUA_OK) return LMP_EXIT_OK;
-  int code = internal_code;
-  if (is_lmp_error(L, -1)) {
-    lua_getfield(L, -1, "code");
-    code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_USAGE;
-    lua_pop(L, 1);
+  int code = lmp_error_code(L, -1);
+  if (code >= 0) {
     lua_getfield(L, -1, "message");
     fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
   } else {
+    code = internal_code;
     const char *msg = lua_tostring(L, -1);
     if (internal_code == LMP_EXIT_INTERNAL)
       fprintf(stderr, "%s: internal error (please report it): %s\n", progname, msg ? msg : "(no message)");
@@ -174,60 +162,55 @@ static int interpreter(lua_State *L, int argc, char **argv) {
   return interactive ? lmp_repl(L) : LMP_EXIT_OK;
 }
 
-static int is_subcommand(const char *a) {
-  static const char *const cmds[] = {"analyze", "module", "db",     "export", "generate",  "models", "repl",
-                                     "help",    "version", "--help", "-h",     "--version", "--modules", NULL};
-  for (const char *const *c = cmds; *c; c++)
-    if (strcmp(a, *c) == 0) return 1;
-  return strncmp(a, "--modules=", 10) == 0; /* `lmp --modules DIR COMMAND ...` */
+/* require(name), its value pushed; the status, as lmp_docall's */
+static int require_module(lua_State *L, const char *name) {
+  lua_getglobal(L, "require");
+  lua_pushstring(L, name);
+  return lmp_docall(L, 1, 1);
+}
+
+/* `lmp word ...` runs a script when word looks like one (an option, "-", a .lua file or any
+ * existing file: busted, for one, has no suffix) unless it is "repl" or one of the words of
+ * lmp.cli (on top of the stack), whose cli.takes knows its commands and global options */
+static int is_script(lua_State *L, const char *word) {
+  size_t n = strlen(word);
+  if (strcmp(word, "repl") == 0 ||
+      !(word[0] == '-' || access(word, F_OK) == 0 || (n > 4 && strcmp(word + n - 4, ".lua") == 0)))
+    return 0;
+  lua_getfield(L, -1, "takes");
+  lua_pushstring(L, word);
+  lua_call(L, 1, 1);
+  int takes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return !takes;
 }
 
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = lua_touserdata(L, 2);
-  luaL_openlibs(L);
-  /* no bytecode dumps anywhere in the host: calculators must not reach string.dump */
-  lua_getglobal(L, "string");
-  lua_pushnil(L);
-  lua_setfield(L, -2, "dump");
-  lua_pop(L, 1);
-  lmp_register_preloads(L);
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "lmp");
-  if (lmp_docall(L, 1, 1) != LUA_OK) {
-    lua_pushinteger(L, lmp_report(L, LUA_ERRRUN, LMP_EXIT_INTERNAL));
+  int code, st = require_module(L, "lmp");
+  if (st != LUA_OK) {
+    lua_pushinteger(L, lmp_report(L, st, LMP_EXIT_INTERNAL));
     return 1;
   }
   lua_setglobal(L, "lmp");
-  int code;
-  /* `lmp word` is a command unless it looks like a script: an option, "-", a .lua file or
-   * any existing file (busted, for one, has no suffix) */
-  int script = argc >= 2 && !is_subcommand(argv[1]) &&
-               (argv[1][0] == '-' || access(argv[1], F_OK) == 0 ||
-                (strlen(argv[1]) > 4 && strcmp(argv[1] + strlen(argv[1]) - 4, ".lua") == 0));
   if (argc < 2 || (argc == 2 && strcmp(argv[1], "repl") == 0)) {
     code = argc < 2 && !isatty(0) ? interpreter(L, 2, (char *[]){argv[0], "-", NULL}) : lmp_repl(L);
-  } else if (!script) {
-    lua_getglobal(L, "require");
-      lua_pushliteral(L, "lmp.cli");
-      int st = lmp_docall(L, 1, 1);
-      if (st == LUA_OK) {
-        lua_getfield(L, -1, "main");
-        lua_createtable(L, argc, 0);
-        for (int i = 1; i < argc; i++) {
-          lua_pushstring(L, argv[i]);
-          lua_rawseti(L, -2, i);
-        }
-        st = lmp_docall(L, 1, 1);
-        if (st == LUA_OK) {
-          code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_OK;
-          lua_pushinteger(L, code);
-          return 1;
-        }
-      }
-      code = lmp_report(L, st, LMP_EXIT_INTERNAL);
-  } else {
+  } else if ((st = require_module(L, "lmp.cli")) != LUA_OK) {
+    code = lmp_report(L, st, LMP_EXIT_INTERNAL);
+  } else if (is_script(L, argv[1])) {
+    lua_pop(L, 1);
     code = interpreter(L, argc, argv);
+  } else {
+    lua_getfield(L, -1, "main");
+    lua_createtable(L, argc, 0);
+    for (int i = 1; i < argc; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i);
+    }
+    st = lmp_docall(L, 1, 1);
+    if (st != LUA_OK) code = lmp_report(L, st, LMP_EXIT_INTERNAL);
+    else code = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : LMP_EXIT_OK;
   }
   lua_pushinteger(L, code);
   return 1;
@@ -274,15 +257,12 @@ static void check_stdout(void) {
 int main(int argc, char **argv) {
   static LmpAlloc alloc_state;
   atexit(check_stdout);
-  lua_State *L = lua_newstate(lmp_alloc, &alloc_state);
-  if (L != NULL) {
-    lua_atpanic(L, panic);
-    lua_setwarnf(L, warnf, NULL);
-  }
+  lua_State *L = lmp_new_state(&alloc_state, panic);
   if (L == NULL) {
     fprintf(stderr, "%s: cannot create the Lua state: out of memory\n", progname);
     return LMP_EXIT_INTERNAL;
   }
+  lua_setwarnf(L, warnf, NULL);
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);

@@ -1,4 +1,4 @@
-/* The standard model JSON (DESIGN.md section 2) -> a validated tree of Nodes.
+/* The standard model JSON (docs/model-format.md) -> a validated tree of Nodes.
  * Every error names the file, the line:column and the JSON path of the offending node. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,42 +22,44 @@ typedef struct {
 /* Limits, each overridable from the environment (a number, e.g. LMP_MAX_LAYERS=50000000) */
 #define DEFAULT_MAX_LAYERS ((size_t)20000000)     /* LMP_MAX_LAYERS */
 
-static size_t limit_from_env(const char *name, size_t dflt) {
-  const char *s = getenv(name);
-  if (s == NULL || *s == '\0') return dflt;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0) ? (size_t)v : dflt;
-}
-
 typedef struct {
   lua_State *L;
   Model *m;
   size_t max_layers;
   Arena *scratch;      /* freed once the tree is built: the JSON values, this cache */
   FormulaCache formulas;
-  char path[1024];     /* JSON path of the value being checked */
+  char *path;          /* JSON path of the value being checked (in scratch, grown to fit) */
+  size_t path_cap;
 } Loader;
 
-void lmp_release_text(lua_State *L, int idx);
+static void release_text(lua_State *L, int idx);
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int load_fail(Loader *ld, const JsonValue *at, const char *fmt, ...) {
-  char msg[700];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  const char *msg = lmp_pushvformat(ld->L, fmt, ap);
   va_end(ap);
   return lmp_raise(ld->L, LMP_EXIT_USAGE, "%s:%u:%u: %s: %s", ld->m->file, at->line, at->col, ld->path, msg);
+}
+
+/* room for a path of `size` bytes (its NUL included): doubled, the old copy left in scratch */
+static void path_reserve(Loader *ld, size_t size) {
+  if (size <= ld->path_cap) return;
+  size_t cap = ld->path_cap * 2 > size ? ld->path_cap * 2 : size;
+  char *p = arena_alloc(ld->scratch, cap);
+  if (p == NULL) luaL_error(ld->L, "out of memory");
+  if (ld->path_cap > 0) memcpy(p, ld->path, ld->path_cap);
+  ld->path = p;
+  ld->path_cap = cap;
 }
 
 /* The JSON path grows as the loader descends; each push returns the length to cut back to.
  * (Plain copies, not snprintf: this runs for every key of every layer.) */
 static size_t path_push_key(Loader *ld, const char *key) {
   size_t len = strlen(ld->path), klen = strlen(key);
-  if (len + 1 + klen < sizeof ld->path) {
-    ld->path[len] = '.';
-    memcpy(ld->path + len + 1, key, klen + 1);
-  }
+  path_reserve(ld, len + 1 + klen + 1);
+  ld->path[len] = '.';
+  memcpy(ld->path + len + 1, key, klen + 1);
   return len;
 }
 
@@ -69,13 +71,12 @@ static size_t path_push_index(Loader *ld, size_t idx) {
     digits[n++] = (char)('0' + idx % 10);
     idx /= 10;
   } while (idx != 0);
-  if (len + (size_t)n + 3 < sizeof ld->path) {
-    char *o = ld->path + len;
-    *o++ = '[';
-    while (n > 0) *o++ = digits[--n];
-    *o++ = ']';
-    *o = '\0';
-  }
+  path_reserve(ld, len + (size_t)n + 3);
+  char *o = ld->path + len;
+  *o++ = '[';
+  while (n > 0) *o++ = digits[--n];
+  *o++ = ']';
+  *o = '\0';
   return len;
 }
 
@@ -139,7 +140,7 @@ static void load_params(Loader *ld, Node *node, const JsonValue *obj) {
       case JSON_NUM: p->kind = P_NUM; p->d = v->number; break;
       case JSON_STR:
         if (strstr(v->str, "${") != NULL || strchr(v->str, '{') != NULL) {
-          char err[600];
+          char err[FORMULA_ERR_SIZE];
           p->kind = P_FORMULA;
           p->f = cached_formula(ld, v->str, err, sizeof err);
           if (p->f == NULL) load_fail(ld, v, "formula \"%s\": %s", v->str, err);
@@ -195,7 +196,7 @@ static void load_node(Loader *ld, Node *node, Node *parent, size_t index, const 
       if (x->type == JSON_INT && x->integer >= 0) {
         node->active = x->integer;
       } else if (x->type == JSON_STR) {
-        char err[600];
+        char err[FORMULA_ERR_SIZE];
         node->active_src = x->str;
         node->active_f = formula_parse(ld->m->arena, x->str, err, sizeof err);
         if (node->active_f == NULL) load_fail(ld, x, "formula \"%s\": %s", x->str, err);
@@ -417,11 +418,13 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
   m->file = arena_strndup(m->arena, file, strlen(file));
   Arena *scratch = lmp_push_arena(L);
   int scratch_idx = lua_gettop(L);
-  char err[600];
+  char err[JSON_ERR_SIZE];
   JsonValue *root = json_parse2(scratch, m->arena, text, len, err, sizeof err);
   if (root == NULL) lmp_raise(L, LMP_EXIT_USAGE, "%s:%s", file, err);
-  if (text_box) lmp_release_text(L, text_box); /* the text is not needed any more */
-  Loader ld = {L, m, limit_from_env("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS), scratch, {NULL, NULL, 0, 0}, "$"};
+  if (text_box) release_text(L, text_box); /* the text is not needed any more */
+  Loader ld = {L, m, lmp_env_size("LMP_MAX_LAYERS", DEFAULT_MAX_LAYERS, SIZE_MAX), scratch, {NULL, NULL, 0, 0}, NULL, 0};
+  path_reserve(&ld, 256);
+  strcpy(ld.path, "$");
   if (root->type != JSON_OBJ) load_fail(&ld, root, "a model file is an object with \"layers\", not %s", json_type_name(root->type));
   const JsonValue *layers = NULL;
   for (size_t i = 0; i < root->n; i++) {
@@ -482,7 +485,8 @@ static int text_box_gc(lua_State *L) {
   return 0;
 }
 
-void lmp_release_text(lua_State *L, int idx) {
+/* frees the text of the box at idx now */
+static void release_text(lua_State *L, int idx) {
   lua_pushcfunction(L, text_box_gc);
   lua_pushvalue(L, idx);
   lua_call(L, 1, 0);
@@ -498,7 +502,6 @@ static int l_load_model(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   int box_idx = lua_gettop(L);
-  char err[600];
   size_t max_bytes = lmp_max_file_bytes();
   struct stat st;
   if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size > max_bytes)
@@ -515,8 +518,7 @@ static int l_load_model(lua_State *L) {
     }
   }
   if (fd >= 0) close(fd);
-  if (box->text == NULL && lmp_read_file(path, &box->text, &box->len, err, sizeof err) != 0)
-    return lmp_raise(L, LMP_EXIT_USAGE, "%s", err);
+  if (box->text == NULL) lmp_read_file(L, path, &box->text, &box->len);
   load_model_text(L, box->text, box->len, path, box_idx);
   return 1;
 }

@@ -107,25 +107,17 @@ void sandbox_charge(lua_State *L, int64_t cost) {
   check_budget(L, a);
 }
 
-static size_t env_size(const char *name, size_t dflt) {
-  const char *s = getenv(name);
-  if (s == NULL || *s == '\0') return dflt;
-  char *end;
-  unsigned long long v = strtoull(s, &end, 10);
-  return (*end == '\0' && v > 0) ? (size_t)v : dflt;
-}
-
 static int check_held(lua_State *L, size_t cap);
 
 int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
   LmpAlloc *a = host_of(L);
-  size_t mem_cap = env_size("LMP_CALC_MEMORY", SANDBOX_MEMORY);
+  size_t mem_cap = lmp_env_size("LMP_CALC_MEMORY", SANDBOX_MEMORY, SIZE_MAX);
   LmpAlloc saved = *a;
   size_t used_before = a->used;
   a->limit = a->used + mem_cap;
   a->cap_hit = 0;
-  a->budget = (int64_t)env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS);
-  a->deadline = -(double)env_size("LMP_CALC_SECONDS", SANDBOX_SECONDS); /* negative: not started */
+  a->budget = (int64_t)lmp_env_size("LMP_CALC_INSTRUCTIONS", SANDBOX_INSTRUCTIONS, SIZE_MAX);
+  a->deadline = -(double)lmp_env_size("LMP_CALC_SECONDS", SANDBOX_SECONDS, SIZE_MAX); /* negative: not started */
   a->active = 1;
   a->doomed = 0;
   a->L = L;
@@ -166,12 +158,8 @@ int sandbox_pcall(lua_State *L, int nargs, int nresults, const char *what) {
     luaL_tolstring(L, -1, NULL); /* an error object: use its __tostring */
     lua_remove(L, -2);
   }
-  msg = lua_tostring(L, -1);
-  char buf[900];
-  snprintf(buf, sizeof buf, "%s: %s", what, msg);
-  lmp_one_line(buf);
-  lua_pop(L, 1);
-  lmp_push_error(L, LMP_EXIT_CALC, buf);
+  lmp_push_errorf(L, LMP_EXIT_CALC, "%s: %s", what, lua_tostring(L, -1));
+  lua_remove(L, -2);
   return rc;
 }
 
@@ -282,17 +270,19 @@ static int measure_held(lua_State *L, size_t cap) {
       lua_pop(L, 1);
     }
   }
-  char buf[900];
   int over = most > cap || total > SANDBOX_HELD_TOTAL * cap;
   if (most > cap)
-    snprintf(buf, sizeof buf, "%s keeps %zu MiB between calls (globals, upvalues, tables), over the memory cap of %zu MiB (LMP_CALC_MEMORY)",
-             lua_tostring(L, roots + 1), most >> 20, cap >> 20);
+    lmp_push_errorf(L, LMP_EXIT_CALC, "%s keeps %zu MiB between calls (globals, upvalues, tables), over the memory cap of %zu MiB (LMP_CALC_MEMORY)",
+                    lua_tostring(L, roots + 1), most >> 20, cap >> 20);
   else if (over)
-    snprintf(buf, sizeof buf, "the calculators keep %zu MiB between calls together, over %d times the memory cap of %zu MiB (LMP_CALC_MEMORY)",
-             total >> 20, SANDBOX_HELD_TOTAL, cap >> 20);
-  lua_settop(L, roots - 1);
-  if (!over) return 0;
-  lmp_push_error(L, LMP_EXIT_CALC, buf);
+    lmp_push_errorf(L, LMP_EXIT_CALC, "the calculators keep %zu MiB between calls together, over %d times the memory cap of %zu MiB (LMP_CALC_MEMORY)",
+                    total >> 20, SANDBOX_HELD_TOTAL, cap >> 20);
+  if (!over) {
+    lua_settop(L, roots - 1);
+    return 0;
+  }
+  lua_replace(L, roots); /* the error, in place of what measuring used */
+  lua_settop(L, roots);
   return -1;
 }
 

@@ -708,6 +708,15 @@ end
 
 local function is_help(a) return a == "--help" or a == "-h" end
 
+-- takes(word): true when `lmp word ...` is for main() below (a command, help, the version,
+-- --modules); main.c asks, to tell these from a script of the same name
+function cli.takes(word)
+  local c = cli.COMMANDS[word]
+  if c then return not c.script end
+  return word == "help" or is_help(word) or word == "version" or word == "--version" or word == "--modules"
+    or word:match("^%-%-modules=") ~= nil
+end
+
 -- main(argv): `lmp [--modules DIR]... COMMAND args`; COMMAND --help (or -h anywhere
 -- among its arguments) and `lmp help COMMAND` print the command's help
 function cli.main(argv)

@@ -1,5 +1,6 @@
 /* C unit tests for logic not reachable from Lua in isolation: the JSON parser's exact
- * integers and positions, the formula engine's rationals and errors, 128-bit printing. */
+ * integers and positions, the formula engine's rationals and errors, the sizes of both's
+ * message buffers, 128-bit printing. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,15 +33,15 @@ static int vars(void *ud, int is_ref, const char *name, FValue *out, char *err, 
 /* evaluates src; returns 0 and the integer value, or -1 with err */
 static int eval(const char *src, i128 *value, char *err) {
   Arena *a = arena_new();
-  Formula *f = formula_parse(a, src, err, 300);
+  Formula *f = formula_parse(a, src, err, FORMULA_ERR_SIZE);
   FValue v;
   int rc = -1;
-  if (f != NULL && formula_eval(f, vars, NULL, &v, err, 300) == 0) {
+  if (f != NULL && formula_eval(f, vars, NULL, &v, err, FORMULA_ERR_SIZE) == 0) {
     if (v.den == 1 && v.str == NULL) {
       *value = v.num;
       rc = 0;
     } else {
-      snprintf(err, 300, "not an integer");
+      snprintf(err, FORMULA_ERR_SIZE, "not an integer");
     }
   }
   arena_free(a);
@@ -49,14 +50,14 @@ static int eval(const char *src, i128 *value, char *err) {
 
 static void expect_value(const char *src, long long want) {
   i128 v = 0;
-  char err[300] = "";
+  char err[FORMULA_ERR_SIZE] = "";
   int rc = eval(src, &v, err);
   CHECK(rc == 0 && v == want, "formula %s: wanted %lld, got %s (%s)", src, want, rc == 0 ? "a different value" : "an error", err);
 }
 
 static void expect_error(const char *src, const char *fragment) {
   i128 v;
-  char err[300] = "";
+  char err[FORMULA_ERR_SIZE] = "";
   int rc = eval(src, &v, err);
   CHECK(rc != 0 && strstr(err, fragment) != NULL, "formula %s: wanted an error containing '%s', got '%s'", src, fragment, err);
 }
@@ -102,15 +103,35 @@ static void test_fuzz_regressions(void) {
   expect_value("1.88 * 50", 94);
   /* -2^127 (reachable as a sum) was negated inside gcd: signed overflow (UBSan) */
   i128 v = 0;
-  char err[300] = "";
+  char err[FORMULA_ERR_SIZE] = "";
   CHECK(eval("-170141183460469231731687303715884105727 - 1", &v, err) == 0 && v == -(i128)((~(unsigned __int128)0) >> 1) - 1,
         "-2^127: %s", err);
   expect_error("-(-170141183460469231731687303715884105727 - 1)", "integer overflow");
   expect_value("(-170141183460469231731687303715884105727 - 1) // 2 * 0", 0);
 }
 
+/* the longest messages fit FORMULA_ERR_SIZE / JSON_ERR_SIZE whole: the sizes lmp.h derives */
+static void test_message_bounds(void) {
+  static char src[FORMULA_MAX_LEN + 1], err[FORMULA_ERR_SIZE], want[FORMULA_ERR_SIZE];
+  size_t name = FORMULA_MAX_LEN - 3; /* ${name}: the longest formula */
+  memcpy(src, "${", 2);
+  memset(src + 2, 'v', name);
+  strcpy(src + 2 + name, "}");
+  i128 v;
+  CHECK(eval(src, &v, err) != 0, "a formula of an unknown %zu-byte name evaluated", name);
+  snprintf(want, sizeof want, "column 1: unknown parameter '%.*s'", (int)name, src + 2);
+  CHECK(strcmp(err, want) == 0, "the lookup's message was cut: %zu of %zu bytes", strlen(err), strlen(want));
+  static char json[700];
+  snprintf(json, sizeof json, "{\"%0300d\": 1, \"%0300d\": 2}", 0, 0);
+  Arena *a = arena_new();
+  char jerr[JSON_ERR_SIZE];
+  const char *quoted = json_parse(a, json, strlen(json), jerr, sizeof jerr) == NULL ? strchr(jerr, '"') : NULL;
+  CHECK(quoted && strlen(quoted) == 202, "duplicate key: its first 200 bytes, quoted: %s", jerr); /* cut by design */
+  arena_free(a);
+}
+
 static void test_json(void) {
-  char err[300];
+  char err[JSON_ERR_SIZE];
   Arena *a = arena_new();
   const char *text = "{\"a\": 9007199254740993, \"b\": [1, 2.5, \"x\\u00e9\"], \"c\": null}";
   JsonValue *v = json_parse(a, text, strlen(text), err, sizeof err);
@@ -144,6 +165,7 @@ int main(void) {
   test_formulas();
   test_fuzz_regressions();
   test_json();
+  test_message_bounds();
   test_i128();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);

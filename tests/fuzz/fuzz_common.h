@@ -1,6 +1,6 @@
-/* Shared by the fuzz targets: one Lua state built as main.c builds it (the counting
- * allocator, the standard libraries without string.dump, the lmp.core and embedded
- * lua/lmp preloads), and the rule for what a call may end with.
+/* Shared by the fuzz targets: the Lua state main.c runs in (lmp_new_state, core.c: the
+ * counting allocator, the standard libraries without string.dump, the lmp.core and
+ * embedded lua/lmp preloads), and the rule for what a call may end with.
  *
  * Expected results: success, or an lmp.Error (a table with the lmp.Error metatable, an
  * integer .code and a string .message), which is how lmp reports every user error.
@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <lualib.h>
 
 #include "lmp.h"
 
@@ -33,30 +31,20 @@ static inline int fuzz_traceback(lua_State *L) {
   return 1; /* anything else (an lmp.Error) as it is */
 }
 
-/* A state with everything `lmp` has before it reads its command line. */
+/* main.c's state before it requires lmp (lmp_new_state): each target requires what it drives. */
 static inline lua_State *fuzz_new_state(void) {
-  lua_State *L = lua_newstate(lmp_alloc, &fuzz_alloc_state);
+  lua_State *L = lmp_new_state(&fuzz_alloc_state, fuzz_panic);
   if (L == NULL) {
     fprintf(stderr, "fuzz: cannot create the Lua state\n");
     abort();
   }
-  lua_atpanic(L, fuzz_panic);
-  luaL_openlibs(L);
-  lua_getglobal(L, "string");
-  lua_pushnil(L);
-  lua_setfield(L, -2, "dump");
-  lua_pop(L, 1);
-  lmp_register_preloads(L);
   return L;
 }
 
+/* an lmp.Error with an integer code and a string message, as lmp raises them */
 static inline int fuzz_is_lmp_error(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
-  if (!lua_istable(L, idx) || !lua_getmetatable(L, idx)) return 0;
-  luaL_getmetatable(L, "lmp.Error");
-  int yes = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  if (!yes) return 0;
+  if (lmp_error_code(L, idx) < 0) return 0;
   int code_ok = lua_getfield(L, idx, "code") == LUA_TNUMBER && lua_isinteger(L, -1);
   int msg_ok = lua_getfield(L, idx, "message") == LUA_TSTRING;
   lua_pop(L, 2);

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memcpy(src, data, size);
   src[size] = '\0';
   Arena *a = arena_new();
-  char err[600];
+  char err[FORMULA_ERR_SIZE];
   err[0] = '\0';
   Formula *f = formula_parse(a, src, err, sizeof err);
   if (f == NULL) {
