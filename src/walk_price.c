@@ -104,10 +104,33 @@ static void push_pval(lua_State *L, const PVal *v) {
   }
 }
 
-/* appends "\x1fi<decimal>" to b. No snprintf: keys are built for every basic layer of every
- * sweep point. */
-static void key_int(luaL_Buffer *b, int64_t v) {
-  char *out = luaL_prepbuffsize(b, 24), digits[20];
+/* The memo key being built: in a local buffer, moved to a growing userdata (left on the
+ * stack) when it does not fit. Keys are built for every basic layer of every sweep point. */
+typedef struct {
+  lua_State *L;
+  char *p;
+  size_t len, cap;
+  char local[256];
+} Key;
+
+static void key_grow(Key *k, size_t n) {
+  size_t cap = k->cap * 2;
+  while (cap < k->len + n) cap *= 2;
+  char *p = lua_newuserdatauv(k->L, cap, 0);
+  memcpy(p, k->p, k->len);
+  k->p = p;
+  k->cap = cap;
+}
+
+static void key_put(Key *k, const char *s, size_t n) {
+  if (k->len + n > k->cap) key_grow(k, n);
+  memcpy(k->p + k->len, s, n);
+  k->len += n;
+}
+
+/* appends "\x1fi<decimal>" (no snprintf: this is the hot path) */
+static void key_int(Key *k, int64_t v) {
+  char out[24], digits[20];
   int n = 0;
   uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
   do {
@@ -119,18 +142,18 @@ static void key_int(luaL_Buffer *b, int64_t v) {
   out[len++] = 'i';
   if (v < 0) out[len++] = '-';
   while (n > 0) out[len++] = digits[--n];
-  luaL_addsize(b, len);
+  key_put(k, out, len);
 }
 
-static void key_value(luaL_Buffer *b, const PVal *v) {
+static void key_value(Key *k, const PVal *v) {
   char num[40];
   switch (v->kind) {
-    case P_INT: case P_FORMULA: key_int(b, v->i); break;
-    case P_BOOL: luaL_addlstring(b, v->i ? "\x1f" "T" : "\x1f" "F", 2); break;
-    case P_NUM: luaL_addlstring(b, num, (size_t)snprintf(num, sizeof num, "\x1fn%.17g", v->d)); break;
+    case P_INT: case P_FORMULA: key_int(k, v->i); break;
+    case P_BOOL: key_put(k, v->i ? "\x1f" "T" : "\x1f" "F", 2); break;
+    case P_NUM: key_put(k, num, (size_t)snprintf(num, sizeof num, "\x1fn%.17g", v->d)); break;
     case P_STR:
-      luaL_addlstring(b, num, (size_t)snprintf(num, sizeof num, "\x1fs%zu:", v->slen));
-      luaL_addlstring(b, v->s, v->slen);
+      key_put(k, num, (size_t)snprintf(num, sizeof num, "\x1fs%zu:", v->slen));
+      key_put(k, v->s, v->slen);
       break;
   }
 }
@@ -141,27 +164,25 @@ static void key_value(luaL_Buffer *b, const PVal *v) {
 static int push_memo_key(Walk *w, const Node *n, const CalcSpec *spec, const PVal *vals) {
   lua_State *L = w->L;
   int top = lua_gettop(L);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, n->cls);
-  if (w->train) luaL_addlstring(&b, "\x1etrain", 6);
+  Key k = {.L = L, .cap = sizeof k.local};
+  k.p = k.local;
+  key_put(&k, n->cls, strlen(n->cls));
+  if (w->train) key_put(&k, "\x1etrain", 6);
   size_t j = 0;
   int ok = 1;
   for (size_t i = 0; ok && i < spec->nparams; i++) {
     const CalcParam *cp = &spec->params[i];
     int cmp = j < n->nparams ? strcmp(cp->name, vals[j].name) : -1;
-    if (cmp == 0) key_value(&b, &vals[j++]);
+    if (cmp == 0) key_value(&k, &vals[j++]);
     else if (cmp > 0) ok = 0; /* the layer gives a parameter the calculator does not take */
-    else if (cp->input >= 0) key_int(&b, w->in[cp->input]); /* not given: a runtime input, */
-    else if (cp->has_key_default) key_int(&b, cp->key_default); /* a default, */
+    else if (cp->input >= 0) key_int(&k, w->in[cp->input]); /* not given: a runtime input, */
+    else if (cp->has_key_default) key_int(&k, cp->key_default); /* a default, */
     else ok = 0; /* or missing */
   }
-  if (!ok || j != n->nparams) {
-    lua_settop(L, top);
-    return 0;
-  }
-  luaL_pushresult(&b);
-  return 1;
+  if (ok && j == n->nparams) lua_pushlstring(L, k.p, k.len);
+  if (lua_gettop(L) > top + 1) lua_replace(L, top + 1); /* drop the grown buffers */
+  lua_settop(L, ok && j == n->nparams ? top + 1 : top);
+  return ok && j == n->nparams;
 }
 
 /* the Lua table of parameters: the layer's, plus the runtime inputs the calculator (if any)
