@@ -138,3 +138,15 @@ describe("unknown modules", function ()
     assert.are.same({ { class = "some.lib.Mystery", count = "10000000000000000000" } }, r.unknown_modules)
   end)
 end)
+
+describe("the REPL", function ()
+  it("completes a calculator object's fields, and theirs", function ()
+    local repl = require "lmp.repl"
+    _G.spec_calc = lmp.registry.get("transformers.models.mistral.modeling_mistral.apply_rotary_pos_emb")
+    local ok, fields, impl = pcall(function () return repl.complete("spec_calc.", 0), repl.complete("spec_calc.impl.f", 0) end)
+    _G.spec_calc = nil
+    assert(ok, fields)
+    assert.are.same({ "spec_calc.file", "spec_calc.full_class_name", "spec_calc.impl.", "spec_calc.names.", "spec_calc.required." }, fields)
+    assert.are.same({ "spec_calc.impl.flops", "spec_calc.impl.full_class_name" }, impl)
+  end)
+end)
