@@ -133,6 +133,39 @@ static void read_inputs(Walk *w, int idx) {
   lua_pop(L, 1);
 }
 
+/* opts.depth, clamped to [0, 2^30] (the int of --depth 4294967296 was 0: no rows); all by default */
+static int read_depth(lua_State *L, int opts) {
+  int depth = 1 << 30;
+  if (opts == 0) return depth;
+  lua_getfield(L, opts, "depth");
+  if (lua_isinteger(L, -1)) {
+    lua_Integer d = lua_tointeger(L, -1);
+    depth = d < 0 ? 0 : d > depth ? depth : (int)d;
+  }
+  lua_pop(L, 1);
+  return depth;
+}
+
+/* Puts the walk's tables at 4 (calcs), 5 (memo) and 6 (unknown), opts (at 4, if a table)
+ * giving the first two when it has them: lmp.sweep keeps them across analyses. */
+static void open_tables(Walk *w, int has_opts) {
+  lua_State *L = w->L;
+  lua_settop(L, 4);
+  static const char *const kept[] = {"calcs", "memo"};
+  for (int i = 0; i < 2; i++) {
+    if (!has_opts || lua_getfield(L, 4, kept[i]) != LUA_TTABLE) {
+      if (has_opts) lua_pop(L, 1);
+      lua_newtable(L);
+    }
+  }
+  lua_remove(L, 4);
+  lua_newtable(L);
+  w->lookup = 3;
+  w->calcs = 4;
+  w->memo = 5;
+  w->unknown = 6;
+}
+
 /* core.analyze(model, inputs, lookup, opts) -> { totals, tree, unknown_modules, evaluations, complete }
  *   inputs: the runtime inputs (LMP_INPUTS, integers) and phase
  *   lookup: function(full_class_name) -> calculator object or nil
@@ -146,36 +179,15 @@ static int l_analyze(lua_State *L) {
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TFUNCTION);
   int has_opts = lua_istable(L, 4);
-  w.max_depth = 1 << 30;
-  if (has_opts) {
-    lua_getfield(L, 4, "depth");
-    if (lua_isinteger(L, -1)) { /* clamped: (int) of --depth 4294967296 was 0, no rows */
-      lua_Integer d = lua_tointeger(L, -1);
-      w.max_depth = d < 0 ? 0 : d > w.max_depth ? w.max_depth : (int)d;
-    }
-    lua_pop(L, 1);
-  }
+  w.max_depth = read_depth(L, has_opts ? 4 : 0);
   size_t max_rows = lmp_env_size("LMP_MAX_ROWS", LMP_DEFAULT_MAX_ROWS, SIZE_MAX);
   if (w.max_depth >= 1 && count_rows(w.m->roots, w.m->nroots, 1, w.max_depth, max_rows) > max_rows)
     return lmp_raise(L, LMP_EXIT_USAGE, "more than %zu layers to show (the limit; --depth N shows fewer, LMP_MAX_ROWS raises it)",
                      max_rows);
   read_inputs(&w, 2);
-  lua_settop(L, 4);
-  w.lookup = 3;
-  static const char *const kept[] = {"calcs", "memo"};
-  for (int i = 0; i < 2; i++) {
-    if (!has_opts || lua_getfield(L, 4, kept[i]) != LUA_TTABLE) {
-      if (has_opts) lua_pop(L, 1);
-      lua_newtable(L);
-    }
-  } /* stack: 4 opts, 5 calcs, 6 memo */
-  lua_remove(L, 4); /* 4 calcs, 5 memo */
-  w.calcs = 4;
-  w.memo = 5;
-  lua_newtable(L);
-  w.unknown = 6;
-  lua_createtable(L, 0, 4); /* result, 7 */
-  lua_createtable(L, (int)w.m->nroots, 0); /* tree, 8 */
+  open_tables(&w, has_opts);
+  lua_createtable(L, 0, 5);                 /* the result, 7 */
+  lua_createtable(L, (int)w.m->nroots, 0); /* its tree, 8 */
   i128 total[N_COUNT] = {0};
   int any_unknown = 0, show = w.max_depth >= 1;
   for (size_t i = 0; i < w.m->nroots; i++) {
@@ -194,7 +206,6 @@ static int l_analyze(lua_State *L) {
   lua_setfield(L, 7, "evaluations");
   lua_pushboolean(L, !any_unknown);
   lua_setfield(L, 7, "complete");
-  lua_pushvalue(L, 7);
   return 1;
 }
 

@@ -7,6 +7,9 @@
 
 #include "walk.h"
 
+/* formula_eval's message quotes at most the formula (or a name in it) */
+#define FORMULA_ERR_SIZE (FORMULA_MAX_LEN + 512)
+
 /* Runtime variables for ${...} templates: the inputs, and the byte forms of whole-byte
  * widths. err is formula_eval's buffer. */
 static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, char *err, size_t errlen) {
@@ -49,7 +52,7 @@ static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, c
 int64_t walk_active(Walk *w, const Node *n) {
   if (n->active_f != NULL) {
     FValue v;
-    char err[600]; /* formula_eval's message */
+    char err[FORMULA_ERR_SIZE];
     if (formula_eval(n->active_f, runtime_lookup, w, &v, err, sizeof err) != 0)
       walk_fail(w, n, LMP_EXIT_USAGE, "active: formula \"%s\": %s", n->active_src, err);
     if (v.str != NULL || v.den != 1 || v.num < 0 || v.num > n->repeat)
@@ -72,7 +75,7 @@ typedef struct {
 
 static void eval_formula(Walk *w, const Node *n, const Param *p, PVal *v) {
   FValue fv;
-  char err[600]; /* formula_eval's message */
+  char err[FORMULA_ERR_SIZE];
   if (formula_eval(p->f, runtime_lookup, w, &fv, err, sizeof err) != 0)
     walk_fail(w, n, LMP_EXIT_USAGE, "parameter '%s': formula \"%s\": %s", p->name, formula_source(p->f), err);
   if (fv.str != NULL || fv.den != 1 || fv.num < INT64_MIN || fv.num > INT64_MAX)
