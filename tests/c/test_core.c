@@ -1,5 +1,6 @@
 /* C unit tests for logic not reachable from Lua in isolation: the JSON parser's exact
- * integers and positions, the formula engine's rationals and errors, 128-bit printing, and that only calculator objects pass calc_spec. */
+ * integers and positions, the formula engine's rationals and errors, 128-bit printing, and
+ * that only calculator objects pass calc_spec. */
 #include <stdio.h>
 #include <string.h>
 
