@@ -85,7 +85,9 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
 /* ---- the calculator object ----
  * A userdata holding the CalcSpec C reads. Its user values: 1, the fields Lua reads (file,
  * full_class_name, impl, names, required, same_as), which its own metatable's __index also
- * is (so the REPL completes them); 2, the CalcParam array (a userdata an alias shares). */
+ * is (so the REPL completes them); 2, the CalcParam array (a userdata an alias shares, whose
+ * own user value anchors the names); 3 and 4, the file and full_class_name strings (anchored
+ * here, as a script may change the fields). */
 
 static const char CALC_MARK = 0; /* its address marks a calculator's metatable */
 
@@ -120,12 +122,13 @@ static int calc_tostring(lua_State *L) {
  * (both popped); pushes it. */
 static const CalcSpec *push_object(lua_State *L) {
   int fields = lua_absindex(L, -2), params = fields + 1;
-  CalcSpec *spec = lua_newuserdatauv(L, sizeof *spec, 2);
+  CalcSpec *spec = lua_newuserdatauv(L, sizeof *spec, 4);
   lua_getfield(L, fields, "file");
   spec->file = lua_tostring(L, -1);
+  lua_setiuservalue(L, -2, 3);
   lua_getfield(L, fields, "full_class_name");
   spec->full_class_name = lua_tostring(L, -1);
-  lua_pop(L, 2);
+  lua_setiuservalue(L, -2, 4);
   spec->nparams = lua_rawlen(L, params) / sizeof(CalcParam);
   spec->params = lua_touserdata(L, params);
   spec->inputs = 0;
@@ -198,13 +201,17 @@ static void push_params(lua_State *L, int impl, int fields, const char *file) {
     lua_pop(L, 1);
     n++;
   }
-  CalcParam *cp = lua_newuserdatauv(L, n * sizeof *cp, 0);
+  CalcParam *cp = lua_newuserdatauv(L, n * sizeof *cp, 1);
+  lua_createtable(L, (int)n, 0); /* the names cp points to, anchored by cp */
   size_t i = 0;
   lua_pushnil(L);
   while (lua_next(L, required) != 0) {
     fill_param(L, &cp[i++], lua_tostring(L, -2));
     lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)i);
   }
+  lua_setiuservalue(L, -2, 1);
   qsort(cp, n, sizeof *cp, by_name);
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {

@@ -264,7 +264,7 @@ void lmp_push_kernels(lua_State *L);
 #define LMP_MAX_CALC_PARAMS 512
 /* one parameter of a calculator, from its normalised required_parameters entry */
 typedef struct {
-  const char *name; /* anchored by the object's `names` list */
+  const char *name; /* anchored by the parameter array */
   char type;        /* 'i'nt (posint is an int with min 1), 'b'ool, 'n'umber, 's'tring */
   uint8_t has_max, has_values, has_default;
   uint8_t has_key_default; /* an integer or boolean default, as key_default (the walk's memo key) */

@@ -150,3 +150,16 @@ describe("the REPL", function ()
     assert.are.same({ "spec_calc.impl.flops", "spec_calc.impl.full_class_name" }, impl)
   end)
 end)
+
+describe("a calculator whose fields a script changes", function ()
+  it("keeps its own names and file, and fails cleanly without its required table", function ()
+    local calc = core.calculator_from_table("(kept)", wide(2))
+    local fields = getmetatable(calc).__index
+    fields.file, fields.full_class_name, fields.names = nil, nil, nil
+    fields.required.p001, fields.required.p002 = nil, nil
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal("lmp.Calculator: spec.calc.Wide ((kept))", tostring(calc))
+    assert.error_matches(function () core.compute(calc, {}) end, "attempt to index a nil value", 1, true)
+  end)
+end)
