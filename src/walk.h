@@ -19,13 +19,14 @@ typedef struct {
 
 /* walk.c: raises an lmp.Error located at n; fmt takes lua_pushfstring's formats */
 int walk_fail(Walk *w, const Node *n, int code, const char *fmt, ...);
-/* the instances of n a token runs through (MoE `active`); every one of them otherwise */
-int64_t walk_active(Walk *w, const Node *n);
 
-/* walk_price.c: prices basic layer n (one instance, its own repeat not applied) into fig;
- * returns 1 when it has no calculator (then fig is zeros). When `show`, sets its fields in
- * the node table at tbl. */
+/* walk_price.c: prices basic layer n (one instance, its own repeat not applied) into fig,
+ * counting its `instances` when it has no calculator (then fig is zeros and it returns 1).
+ * When `show`, sets its fields in the node table at tbl. */
 int walk_basic(Walk *w, const Node *n, int64_t instances, i128 fig[N_COUNT], int show, int tbl);
+/* the instances of n a token runs through (MoE `active`, a template evaluated like the
+ * parameters'); every one of them otherwise */
+int64_t walk_active(Walk *w, const Node *n);
 
 /* walk_result.c */
 void result_push_node(Walk *w, const Node *n); /* a node's table: name, class, repeat, path */
