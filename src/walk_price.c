@@ -131,21 +131,21 @@ static void key_put(Key *k, const char *s, size_t n) {
   k->len += n;
 }
 
-/* appends "\x1fi<decimal>" (no snprintf: this is the hot path) */
+/* appends "\x1fi<decimal>", in place (no snprintf: this is the hot path) */
 static void key_int(Key *k, int64_t v) {
-  char out[24], digits[20];
+  if (k->len + 22 > k->cap) key_grow(k, 22);
+  char *out = k->p + k->len, digits[20];
   int n = 0;
   uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
   do {
     digits[n++] = (char)('0' + u % 10);
     u /= 10;
   } while (u != 0);
-  size_t len = 0;
-  out[len++] = '\x1f';
-  out[len++] = 'i';
-  if (v < 0) out[len++] = '-';
-  while (n > 0) out[len++] = digits[--n];
-  key_put(k, out, len);
+  *out++ = '\x1f';
+  *out++ = 'i';
+  if (v < 0) *out++ = '-';
+  while (n > 0) *out++ = digits[--n];
+  k->len = (size_t)(out - k->p);
 }
 
 static void key_value(Key *k, const PVal *v) {
