@@ -86,10 +86,12 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
  * A userdata holding the CalcSpec C reads. Its user values: 1, the fields Lua reads (file,
  * full_class_name, impl, names, required, same_as), which its own metatable's __index also
  * is (so the REPL completes them); 2, the CalcParam array (a userdata an alias shares, whose
- * own user value anchors the names); 3 and 4, the file and full_class_name strings (anchored
- * here, as a script may change the fields). */
+ * own user values are the names it points to and the `required` table validation reads);
+ * 3 and 4, the file and full_class_name strings. C reads only what no script can reach:
+ * changing the fields may break a call, but never leaves C with a dangling pointer. */
 
 static const char CALC_MARK = 0; /* its address marks a calculator's metatable */
+_Static_assert(IN_COUNT <= 32, "CalcSpec.inputs is a 32-bit mask of runtime inputs");
 
 const CalcSpec *calc_spec(lua_State *L, int idx) {
   if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
@@ -112,6 +114,15 @@ static int push_field(lua_State *L, int idx, const char *name) {
   return t;
 }
 
+/* pushes the normalised spec of the calculator's parameter `name` */
+static void push_param_spec(lua_State *L, int calc, const char *name) {
+  lua_getiuservalue(L, calc, 2);
+  lua_getiuservalue(L, -1, 2); /* required, as made */
+  lua_getfield(L, -1, name);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 static int calc_tostring(lua_State *L) {
   const CalcSpec *spec = check_calculator(L, 1);
   lua_pushfstring(L, LMP_CALCULATOR ": %s (%s)", spec->full_class_name, spec->file);
@@ -120,7 +131,7 @@ static int calc_tostring(lua_State *L) {
 
 /* Makes the object from the fields table at -2 and the parameter array userdata at -1
  * (both popped); pushes it. */
-static const CalcSpec *push_object(lua_State *L) {
+static CalcSpec *push_object(lua_State *L) {
   int fields = lua_absindex(L, -2), params = fields + 1;
   CalcSpec *spec = lua_newuserdatauv(L, sizeof *spec, 4);
   lua_getfield(L, fields, "file");
@@ -132,6 +143,7 @@ static const CalcSpec *push_object(lua_State *L) {
   spec->nparams = lua_rawlen(L, params) / sizeof(CalcParam);
   spec->params = lua_touserdata(L, params);
   spec->inputs = 0;
+  spec->unresolved = 0;
   for (size_t i = 0; i < spec->nparams; i++)
     if (spec->params[i].input >= 0) spec->inputs |= 1u << spec->params[i].input;
   lua_createtable(L, 0, 4);
@@ -201,7 +213,7 @@ static void push_params(lua_State *L, int impl, int fields, const char *file) {
     lua_pop(L, 1);
     n++;
   }
-  CalcParam *cp = lua_newuserdatauv(L, n * sizeof *cp, 1);
+  CalcParam *cp = lua_newuserdatauv(L, n * sizeof *cp, 2);
   lua_createtable(L, (int)n, 0); /* the names cp points to, anchored by cp */
   size_t i = 0;
   lua_pushnil(L);
@@ -212,6 +224,8 @@ static void push_params(lua_State *L, int impl, int fields, const char *file) {
     lua_rawseti(L, -3, (lua_Integer)i);
   }
   lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, required);
+  lua_setiuservalue(L, -2, 2);
   qsort(cp, n, sizeof *cp, by_name);
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
@@ -245,7 +259,7 @@ static int make_calculator(lua_State *L, int file_idx, int impl) {
       return lmp_raise(L, LMP_EXIT_CALC, "%s: same_as must be the full class name of another calculator", file);
     lua_setfield(L, fields, "same_as");
     lua_newuserdatauv(L, 0, 0); /* no parameters */
-    push_object(L);
+    push_object(L)->unresolved = 1;
     return 1;
   }
   lua_pop(L, 1);
@@ -340,7 +354,7 @@ static int l_calculator_alias(lua_State *L) {
     lua_setfield(L, -2, own[i]);
   }
   lua_getiuservalue(L, 1, 2);
-  push_object(L);
+  push_object(L)->unresolved = calc_spec(L, 1)->unresolved;
   return 1;
 }
 
@@ -410,11 +424,10 @@ static void unknown_parameter(lua_State *L, const CalcSpec *spec, const char *na
 
 /* Raises the error for a string parameter (at v) whose value is not among its values. */
 static void check_allowed(lua_State *L, int calc, const CalcParam *cp, int v) {
-  push_field(L, calc, "required");
-  lua_getfield(L, -1, cp->name);
+  push_param_spec(L, calc, cp->name);
   lua_getfield(L, -1, "values");
   int found = 0;
-  for (lua_Integer k = 1; !found && lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
+  for (lua_Integer k = 1; !found && lua_geti(L, -1, k) != LUA_TNIL; k++) {
     found = lua_rawequal(L, -1, v);
     lua_pop(L, 1);
   }
@@ -453,18 +466,21 @@ static void check_value(lua_State *L, int calc, const CalcParam *cp, int v) {
 
 /* Sets params[name] (at p) to the parameter's default and pushes it. */
 static void take_default(lua_State *L, int calc, int p, const CalcParam *cp) {
-  push_field(L, calc, "required");
-  lua_getfield(L, -1, cp->name);
+  push_param_spec(L, calc, cp->name);
   lua_getfield(L, -1, "default");
   lua_setfield(L, p, cp->name);
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   lua_getfield(L, p, cp->name);
+}
+
+static int name_order(const void *name, const void *param) {
+  return strcmp(name, ((const CalcParam *)param)->name);
 }
 
 /* A parameter the calculator does not take is almost always a typo (of a missing one, so
  * that is named first): count the given names, and look for the stranger only when there
  * are more than the calculator's that were present. */
-static void check_strangers(lua_State *L, int calc, const CalcSpec *spec, int p, size_t present) {
+static void check_strangers(lua_State *L, const CalcSpec *spec, int p, size_t present) {
   size_t count = 0;
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
@@ -473,16 +489,12 @@ static void check_strangers(lua_State *L, int calc, const CalcSpec *spec, int p,
     count++;
   }
   if (count <= present) return;
-  push_field(L, calc, "required");
-  int required = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
     lua_pop(L, 1);
-    lua_pushvalue(L, -1);
-    if (lua_rawget(L, required) == LUA_TNIL) unknown_parameter(L, spec, lua_tostring(L, -2));
-    lua_pop(L, 1);
+    const char *name = lua_tostring(L, -1);
+    if (!bsearch(name, spec->params, spec->nparams, sizeof *spec->params, name_order)) unknown_parameter(L, spec, name);
   }
-  lua_pop(L, 1);
 }
 
 /* Checks params (at index p) against the calculator's parameters, in name order; raises an
@@ -512,7 +524,7 @@ static void validate(lua_State *L, int calc, const CalcSpec *spec, int p) {
     lua_settop(L, v - 1);
   }
   if (nmissing) luaL_pushresult(&missing);
-  check_strangers(L, calc, spec, p, present);
+  check_strangers(L, spec, p, present);
   if (nmissing)
     lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", lua_tostring(L, -1), spec->file);
 }
@@ -619,6 +631,8 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
   luaL_checkstack(L, 24, "calculator call");
   const CalcSpec *spec = check_calculator(L, calc);
   const char *file = spec->file;
+  if (spec->unresolved)
+    lmp_raise(L, LMP_EXIT_CALC, "%s: an alias file (same_as) prices nothing itself; the registry gives its class the target's calculator", file);
   int top = lua_gettop(L);
   validate(L, calc, spec, p);
   push_field(L, calc, "impl");

@@ -278,6 +278,7 @@ typedef struct {
   size_t nparams;
   const CalcParam *params; /* sorted by name */
   uint32_t inputs;         /* bit i: it takes runtime input i */
+  uint8_t unresolved;      /* an alias file (same_as) as loaded: nothing to call */
 } CalcSpec;
 /* the spec of the calculator object at idx, or NULL when the value there is not one */
 const CalcSpec *calc_spec(lua_State *L, int idx);

@@ -162,4 +162,20 @@ describe("a calculator whose fields a script changes", function ()
     assert.are.equal("lmp.Calculator: spec.calc.Wide ((kept))", tostring(calc))
     assert.error_matches(function () core.compute(calc, {}) end, "attempt to index a nil value", 1, true)
   end)
+
+  it("checks parameter names without the fields (a stranger is still named)", function ()
+    local calc = core.calculator_from_table("(kept)", wide(2))
+    getmetatable(calc).__index.required = nil
+    assert.error_matches(function () core.compute(calc, { p001 = 1, p002 = 1, p003 = 1 }) end,
+      "parameter 'p003' is not one (kept) takes; did you mean 'p001', 'p002'?", 1, true)
+  end)
+end)
+
+describe("an alias file as loaded", function ()
+  it("is not called: the registry resolves it", function ()
+    local calc = core.load_calculator("modules_lua/transformers_mistral_rms_norm.lua")
+    assert.are.equal("transformers.models.llama.modeling_llama.LlamaRMSNorm", calc.same_as)
+    assert.error_matches(function () core.compute(calc, { N = 1 }) end,
+      "an alias file (same_as) prices nothing itself", 1, true)
+  end)
 end)
