@@ -2,7 +2,6 @@
 -- parameter array built when it is made, aliases that share it, and the one limit on how
 -- many parameters a calculator takes.
 local lmp = require "lmp"
-local h = require "spec.helpers"
 local core = lmp.core
 
 local LINEAR = "modules_lua/torch_linear.lua"
@@ -123,19 +122,6 @@ describe("the parameter limit", function ()
   it("refuses 513, saying so", function ()
     assert.error_matches(function () core.calculator_from_table("(wide)", wide(513)) end,
       "(wide): more than 512 parameters", 1, true)
-  end)
-end)
-
-describe("unknown modules", function ()
-  it("count their instances exactly past 2^63", function ()
-    -- two layers of 5 * 10^18 instances each: 10^19 > 2^63 - 1
-    lmp.set_module_paths({ h.fixtures .. "/modules" })
-    local m = lmp.load_model_string('{"model_id": "big", "layers": [' ..
-      '{"name": "a", "class": "some.lib.Mystery", "repeat": 5000000000000000000, "parameters": {"N": 1}},' ..
-      '{"name": "b", "class": "some.lib.Mystery", "repeat": 5000000000000000000, "parameters": {"N": 2}}]}')
-    local r = lmp.analyze(m, {})
-    lmp.set_module_paths()
-    assert.are.same({ { class = "some.lib.Mystery", count = "10000000000000000000" } }, r.unknown_modules)
   end)
 end)
 
