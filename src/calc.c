@@ -1,116 +1,11 @@
 /* Calculators: loading a modules_lua file into the sandbox, checking its shape, validating
- * parameters before every call (the original's validate_parameters) and every value after,
- * and the checked-integer kernels calculators build on. */
+ * parameters before every call (the original's validate_parameters) and every value after.
+ * The kernels they build on are in kernels.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lmp.h"
-
-/* ---- kernels: checked int64 arithmetic ---- */
-
-static int64_t karg(lua_State *L, int i, const char *fn) {
-  if (!lua_isinteger(L, i)) {
-    if (lua_type(L, i) == LUA_TNUMBER)
-      return luaL_error(L, "kernels.%s: argument %d is %s, a float; pass integers (use // not /)", fn, i,
-                        lua_tostring(L, i)), 0;
-    return luaL_error(L, "kernels.%s: argument %d is %s, not an integer", fn, i, luaL_typename(L, i)), 0;
-  }
-  int64_t v = lua_tointeger(L, i);
-  if (v < 0) return luaL_error(L, "kernels.%s: argument %d is negative (%I)", fn, i, (lua_Integer)v), 0;
-  return v;
-}
-
-static int overflow(lua_State *L, const char *fn) {
-  return luaL_error(L, "kernels.%s: integer overflow (result beyond 2^63-1)", fn);
-}
-
-static int k_mul(lua_State *L) {
-  int n = lua_gettop(L);
-  int64_t acc = 1;
-  for (int i = 1; i <= n; i++)
-    if (__builtin_mul_overflow(acc, karg(L, i, "mul"), &acc)) return overflow(L, "mul");
-  lua_pushinteger(L, acc);
-  return 1;
-}
-
-static int k_add(lua_State *L) {
-  int n = lua_gettop(L);
-  int64_t acc = 0;
-  for (int i = 1; i <= n; i++)
-    if (__builtin_add_overflow(acc, karg(L, i, "add"), &acc)) return overflow(L, "add");
-  lua_pushinteger(L, acc);
-  return 1;
-}
-
-static int k_matmul(lua_State *L) {
-  luaL_argcheck(L, lua_gettop(L) == 3, 1, "kernels.matmul takes m, k, n");
-  int64_t m = karg(L, 1, "matmul"), k = karg(L, 2, "matmul"), n = karg(L, 3, "matmul"), r;
-  if (__builtin_mul_overflow(m, k, &r) || __builtin_mul_overflow(r, n, &r) || __builtin_mul_overflow(r, 2, &r))
-    return overflow(L, "matmul");
-  lua_pushinteger(L, r);
-  return 1;
-}
-
-static int k_elementwise(lua_State *L) {
-  int64_t n = karg(L, 1, "elementwise"), c = karg(L, 2, "elementwise"), r;
-  if (__builtin_mul_overflow(n, c, &r)) return overflow(L, "elementwise");
-  lua_pushinteger(L, r);
-  return 1;
-}
-
-static int k_bytes(lua_State *L) {
-  int64_t n = karg(L, 1, "bytes"), bits = karg(L, 2, "bytes");
-  i128 b = ((i128)n * bits + 7) / 8;
-  if (b > INT64_MAX) return overflow(L, "bytes");
-  lua_pushinteger(L, (lua_Integer)b);
-  return 1;
-}
-
-static int k_conv_out(lua_State *L) {
-  int64_t len = karg(L, 1, "conv_out"), k = karg(L, 2, "conv_out"), s = karg(L, 3, "conv_out");
-  int64_t p = karg(L, 4, "conv_out"), d = karg(L, 5, "conv_out");
-  if (s == 0) return luaL_error(L, "kernels.conv_out: stride must be >= 1");
-  if (k == 0 || d == 0) return luaL_error(L, "kernels.conv_out: kernel size and dilation must be >= 1");
-  i128 span = (i128)len + 2 * (i128)p - (i128)d * (k - 1) - 1;
-  if (span < 0)
-    return luaL_error(L, "kernels.conv_out: input of length %I with padding %I is smaller than the dilated kernel (%I)",
-                      (lua_Integer)len, (lua_Integer)p, (lua_Integer)(d * (k - 1) + 1));
-  if (span / s + 1 > INT64_MAX) return overflow(L, "conv_out"); /* (the int128 cannot wrap: each term < 2^126) */
-  lua_pushinteger(L, (lua_Integer)(span / s + 1));
-  return 1;
-}
-
-/* The one table of per-element costs (docs/calculators.md explains each). */
-static const struct { const char *op; int cost; } COSTS[] = {
-    {"add", 1},     {"mul", 1},       {"scale", 1},     {"mask", 1},   {"relu", 1},      {"tanh", 1},
-    {"sigmoid", 3}, {"silu", 4},      {"gelu", 5},      {"gelu_tanh", 9}, {"softmax", 5}, {"layernorm", 5},
-    {"rmsnorm", 3}, {"rotary", 3},    {"dropout", 0},   {"embedding", 0}};
-
-/* Backward FLOPs per element (docs/calculators.md derives each). */
-static const struct { const char *op; int cost; } BACKWARD_COSTS[] = {
-    {"add", 1},     {"mul", 2},        {"scale", 1},   {"mask", 0},      {"dropout", 0},  {"relu", 1},
-    {"tanh", 3},    {"sigmoid", 3},    {"silu", 8},    {"gelu", 11},     {"gelu_tanh", 19}, {"softmax", 4},
-    {"layernorm", 8}, {"rmsnorm", 6},  {"rotary", 3},  {"embedding", 1}};
-
-static void push_kernels(lua_State *L) {
-  static const luaL_Reg fns[] = {{"matmul", k_matmul}, {"elementwise", k_elementwise}, {"bytes", k_bytes},
-                                 {"mul", k_mul},       {"add", k_add},                 {"conv_out", k_conv_out},
-                                 {NULL, NULL}};
-  luaL_newlib(L, fns);
-  lua_newtable(L);
-  for (size_t i = 0; i < sizeof COSTS / sizeof COSTS[0]; i++) {
-    lua_pushinteger(L, COSTS[i].cost);
-    lua_setfield(L, -2, COSTS[i].op);
-  }
-  lua_setfield(L, -2, "COST");
-  lua_newtable(L);
-  for (size_t i = 0; i < sizeof BACKWARD_COSTS / sizeof BACKWARD_COSTS[0]; i++) {
-    lua_pushinteger(L, BACKWARD_COSTS[i].cost);
-    lua_setfield(L, -2, BACKWARD_COSTS[i].op);
-  }
-  lua_setfield(L, -2, "BACKWARD_COST");
-}
 
 /* ---- loading ---- */
 
@@ -187,11 +82,197 @@ static void normalise_spec(lua_State *L, const char *file, const char *name) {
   }
 }
 
-static int by_string(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* ---- the calculator object ----
+ * A userdata holding the CalcSpec C reads. Its user values: 1, the fields Lua reads (file,
+ * full_class_name, impl, names, required, same_as), which its own metatable's __index also
+ * is (so the REPL completes them); 2, the CalcParam array (a userdata an alias shares, whose
+ * own user values are the names it points to and the `required` table validation reads);
+ * 3 and 4, the file and full_class_name strings. C reads only what no script can reach:
+ * changing the fields may break a call, but never leaves C with a dangling pointer. */
+
+static const char CALC_MARK = 0; /* its address marks a calculator's metatable */
+_Static_assert(IN_COUNT <= 32, "CalcSpec.inputs is a 32-bit mask of runtime inputs");
+
+const CalcSpec *calc_spec(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
+  int yes = lua_rawgetp(L, -1, &CALC_MARK) == LUA_TBOOLEAN;
+  lua_pop(L, 2);
+  return yes ? lua_touserdata(L, idx) : NULL;
 }
 
-static int make_calculator(lua_State *L, int file_idx, int impl);
+static const CalcSpec *check_calculator(lua_State *L, int idx) {
+  const CalcSpec *spec = calc_spec(L, idx);
+  if (spec == NULL) luaL_typeerror(L, idx, LMP_CALCULATOR);
+  return spec;
+}
+
+/* pushes field `name` of the calculator at idx */
+static int push_field(lua_State *L, int idx, const char *name) {
+  lua_getiuservalue(L, idx, 1);
+  int t = lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  return t;
+}
+
+/* pushes the normalised spec of the calculator's parameter `name` */
+static void push_param_spec(lua_State *L, int calc, const char *name) {
+  lua_getiuservalue(L, calc, 2);
+  lua_getiuservalue(L, -1, 2); /* required, as made */
+  lua_getfield(L, -1, name);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+static int calc_tostring(lua_State *L) {
+  const CalcSpec *spec = check_calculator(L, 1);
+  lua_pushfstring(L, LMP_CALCULATOR ": %s (%s)", spec->full_class_name, spec->file);
+  return 1;
+}
+
+/* Makes the object from the fields table at -2 and the parameter array userdata at -1
+ * (both popped); pushes it. */
+static CalcSpec *push_object(lua_State *L) {
+  int fields = lua_absindex(L, -2), params = fields + 1;
+  CalcSpec *spec = lua_newuserdatauv(L, sizeof *spec, 4);
+  lua_getfield(L, fields, "file");
+  spec->file = lua_tostring(L, -1);
+  lua_setiuservalue(L, -2, 3);
+  lua_getfield(L, fields, "full_class_name");
+  spec->full_class_name = lua_tostring(L, -1);
+  lua_setiuservalue(L, -2, 4);
+  spec->nparams = lua_rawlen(L, params) / sizeof(CalcParam);
+  spec->params = lua_touserdata(L, params);
+  spec->inputs = 0;
+  spec->unresolved = 0;
+  for (size_t i = 0; i < spec->nparams; i++)
+    if (spec->params[i].input >= 0) spec->inputs |= 1u << spec->params[i].input;
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, fields);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, LMP_CALCULATOR);
+  lua_setfield(L, -2, "__name");
+  lua_pushcfunction(L, calc_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, -2, &CALC_MARK);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, fields);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, params);
+  lua_setiuservalue(L, -2, 2);
+  lua_replace(L, fields);
+  lua_settop(L, fields);
+  return spec;
+}
+
+/* One parameter's CalcParam from its normalised spec (at -1). */
+static void fill_param(lua_State *L, CalcParam *cp, const char *name) {
+  cp->name = name;
+  lua_getfield(L, -1, "type");
+  cp->type = lua_tostring(L, -1)[0];
+  lua_getfield(L, -2, "min");
+  cp->min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  lua_getfield(L, -3, "max");
+  cp->has_max = (uint8_t)lua_isinteger(L, -1);
+  cp->max = cp->has_max ? lua_tointeger(L, -1) : 0;
+  cp->has_values = lua_getfield(L, -4, "values") == LUA_TTABLE;
+  int t = lua_getfield(L, -5, "default");
+  cp->has_default = t != LUA_TNIL;
+  cp->has_key_default = t == LUA_TBOOLEAN || lua_isinteger(L, -1);
+  cp->key_default = t == LUA_TBOOLEAN ? lua_toboolean(L, -1) : lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+  cp->input = (int8_t)lmp_input_index(name);
+  lua_pop(L, 5);
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const CalcParam *)a)->name, ((const CalcParam *)b)->name);
+}
+
+/* Calls required_parameters and sets fields.names (sorted), fields.required (normalised)
+ * and pushes the CalcParam array. */
+static void push_params(lua_State *L, int impl, int fields, const char *file) {
+  int top = lua_gettop(L);
+  const char *what = lua_pushfstring(L, "%s: required_parameters", file);
+  lua_getfield(L, impl, "required_parameters");
+  if (sandbox_pcall(L, 0, 1, what) != LUA_OK) lua_error(L);
+  if (!lua_istable(L, -1))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters must return a table, got %s", file, luaL_typename(L, -1));
+  int raw = lua_gettop(L);
+  lua_newtable(L);
+  int required = raw + 1;
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, raw) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters keys must be parameter names", file);
+    if (n == LMP_MAX_CALC_PARAMS) lmp_raise(L, LMP_EXIT_CALC, "%s: more than %d parameters", file, LMP_MAX_CALC_PARAMS);
+    normalise_spec(L, file, lua_tostring(L, -2));
+    lua_pushvalue(L, -3);
+    lua_insert(L, -2);
+    lua_rawset(L, required); /* required[name] = spec; the key stays anchored there */
+    lua_pop(L, 1);
+    n++;
+  }
+  CalcParam *cp = lua_newuserdatauv(L, n * sizeof *cp, 2);
+  lua_createtable(L, (int)n, 0); /* the names cp points to, anchored by cp */
+  size_t i = 0;
+  lua_pushnil(L);
+  while (lua_next(L, required) != 0) {
+    fill_param(L, &cp[i++], lua_tostring(L, -2));
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, (lua_Integer)i);
+  }
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, required);
+  lua_setiuservalue(L, -2, 2);
+  qsort(cp, n, sizeof *cp, by_name);
+  lua_createtable(L, (int)n, 0);
+  for (i = 0; i < n; i++) {
+    lua_pushstring(L, cp[i].name);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, fields, "names");
+  lua_pushvalue(L, required);
+  lua_setfield(L, fields, "required");
+  lua_replace(L, top + 1);
+  lua_settop(L, top + 1);
+}
+
+/* Builds the calculator object around the table at impl; file_idx names it in errors. */
+static int make_calculator(lua_State *L, int file_idx, int impl) {
+  const char *file = lua_tostring(L, file_idx);
+  lua_createtable(L, 0, 6);
+  int fields = lua_gettop(L);
+  lua_pushvalue(L, file_idx);
+  lua_setfield(L, fields, "file");
+  lua_pushvalue(L, impl);
+  lua_setfield(L, fields, "impl");
+  lua_getfield(L, impl, "full_class_name");
+  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+    return lmp_raise(L, LMP_EXIT_CALC, "%s: the table needs full_class_name, a string such as \"torch.nn.modules.linear.Linear\"", file);
+  lua_setfield(L, fields, "full_class_name");
+  /* { full_class_name = X, same_as = Y }: X is priced by Y's calculator (the registry
+   * resolves it); such a file has nothing else */
+  if (lua_getfield(L, impl, "same_as") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: same_as must be the full class name of another calculator", file);
+    lua_setfield(L, fields, "same_as");
+    lua_newuserdatauv(L, 0, 0); /* no parameters */
+    push_object(L)->unresolved = 1;
+    return 1;
+  }
+  lua_pop(L, 1);
+  for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
+    lua_getfield(L, impl, FUNCTIONS[i]);
+    if (lua_type(L, -1) != LUA_TFUNCTION)
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: %s must be a function, got %s", file, FUNCTIONS[i], luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  push_params(L, impl, fields, file);
+  push_object(L);
+  return 1;
+}
 
 /* load_chunk(text, len, chunkname) -> the compiled chunk. Called with lua_pcall and no
  * message handler: deep nesting makes the parser raise "C stack overflow" as a runtime
@@ -203,109 +284,38 @@ static int load_chunk(lua_State *L) {
   return 1;
 }
 
-/* core.load_calculator(path [, source]) -> calculator object
- *   { file=, full_class_name=, impl=<the script's table>, required={name -> spec}, names={sorted} } */
+/* core.load_calculator(path [, source]) -> calculator object, whose fields are
+ *   file, full_class_name, impl (the script's table), required (name -> normalised spec),
+ *   names (sorted), same_as (an alias file's, unresolved) */
 static int l_load_calculator(lua_State *L) {
   const char *file = luaL_checkstring(L, 1);
   char *text = NULL;
   size_t len;
-  char err[600];
   if (lua_isnoneornil(L, 2)) {
     lmp_read_file(L, file, &text, &len);
   }
   lua_settop(L, 2);
-  char chunk[600];
-  snprintf(chunk, sizeof chunk, "@%s", file);
   const char *src = text ? text : luaL_checkstring(L, 2);
   if (!text) len = lua_rawlen(L, 2);
   lua_pushcfunction(L, load_chunk);
   lua_pushlightuserdata(L, (void *)src);
   lua_pushinteger(L, (lua_Integer)len);
-  lua_pushstring(L, chunk);
+  lua_pushfstring(L, "@%s", file);
   int rc = lua_pcall(L, 3, 1, 0);
   lmp_file_free(text);
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     size_t flen = strlen(file);
     int named = strncmp(msg, file, flen) == 0 && msg[flen] == ':'; /* "C stack overflow" names no file */
-    snprintf(err, sizeof err, "%s%s%s", named ? "" : file, named ? "" : ": ", msg);
-    return lmp_raise(L, LMP_EXIT_CALC, "%s", err);
+    return lmp_raise(L, LMP_EXIT_CALC, "%s%s%s", named ? "" : file, named ? "" : ": ", msg);
   }
   sandbox_push_env(L);
   lua_setupvalue(L, -2, 1); /* _ENV */
-  snprintf(err, sizeof err, "%s", file);
-  if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
+  if (sandbox_pcall(L, 0, 1, file) != LUA_OK) return lua_error(L);
   if (!lua_istable(L, -1))
     return lmp_raise(L, LMP_EXIT_CALC, "%s: a calculator must return a table, not %s", file, luaL_typename(L, -1));
   sandbox_register(L, -1, file);
   return make_calculator(L, 1, lua_gettop(L));
-}
-
-/* Builds the calculator object around the table at impl; file_idx names it in errors. */
-static int make_calculator(lua_State *L, int file_idx, int impl) {
-  const char *file = lua_tostring(L, file_idx);
-  char err[600];
-  lua_newtable(L);
-  int obj = lua_gettop(L);
-  lua_pushvalue(L, file_idx);
-  lua_setfield(L, obj, "file");
-  lua_pushvalue(L, impl);
-  lua_setfield(L, obj, "impl");
-  lua_getfield(L, impl, "full_class_name");
-  if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
-    return lmp_raise(L, LMP_EXIT_CALC, "%s: the table needs full_class_name, a string such as \"torch.nn.modules.linear.Linear\"", file);
-  lua_setfield(L, obj, "full_class_name");
-  /* { full_class_name = X, same_as = Y }: X is priced by Y's calculator (the registry
-   * resolves it); such a file has nothing else */
-  if (lua_getfield(L, impl, "same_as") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      return lmp_raise(L, LMP_EXIT_CALC, "%s: same_as must be the full class name of another calculator", file);
-    lua_setfield(L, obj, "same_as");
-    lua_pushvalue(L, obj);
-    return 1;
-  }
-  lua_pop(L, 1);
-  for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
-    lua_getfield(L, impl, FUNCTIONS[i]);
-    if (lua_type(L, -1) != LUA_TFUNCTION)
-      return lmp_raise(L, LMP_EXIT_CALC, "%s: %s must be a function, got %s", file, FUNCTIONS[i], luaL_typename(L, -1));
-    lua_pop(L, 1);
-  }
-  /* required_parameters, normalised */
-  lua_getfield(L, impl, "required_parameters");
-  snprintf(err, sizeof err, "%s: required_parameters", file);
-  if (sandbox_pcall(L, 0, 1, err) != LUA_OK) return lua_error(L);
-  if (!lua_istable(L, -1))
-    return lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters must return a table, got %s", file, luaL_typename(L, -1));
-  int raw = lua_gettop(L);
-  lua_newtable(L); /* required */
-  int required = raw + 1;
-  const char *names[512];
-  int nnames = 0;
-  lua_pushnil(L);
-  while (lua_next(L, raw) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      return lmp_raise(L, LMP_EXIT_CALC, "%s: required_parameters keys must be parameter names", file);
-    if (nnames == 512) return lmp_raise(L, LMP_EXIT_CALC, "%s: more than 512 parameters", file);
-    const char *name = lua_tostring(L, -2);
-    normalise_spec(L, file, name);
-    lua_pushvalue(L, -3);
-    lua_insert(L, -2);
-    lua_rawset(L, required); /* required[name] = spec; the key stays anchored there */
-    names[nnames++] = name;
-    lua_pop(L, 1);
-  }
-  qsort(names, (size_t)nnames, sizeof names[0], by_string);
-  lua_createtable(L, nnames, 0);
-  for (int i = 0; i < nnames; i++) {
-    lua_pushstring(L, names[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_setfield(L, obj, "names");
-  lua_setfield(L, obj, "required");
-  lua_pop(L, 1); /* raw */
-  lua_pushvalue(L, obj);
-  return 1;
 }
 
 /* core.calculator_from_table(name, table) -> calculator object, for a calculator defined in
@@ -318,66 +328,53 @@ static int l_calculator_from_table(lua_State *L) {
   return make_calculator(L, 1, 2);
 }
 
-/* ---- validation and calls ---- */
-
-/* Describes the value at idx for error messages ("the float 1.5", "a string"). */
-static const char *describe_value(lua_State *L, int idx, char *buf, size_t len) {
-  if (lua_type(L, idx) == LUA_TNUMBER) {
-    if (lua_isinteger(L, idx)) snprintf(buf, len, "%lld", (long long)lua_tointeger(L, idx));
-    else snprintf(buf, len, "the float %.17g", lua_tonumber(L, idx));
-  } else if (lua_type(L, idx) == LUA_TSTRING) {
-    snprintf(buf, len, "the string \"%.40s\"", lua_tostring(L, idx));
-  } else {
-    snprintf(buf, len, "a %s", luaL_typename(L, idx));
-  }
-  return buf;
-}
-
-/* A calculator's parameter specs in C, built once (validate runs before every calculator
- * call: for a sweep, tens of thousands of times) and kept in the object as "_specs". */
-typedef struct {
-  const char *name; /* anchored by the calculator's `names` table */
-  char type;        /* 'i'nt, 'b'ool, 'n'umber, 's'tring */
-  int has_max, has_values, has_default;
-  int64_t min, max;
-} PSpec;
-
-typedef struct {
-  size_t n;
-  PSpec s[];
-} PSpecs;
-
-static const PSpecs *specs_of(lua_State *L, int calc) {
-  if (lua_getfield(L, calc, "_specs") == LUA_TUSERDATA) {
-    const PSpecs *ps = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return ps;
+/* core.calculator_alias(calc, full_class_name [, file [, same_as]]) -> a calculator object
+ * that prices full_class_name with calc's impl and parameters: a same_as file (named by its
+ * own file and same_as) or a class of calc's `also` list. file and same_as default to calc's. */
+static int l_calculator_alias(lua_State *L) {
+  check_calculator(L, 1);
+  luaL_checkstring(L, 2);
+  luaL_optstring(L, 3, NULL);
+  luaL_optstring(L, 4, NULL);
+  lua_settop(L, 4);
+  lua_createtable(L, 0, 6);
+  lua_getiuservalue(L, 1, 1);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);
   }
   lua_pop(L, 1);
-  lua_getfield(L, calc, "names");
-  lua_getfield(L, calc, "required");
-  size_t n = (size_t)lua_rawlen(L, -2);
-  PSpecs *ps = lua_newuserdatauv(L, sizeof(PSpecs) + n * sizeof(PSpec), 0);
-  ps->n = n;
-  for (size_t i = 0; i < n; i++) {
-    PSpec *sp = &ps->s[i];
-    lua_rawgeti(L, -3, (lua_Integer)i + 1);
-    sp->name = lua_tostring(L, -1);
-    lua_getfield(L, -3, sp->name); /* the normalised spec */
-    lua_getfield(L, -1, "type");
-    sp->type = lua_tostring(L, -1)[0];
-    lua_getfield(L, -2, "min");
-    sp->min = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
-    lua_getfield(L, -3, "max");
-    sp->has_max = lua_isinteger(L, -1);
-    sp->max = sp->has_max ? lua_tointeger(L, -1) : 0;
-    sp->has_values = lua_getfield(L, -4, "values") == LUA_TTABLE;
-    sp->has_default = lua_getfield(L, -5, "default") != LUA_TNIL;
-    lua_pop(L, 7);
+  static const char *const own[] = {"full_class_name", "file", "same_as"};
+  for (int i = 0; i < 3; i++) {
+    if (lua_isnil(L, 2 + i)) continue;
+    lua_pushvalue(L, 2 + i);
+    lua_setfield(L, -2, own[i]);
   }
-  lua_setfield(L, calc, "_specs"); /* the userdata */
-  lua_pop(L, 2);
-  return ps;
+  lua_getiuservalue(L, 1, 2);
+  push_object(L)->unresolved = calc_spec(L, 1)->unresolved;
+  return 1;
+}
+
+/* ---- validation and calls ---- */
+
+/* Pushes a description of the value at idx for error messages ("the float 1.5", "a string"). */
+static const char *push_description(lua_State *L, int idx) {
+  if (lua_isinteger(L, idx)) return lua_pushfstring(L, "%I", lua_tointeger(L, idx));
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    char num[40]; /* %.17g of a double is at most 24 bytes */
+    snprintf(num, sizeof num, "%.17g", lua_tonumber(L, idx));
+    return lua_pushfstring(L, "the float %s", num);
+  }
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, idx);
+    lua_pushlstring(L, s, strnlen(s, 40)); /* the start is enough to recognise it */
+    const char *d = lua_pushfstring(L, "the string \"%s\"", lua_tostring(L, -1));
+    lua_remove(L, -2);
+    return d;
+  }
+  return lua_pushfstring(L, "a %s", luaL_typename(L, idx));
 }
 
 /* Levenshtein distance of a and b, for "did you mean"; names past 63 bytes count as far. */
@@ -401,92 +398,88 @@ static size_t edit_distance(const char *a, const char *b) {
 
 /* Raises the error for a parameter the calculator does not take: the nearest names it takes
  * (edit distance at most a third of the name's length, and at least 2), else all of them. */
-static void unknown_parameter(lua_State *L, const PSpecs *ps, const char *file, const char *name) {
+static void unknown_parameter(lua_State *L, const CalcSpec *spec, const char *name) {
   size_t best = 64, limit = strlen(name) / 3 < 2 ? 2 : strlen(name) / 3;
-  for (size_t i = 0; i < ps->n; i++) {
-    size_t d = edit_distance(name, ps->s[i].name);
+  for (size_t i = 0; i < spec->nparams; i++) {
+    size_t d = edit_distance(name, spec->params[i].name);
     if (d < best) best = d;
   }
   int near = best <= limit;
-  char list[600] = "";
-  for (size_t i = 0; i < ps->n; i++) {
-    if (near && edit_distance(name, ps->s[i].name) != best) continue;
-    size_t used = strlen(list);
-    snprintf(list + used, sizeof list - used, "%s'%s'", used ? ", " : "", ps->s[i].name);
+  luaL_Buffer list;
+  luaL_buffinit(L, &list);
+  int listed = 0;
+  for (size_t i = 0; i < spec->nparams; i++) {
+    if (near && edit_distance(name, spec->params[i].name) != best) continue;
+    if (listed++) luaL_addstring(&list, ", ");
+    luaL_addchar(&list, '\'');
+    luaL_addstring(&list, spec->params[i].name);
+    luaL_addchar(&list, '\'');
   }
-  if (near) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes; did you mean %s?", name, file, list);
-  lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes (it takes %s)", name, file, list);
+  luaL_pushresult(&list);
+  const char *names = lua_tostring(L, -1);
+  if (near) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes; did you mean %s?", name, spec->file, names);
+  lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is not one %s takes (it takes %s)", name, spec->file, names);
 }
 
-/* Checks params (at index p) against calc's parameter specs, in name order; raises an
- * lmp.Error naming every missing parameter, or the first bad one. Optional parameters
- * ({ ..., default = v }) that are absent take their default. */
-static void validate(lua_State *L, int calc, int p) {
-  const PSpecs *ps = specs_of(L, calc);
-  lua_getfield(L, calc, "file");
-  const char *file = lua_tostring(L, -1);
-  char missing[600] = "", desc[96];
-  int nmissing = 0;
-  size_t present = 0;
-  for (size_t i = 0; i < ps->n; i++) {
-    const PSpec *sp = &ps->s[i];
-    if (lua_getfield(L, p, sp->name) == LUA_TNIL) {
-      lua_pop(L, 1);
-      if (sp->has_default) {
-        lua_getfield(L, calc, "required");
-        lua_getfield(L, -1, sp->name);
-        lua_getfield(L, -1, "default");
-        lua_setfield(L, p, sp->name);
-        lua_pop(L, 2);
-        lua_getfield(L, p, sp->name);
-      } else {
-        size_t used = strlen(missing);
-        snprintf(missing + used, sizeof missing - used, "%s'%s'", nmissing ? ", " : "", sp->name);
-        nmissing++;
-        continue;
-      }
-    }
-    present++;
-    int v = lua_gettop(L);
-    const char *name = sp->name;
-    switch (sp->type) {
-      case 'i': {
-        if (!lua_isinteger(L, v))
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s", name, describe_value(L, v, desc, sizeof desc));
-        lua_Integer x = lua_tointeger(L, v);
-        if (x < sp->min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)sp->min, (long long)x);
-        if (sp->has_max && x > sp->max)
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)sp->max, (long long)x);
-        break;
-      }
-      case 'b':
-        if (!lua_isboolean(L, v))
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, describe_value(L, v, desc, sizeof desc));
-        break;
-      case 'n':
-        if (lua_type(L, v) != LUA_TNUMBER)
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, describe_value(L, v, desc, sizeof desc));
-        break;
-      default: /* string */
-        if (lua_type(L, v) != LUA_TSTRING)
-          lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, describe_value(L, v, desc, sizeof desc));
-        if (sp->has_values) {
-          lua_getfield(L, calc, "required");
-          lua_getfield(L, -1, name);
-          lua_getfield(L, -1, "values");
-          int found = 0;
-          for (lua_Integer k = 1; !found && lua_rawgeti(L, -1, k) != LUA_TNIL; k++) {
-            found = lua_rawequal(L, -1, v);
-            lua_pop(L, 1);
-          }
-          if (!found) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", name, lua_tostring(L, v));
-        }
-        break;
-    }
-    lua_settop(L, v - 1);
+/* Raises the error for a string parameter (at v) whose value is not among its values. */
+static void check_allowed(lua_State *L, int calc, const CalcParam *cp, int v) {
+  push_param_spec(L, calc, cp->name);
+  lua_getfield(L, -1, "values");
+  int found = 0;
+  for (lua_Integer k = 1; !found && lua_geti(L, -1, k) != LUA_TNIL; k++) {
+    found = lua_rawequal(L, -1, v);
+    lua_pop(L, 1);
   }
-  /* a parameter the calculator does not take is almost always a typo (of a missing one,
-   * so it is named first): count first, and look for the stranger only when there is one */
+  if (!found) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' is \"%s\", not one of the allowed values", cp->name, lua_tostring(L, v));
+  lua_settop(L, v);
+}
+
+/* Checks the value at v against its parameter's type and range. */
+static void check_value(lua_State *L, int calc, const CalcParam *cp, int v) {
+  const char *name = cp->name;
+  switch (cp->type) {
+    case 'i': {
+      if (!lua_isinteger(L, v))
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be an integer, got %s", name, push_description(L, v));
+      lua_Integer x = lua_tointeger(L, v);
+      if (x < cp->min) lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be >= %lld, got %lld", name, (long long)cp->min, (long long)x);
+      if (cp->has_max && x > cp->max)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be <= %lld, got %lld", name, (long long)cp->max, (long long)x);
+      break;
+    }
+    case 'b':
+      if (!lua_isboolean(L, v))
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be true or false, got %s", name, push_description(L, v));
+      break;
+    case 'n':
+      if (lua_type(L, v) != LUA_TNUMBER)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a number, got %s", name, push_description(L, v));
+      break;
+    default: /* string */
+      if (lua_type(L, v) != LUA_TSTRING)
+        lmp_raise(L, LMP_EXIT_USAGE, "parameter '%s' must be a string, got %s", name, push_description(L, v));
+      if (cp->has_values) check_allowed(L, calc, cp, v);
+      break;
+  }
+}
+
+/* Sets params[name] (at p) to the parameter's default and pushes it. */
+static void take_default(lua_State *L, int calc, int p, const CalcParam *cp) {
+  push_param_spec(L, calc, cp->name);
+  lua_getfield(L, -1, "default");
+  lua_setfield(L, p, cp->name);
+  lua_pop(L, 1);
+  lua_getfield(L, p, cp->name);
+}
+
+static int name_order(const void *name, const void *param) {
+  return strcmp(name, ((const CalcParam *)param)->name);
+}
+
+/* A parameter the calculator does not take is almost always a typo (of a missing one, so
+ * that is named first): count the given names, and look for the stranger only when there
+ * are more than the calculator's that were present. */
+static void check_strangers(lua_State *L, const CalcSpec *spec, int p, size_t present) {
   size_t count = 0;
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
@@ -494,21 +487,45 @@ static void validate(lua_State *L, int calc, int p) {
     if (lua_type(L, -1) != LUA_TSTRING) lmp_raise(L, LMP_EXIT_USAGE, "parameter names must be strings");
     count++;
   }
-  if (count > present) {
-    lua_getfield(L, calc, "required");
-    int required = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, p) != 0) {
-      lua_pop(L, 1);
-      lua_pushvalue(L, -1);
-      if (lua_rawget(L, required) == LUA_TNIL) unknown_parameter(L, ps, file, lua_tostring(L, -2));
-      lua_pop(L, 1);
-    }
+  if (count <= present) return;
+  lua_pushnil(L);
+  while (lua_next(L, p) != 0) {
     lua_pop(L, 1);
+    const char *name = lua_tostring(L, -1);
+    if (!bsearch(name, spec->params, spec->nparams, sizeof *spec->params, name_order)) unknown_parameter(L, spec, name);
   }
+}
+
+/* Checks params (at index p) against the calculator's parameters, in name order; raises an
+ * lmp.Error naming every missing parameter, or the first bad one. Optional parameters
+ * ({ ..., default = v }) that are absent take their default. */
+static void validate(lua_State *L, int calc, const CalcSpec *spec, int p) {
+  luaL_Buffer missing;
+  int nmissing = 0;
+  size_t present = 0;
+  for (size_t i = 0; i < spec->nparams; i++) {
+    const CalcParam *cp = &spec->params[i];
+    if (lua_getfield(L, p, cp->name) == LUA_TNIL) {
+      lua_pop(L, 1);
+      if (!cp->has_default) {
+        if (nmissing++ == 0) luaL_buffinit(L, &missing); /* stays on top: the loop leaves the stack as it finds it */
+        else luaL_addstring(&missing, ", ");
+        luaL_addchar(&missing, '\'');
+        luaL_addstring(&missing, cp->name);
+        luaL_addchar(&missing, '\'');
+        continue;
+      }
+      take_default(L, calc, p, cp);
+    }
+    present++;
+    int v = lua_gettop(L);
+    check_value(L, calc, cp, v);
+    lua_settop(L, v - 1);
+  }
+  if (nmissing) luaL_pushresult(&missing);
+  check_strangers(L, spec, p, present);
   if (nmissing)
-    lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", missing, file);
-  lua_pop(L, 1); /* file */
+    lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", lua_tostring(L, -1), spec->file);
 }
 
 static int64_t checked_result(lua_State *L, int idx, const char *file, const char *what) {
@@ -521,6 +538,11 @@ static int64_t checked_result(lua_State *L, int idx, const char *file, const cha
   int64_t v = lua_tointeger(L, idx);
   if (v < 0) lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %lld, a negative value", file, what, (long long)v);
   return v;
+}
+
+/* call figure f from the value at idx (named by LMP_CALL_FIGURES[f].source in errors) */
+static void take_figure(lua_State *L, int idx, const char *file, CallFigure f, int64_t out[CF_COUNT]) {
+  out[f] = checked_result(L, idx, file, LMP_CALL_FIGURES[f].source);
 }
 
 /* Runs inside one sandboxed call (one hook, one memory cap, one copy of the parameters):
@@ -548,11 +570,11 @@ static int run_functions(lua_State *L) {
   return n;
 }
 
-/* Calls the named functions of calc on a copy of params (at p) in the sandbox; leaves n
- * results on the stack. */
-static void call_functions(lua_State *L, int calc, int p, const char *file, const char *const *names, int n) {
+/* Calls the named functions of the impl at -1 (popped) on a copy of params (at p) in the
+ * sandbox; leaves n results on the stack. */
+static void call_functions(lua_State *L, int p, const char *file, const char *const *names, int n) {
   lua_pushcfunction(L, run_functions);
-  lua_getfield(L, calc, "impl");
+  lua_insert(L, -2);
   lua_newtable(L); /* the calculator gets a copy so it cannot change the caller's table */
   lua_pushnil(L);
   while (lua_next(L, p) != 0) {
@@ -564,37 +586,14 @@ static void call_functions(lua_State *L, int calc, int p, const char *file, cons
   if (sandbox_pcall(L, n + 2, n, file) != LUA_OK) lua_error(L);
 }
 
-static int has_function(lua_State *L, int calc, const char *fname) {
-  lua_getfield(L, calc, "impl");
-  lua_getfield(L, -1, fname);
-  int yes = lua_type(L, -1) == LUA_TFUNCTION;
-  lua_pop(L, 2);
-  return yes;
-}
-
-int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[CF_COUNT]) {
-  calc = lua_absindex(L, calc);
-  p = lua_absindex(L, p);
-  luaL_checkstack(L, 24, "calculator call");
-  validate(L, calc, p);
-  lua_getfield(L, calc, "file");
-  const char *file = lua_tostring(L, -1);
-  if (want_backward && !has_function(L, calc, "backward"))
-    lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
-  static const char *const names[] = {"flops", "matmul_flops", "params", "memory", "state", "backward"};
-  int n = want_backward ? 6 : 5;
-  call_functions(L, calc, p, file, names, n);
-  int base = lua_gettop(L) - n; /* results at base+1 .. base+n */
-  static const char *const scalar[] = {"flops()", "matmul_flops()", "params()"};
-  for (int i = 0; i < 3; i++) out[i] = checked_result(L, base + 1 + i, file, scalar[i]);
-  int mem = base + 4;
+/* memory()'s table at mem -> reads, writes, intermediates, weights */
+static void take_memory(lua_State *L, int mem, const char *file, int64_t out[CF_COUNT]) {
   if (!lua_istable(L, mem))
     lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must return {reads=, writes=, intermediates=}, got %s", file, luaL_typename(L, mem));
   static const char *const fields[] = {"reads", "writes", "intermediates"};
-  static const char *const what[] = {"memory().reads", "memory().writes", "memory().intermediates"};
   for (int i = 0; i < 3; i++) {
     lua_getfield(L, mem, fields[i]);
-    out[CF_READS + i] = checked_result(L, -1, file, what[i]);
+    take_figure(L, -1, file, (CallFigure)(CF_READS + i), out);
     lua_pop(L, 1);
   }
   /* weights: the part of reads that is weights; a layer with weights must say */
@@ -603,28 +602,57 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
       lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
     out[CF_WEIGHTS] = 0;
   } else {
-    out[CF_WEIGHTS] = checked_result(L, -1, file, "memory().weights");
+    take_figure(L, -1, file, CF_WEIGHTS, out);
   }
   lua_pop(L, 1);
   if (out[CF_WEIGHTS] > out[CF_READS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: memory().weights (%lld) is larger than reads (%lld)", file,
               (long long)out[CF_WEIGHTS], (long long)out[CF_READS]);
-  out[CF_STATE] = lua_isnil(L, base + 5) ? 0 : checked_result(L, base + 5, file, "state()");
-  out[CF_BWD_FLOPS] = out[CF_BWD_MATMUL] = 0;
+}
+
+/* backward()'s table at bwd -> backward_flops, backward_matmul_flops */
+static void take_backward(lua_State *L, int bwd, const char *file, int64_t out[CF_COUNT]) {
+  if (!lua_istable(L, bwd))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, bwd));
+  lua_getfield(L, bwd, "flops");
+  take_figure(L, -1, file, CF_BWD_FLOPS, out);
+  lua_getfield(L, bwd, "matmul_flops");
+  take_figure(L, -1, file, CF_BWD_MATMUL, out);
+  lua_pop(L, 2);
+  if (out[CF_BWD_MATMUL] > out[CF_BWD_FLOPS])
+    lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
+              (long long)out[CF_BWD_MATMUL], (long long)out[CF_BWD_FLOPS]);
+}
+
+int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[CF_COUNT]) {
+  calc = lua_absindex(L, calc);
+  p = lua_absindex(L, p);
+  luaL_checkstack(L, 24, "calculator call");
+  const CalcSpec *spec = check_calculator(L, calc);
+  const char *file = spec->file;
+  if (spec->unresolved)
+    lmp_raise(L, LMP_EXIT_CALC, "%s: an alias file (same_as) prices nothing itself; the registry gives its class the target's calculator", file);
+  int top = lua_gettop(L);
+  validate(L, calc, spec, p);
+  push_field(L, calc, "impl");
   if (want_backward) {
-    int bwd = base + 6;
-    if (!lua_istable(L, bwd))
-      lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, bwd));
-    lua_getfield(L, bwd, "flops");
-    out[CF_BWD_FLOPS] = checked_result(L, -1, file, "backward().flops");
-    lua_getfield(L, bwd, "matmul_flops");
-    out[CF_BWD_MATMUL] = checked_result(L, -1, file, "backward().matmul_flops");
-    lua_pop(L, 2);
-    if (out[CF_BWD_MATMUL] > out[CF_BWD_FLOPS])
-      lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
-                (long long)out[CF_BWD_MATMUL], (long long)out[CF_BWD_FLOPS]);
+    int has = lua_getfield(L, -1, "backward") == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    if (!has) lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
   }
-  lua_settop(L, base - 1); /* drop the results and file */
+  static const char *const names[] = {"flops", "matmul_flops", "params", "memory", "state", "backward"};
+  int n = want_backward ? 6 : 5;
+  call_functions(L, p, file, names, n);
+  int base = top; /* results at base+1 .. base+n */
+  take_figure(L, base + 1, file, CF_FLOPS, out);
+  take_figure(L, base + 2, file, CF_MATMUL, out);
+  take_figure(L, base + 3, file, CF_PARAMS, out);
+  take_memory(L, base + 4, file, out);
+  if (lua_isnil(L, base + 5)) out[CF_STATE] = 0;
+  else take_figure(L, base + 5, file, CF_STATE, out);
+  out[CF_BWD_FLOPS] = out[CF_BWD_MATMUL] = 0;
+  if (want_backward) take_backward(L, base + 6, file, out);
+  lua_settop(L, top);
   if (out[CF_MATMUL] > out[CF_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
               file, (long long)out[CF_MATMUL], (long long)out[CF_FLOPS]);
@@ -634,7 +662,7 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
 /* core.compute(calc, params [, want_backward]) -> { flops=, matmul_flops=, params=, reads=, writes=,
  *   intermediates=, weights=, state=, backward_flops=, backward_matmul_flops= } */
 static int l_compute(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  check_calculator(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   int want_backward = lua_toboolean(L, 3);
   lua_settop(L, 2);
@@ -651,22 +679,18 @@ static int l_compute(lua_State *L) {
 /* core.call_calculator(calc, fname, params): one raw sandboxed call, result unchecked
  * (for sample_parameters and tests). */
 static int l_call_calculator(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TTABLE);
+  const CalcSpec *spec = check_calculator(L, 1);
   const char *fname = luaL_checkstring(L, 2);
   if (lua_isnoneornil(L, 3)) { lua_newtable(L); lua_replace(L, 3); }
   lua_settop(L, 3);
-  lua_getfield(L, 1, "file");
-  const char *file = lua_tostring(L, -1);
-  lua_getfield(L, 1, "impl");
-  lua_getfield(L, -1, fname);
-  if (lua_type(L, -1) != LUA_TFUNCTION) {
+  const char *what = lua_pushfstring(L, "%s: %s", spec->file, fname);
+  push_field(L, 1, "impl");
+  if (lua_getfield(L, -1, fname) != LUA_TFUNCTION) {
     lua_pushnil(L);
     return 1;
   }
   lua_remove(L, -2);
   lua_pushvalue(L, 3);
-  char what[600];
-  snprintf(what, sizeof what, "%s: %s", file, fname);
   if (sandbox_pcall(L, 1, 1, what) != LUA_OK) return lua_error(L);
   return 1;
 }
@@ -674,8 +698,9 @@ static int l_call_calculator(lua_State *L) {
 int luaopen_lmp_calc(lua_State *L) {
   static const luaL_Reg fns[] = {{"load_calculator", l_load_calculator}, {"compute", l_compute},
                                  {"calculator_from_table", l_calculator_from_table},
+                                 {"calculator_alias", l_calculator_alias},
                                  {"call_calculator", l_call_calculator}, {NULL, NULL}};
-  push_kernels(L);
+  lmp_push_kernels(L);
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "lmp.kernels");
   luaL_newlib(L, fns);

@@ -165,7 +165,7 @@ void node_json_path(const Node *n, luaL_Buffer *b);
 void node_dotted_path(const Node *n, luaL_Buffer *b);
 int luaopen_lmp_model(lua_State *L);
 
-/* walk.c */
+/* walk.c (with walk_price.c, walk_result.c and their private walk.h): core.analyze */
 int luaopen_lmp_walk(lua_State *L);
 
 /* sandbox.c: allocator with a cap, instruction budget, restricted environments. */
@@ -267,9 +267,37 @@ int luaopen_lmp_exact(lua_State *L);
 /* a Lua integer, or a decimal string of an integer that fits 128 bits, at idx; 0 otherwise */
 int lmp_to_i128(lua_State *L, int idx, i128 *out);
 
-/* calc.c: loading and calling calculators, parameter validation, kernels. */
+/* kernels.c: pushes the kernels table (matmul, elementwise, bytes, mul, add, conv_out, COST,
+ * BACKWARD_COST) */
+void lmp_push_kernels(lua_State *L);
+
+/* calc.c: the calculator object (a userdata, metatable named LMP_CALCULATOR), loading,
+ * validating parameters and calling. */
+#define LMP_CALCULATOR "lmp.Calculator"
+/* the most parameters a calculator may take (docs/calculators.md) */
+#define LMP_MAX_CALC_PARAMS 512
+/* one parameter of a calculator, from its normalised required_parameters entry */
+typedef struct {
+  const char *name; /* anchored by the parameter array */
+  char type;        /* 'i'nt (posint is an int with min 1), 'b'ool, 'n'umber, 's'tring */
+  uint8_t has_max, has_values, has_default;
+  uint8_t has_key_default; /* an integer or boolean default, as key_default (the walk's memo key) */
+  int8_t input;            /* the runtime input it is (lmp_input_index), or -1 */
+  int64_t min, max, key_default;
+} CalcParam;
+/* what C reads of a calculator object: built once when the object is made; an alias
+ * (core.calculator_alias) shares the parameter array with its target */
+typedef struct {
+  const char *file, *full_class_name; /* anchored by the object */
+  size_t nparams;
+  const CalcParam *params; /* sorted by name */
+  uint32_t inputs;         /* bit i: it takes runtime input i */
+  uint8_t unresolved;      /* an alias file (same_as) as loaded: nothing to call */
+} CalcSpec;
+/* the spec of the calculator object at idx, or NULL when the value there is not one */
+const CalcSpec *calc_spec(lua_State *L, int idx);
 int luaopen_lmp_calc(lua_State *L);
-/* Calls calculator table at index `calc` on params table at index `params`; fills
+/* Calls calculator object at index `calc` on params table at index `params`; fills
  * out[CF_COUNT] in the order of LMP_CALL_FIGURES and returns 0, or raises an LmpError (bad
  * parameters, a calculator error, a figure out of range). want_backward: also call
  * backward() (an error when the calculator has none) */

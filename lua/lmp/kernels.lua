@@ -1,4 +1,4 @@
--- Kernels written in Lua, added to the C kernels table (calc.c) that calculators see as
+-- Kernels written in Lua, added to the C kernels table (kernels.c) that calculators see as
 -- `kernels`. Each sandbox gets its own copy of the table, so a calculator cannot change
 -- what another one calls.
 local core = require "lmp.core"

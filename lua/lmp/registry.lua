@@ -97,8 +97,7 @@ local function resolve_alias(calc, depth)
     core.error(core.EXIT.CALC, ("%s: same_as names %s, which has no calculator"):format(calc.file, calc.same_as))
   end
   target = resolve_alias(target, depth + 1)
-  return setmetatable({ full_class_name = calc.full_class_name, file = calc.file, same_as = calc.same_as },
-                      { __index = target })
+  return core.calculator_alias(target, calc.full_class_name, calc.file, calc.same_as)
 end
 
 local function load(path)
@@ -148,9 +147,7 @@ function search(name)
         -- classes that share the key and the computation (the same function copied into
         -- several modules) are listed in the calculator's `also`
         for _, other in ipairs(calc.impl.also) do
-          if other == full then
-            return setmetatable({ full_class_name = full, file = calc.file }, { __index = calc })
-          end
+          if other == full then return core.calculator_alias(calc, full) end
         end
       end
       if full and calc.full_class_name ~= full and is_exported_name(full, calc.full_class_name) then

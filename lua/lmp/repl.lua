@@ -111,7 +111,9 @@ local function field_candidates(word)
   if path then
     for part in path:gmatch("[^.:]+") do
       local nextv = type(t) == "table" and rawget(t, part) or nil
-      if nextv == nil and type(t) == "table" then nextv = t[part] end
+      -- through __index too: a calculator object is a userdata whose fields its metatable gives
+      local mt = getmetatable(t)
+      if nextv == nil and (type(t) == "table" or (mt and mt.__index)) then nextv = t[part] end
       t = nextv
       if t == nil then return out end
     end

@@ -91,6 +91,13 @@ describe("walk", function ()
     assert.is_true(r.tree[1].children[2].unknown)
   end)
 
+  it("counts unknown instances exactly past 2^63 (as decimal strings)", function ()
+    -- two layers of 5 * 10^18 instances each: 10^19 > 2^63 - 1
+    local r = analyze('[{"name": "a", "class": "some.lib.Mystery", "repeat": 5000000000000000000, "parameters": {"N": 1}},' ..
+      '{"name": "b", "class": "some.lib.Mystery", "repeat": 5000000000000000000, "parameters": {"N": 2}}]')
+    assert.are.same({ { class = "some.lib.Mystery", count = "10000000000000000000" } }, r.unknown_modules)
+  end)
+
   it("counts tied weights once, at the layer that owns them", function ()
     local r = analyze("[" .. scale("wte", 1, 100) .. "," .. scale("lm_head", 1, 100, ', "weights_tied_to": "wte"') .. "]")
     assert.are.equal(100, r.totals.params)

@@ -1,8 +1,10 @@
 /* C unit tests for logic not reachable from Lua in isolation: the JSON parser's exact
  * integers and positions, the formula engine's rationals and errors, the sizes of both's
- * message buffers, 128-bit printing. */
+ * message buffers, 128-bit printing, and that only calculator objects pass calc_spec. */
 #include <stdio.h>
 #include <string.h>
+
+#include <lualib.h>
 
 #include "lmp.h"
 
@@ -161,7 +163,23 @@ static void test_i128(void) {
   CHECK(strcmp(buf, "-42") == 0, "negative: %s", buf);
 }
 
+/* calc_spec answers NULL for every value that is not a calculator object, however it looks */
+static void test_calc_spec(void) {
+  lua_State *L = luaL_newstate();
+  lua_newtable(L);
+  CHECK(calc_spec(L, -1) == NULL, "a table is not a calculator");
+  lua_newuserdatauv(L, sizeof(CalcSpec), 0);
+  CHECK(calc_spec(L, -1) == NULL, "a bare userdata is not a calculator");
+  luaL_newmetatable(L, LMP_CALCULATOR); /* the name alone does not make one */
+  lua_setmetatable(L, -2);
+  CHECK(calc_spec(L, -1) == NULL, "a userdata named " LMP_CALCULATOR " is not a calculator");
+  lua_pushlightuserdata(L, L);
+  CHECK(calc_spec(L, -1) == NULL, "a light userdata is not a calculator");
+  lua_close(L);
+}
+
 int main(void) {
+  test_calc_spec();
   test_formulas();
   test_fuzz_regressions();
   test_json();
