@@ -53,9 +53,9 @@ function t5.build(cfg, b)
   local ff = cfg:int("d_ff")
   local dkv = cfg:int("d_kv")
   local heads = cfg:int("num_heads")
-  local enc_layers = cfg:int("num_layers", nil, { max = 1 << 20 })
-  local dec_layers = cfg:int("num_decoder_layers", enc_layers, { max = 1 << 20 })
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local enc_layers = cfg:layers("num_layers")
+  local dec_layers = cfg:layers("num_decoder_layers", enc_layers)
+  local vocab = cfg:vocab("vocab_size")
   local buckets = cfg:int("relative_attention_num_buckets", 32)
   local tied = cfg:bool("tie_word_embeddings", true)
   local act, gated = feed_forward(cfg, b)
@@ -104,7 +104,7 @@ function t5.build(cfg, b)
     local N = ENC_TOKENS
     local attn = { linear("q", dm, inner, N), linear("k", dm, inner, N), linear("v", dm, inner, N) }
     if first then
-      for _, l in ipairs(position_bias(ENC_BATCH, ENC_QUERIES, "${enc_len}", true)) do attn[#attn + 1] = l end
+      b.append(attn, position_bias(ENC_BATCH, ENC_QUERIES, "${enc_len}", true))
     end
     local sdpa = b.sdpa("scaled_dot_product_attention", heads, heads, dkv, true, "${enc_len}", "${enc_len}")
     sdpa.parameters.batch_size = ENC_BATCH
@@ -129,7 +129,7 @@ function t5.build(cfg, b)
       b.kv_cache("past_key_value", heads, dkv),
     }
     if first then
-      for _, l in ipairs(position_bias("${batch_size}", "${seq_len}", b.KEYS, false)) do self_attn[#self_attn + 1] = l end
+      b.append(self_attn, position_bias("${batch_size}", "${seq_len}", b.KEYS, false))
     end
     self_attn[#self_attn + 1] = b.sdpa("scaled_dot_product_attention", heads, heads, dkv, true)
     self_attn[#self_attn + 1] = linear("o", inner, dm, N)
@@ -184,9 +184,7 @@ function t5.build(cfg, b)
     stack("decoder", b.TOKENS, decoder_block, dec_layers),
   }
   if tied then out[#out + 1] = b.scale("scale_decoder_outputs", dm) end
-  local lm_head = b.linear("lm_head", dm, vocab, false)
-  if tied then lm_head.weights_tied_to = "shared" end
-  out[#out + 1] = lm_head
+  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared")
   return out
 end
 
