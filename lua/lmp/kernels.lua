@@ -46,4 +46,169 @@ function kernels.elementwise_calculator(spec)
   }
 end
 
+-- the fields a factory copies from its spec to the calculator as they are
+local function calculator_of(spec, fields)
+  local calc = { full_class_name = spec.full_class_name, required_parameters = spec.required_parameters,
+                 sample_parameters = spec.sample_parameters }
+  for k, v in pairs(fields) do calc[k] = v end
+  return calc
+end
+
+local function check_shaped(factory, spec)
+  if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function"
+     or type(spec.shape) ~= "function" then
+    error(factory .. ": expected { full_class_name = ..., required_parameters = function, shape = function }", 3)
+  end
+end
+
+-- norm_calculator { full_class_name = ..., required_parameters = ..., shape = function (p) ... end,
+--                   cost = kernels.COST.x, backward_cost = kernels.BACKWARD_COST.x [, sample_parameters = ...] }
+-- -> the whole calculator for a normalisation over `rows` rows of `width` values, where
+-- shape(p) -> { rows =, width = [, weight = bool] [, bias = bool] [, unit_offset = bool] }:
+-- `cost` FLOPs an element, +1 (mul) with a weight, +1 (add) with a bias; unit_offset: the
+-- weight is applied as (1 + weight), `width` adds a call (Gemma). Weights and bias (only
+-- with a weight) are `width` parameters each, read at w_bits when the layer has rows.
+function kernels.norm_calculator(spec)
+  check_shaped("norm_calculator", spec)
+  local cost, backward_cost, shape = spec.cost, spec.backward_cost, spec.shape
+  for name, v in pairs { cost = cost, backward_cost = backward_cost } do
+    if math.type(v) ~= "integer" or v < 0 then error("norm_calculator: " .. name .. " must be an integer >= 0", 2) end
+  end
+  local function weights(s)
+    return kernels.add(s.weight and s.width or 0, (s.weight and s.bias) and s.width or 0)
+  end
+  return calculator_of(spec, {
+    params = function (p) return weights(shape(p)) end,
+    matmul_flops = function () return 0 end,
+    flops = function (p)
+      local s = shape(p)
+      local per = cost
+      if s.weight then per = per + kernels.COST.mul + (s.bias and kernels.COST.add or 0) end
+      local flops = kernels.elementwise(kernels.mul(s.rows, s.width), per)
+      if s.unit_offset then flops = kernels.add(flops, kernels.elementwise(s.width, kernels.COST.add)) end
+      return flops
+    end,
+    memory = function (p)
+      local s = shape(p)
+      local x = kernels.mul(s.rows, s.width)
+      -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
+      local w = s.rows > 0 and kernels.bytes(weights(s), p.w_bits) or 0
+      return { reads = kernels.add(kernels.bytes(x, p.a_bits), w), writes = kernels.bytes(x, p.a_bits),
+               intermediates = 0, weights = w }
+    end,
+    -- backward_cost is the input gradient through dxhat = g*w; without a weight dxhat = g and
+    -- that multiply goes (-1); dW = sum over rows of g*xhat (+2), db = sum over rows of g (+1)
+    backward = function (p)
+      local s = shape(p)
+      local per = s.weight and backward_cost + 2 + (s.bias and 1 or 0) or backward_cost - kernels.COST.mul
+      return { flops = kernels.elementwise(kernels.mul(s.rows, s.width), per), matmul_flops = 0 }
+    end,
+  })
+end
+
+-- gemm_calculator { full_class_name = ..., required_parameters = ..., shape = function (p) ... end
+--                   [, sample_parameters = ...] }
+-- -> the whole calculator for a layer that is one matrix product (rows x inner) @ (inner x cols)
+-- with a weight of inner x cols and, with bias, cols more, where
+-- shape(p) -> { rows =, inner =, cols = [, bias = bool] }: it reads rows * inner activations
+-- and writes rows * cols. Backward: dX and dW, a product of the same size each, and with a
+-- bias db, the column sums of dY.
+function kernels.gemm_calculator(spec)
+  check_shaped("gemm_calculator", spec)
+  local shape = spec.shape
+  local function weights(s) return kernels.add(kernels.mul(s.inner, s.cols), s.bias and s.cols or 0) end
+  return calculator_of(spec, {
+    params = function (p) return weights(shape(p)) end,
+    matmul_flops = function (p)
+      local s = shape(p)
+      return kernels.matmul(s.rows, s.inner, s.cols)
+    end,
+    flops = function (p)
+      local s = shape(p)
+      local bias_add = s.bias and kernels.elementwise(kernels.mul(s.rows, s.cols), kernels.COST.add) or 0
+      return kernels.add(kernels.matmul(s.rows, s.inner, s.cols), bias_add)
+    end,
+    memory = function (p)
+      local s = shape(p)
+      -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
+      local w = s.rows > 0 and kernels.bytes(weights(s), p.w_bits) or 0
+      return {
+        reads = kernels.add(kernels.bytes(kernels.mul(s.rows, s.inner), p.a_bits), w),
+        writes = kernels.bytes(kernels.mul(s.rows, s.cols), p.a_bits),
+        intermediates = 0,
+        weights = w,
+      }
+    end,
+    backward = function (p)
+      local s = shape(p)
+      local products = kernels.add(kernels.matmul(s.rows, s.cols, s.inner), kernels.matmul(s.cols, s.rows, s.inner))
+      local bias_grad = s.bias and kernels.elementwise(kernels.mul(s.rows, s.cols), kernels.BACKWARD_COST.add) or 0
+      return { flops = kernels.add(products, bias_grad), matmul_flops = products }
+    end,
+  })
+end
+
+-- conv_calculator { full_class_name = ..., required_parameters = ..., geometry = function (p) ... end,
+--                   input = function (p) ... end [, sample_parameters = ...] }
+-- -> the whole calculator for a convolution of batch_size inputs into out_channels channels
+-- in `groups` groups (with bias: the parameter `bias`), where geometry(p) -> positions,
+-- fan_in: the output positions of one channel and the inputs each output sums
+-- (in_channels/groups x kernel); input(p): the elements it reads. Priced as the product over the im2col shapes
+-- (batch_size*positions rows, fan_in, out_channels columns), as FlopCounterMode counts
+-- convolution and convolution_backward; the image is read once, not im2col's copies.
+function kernels.conv_calculator(spec)
+  if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function"
+     or type(spec.geometry) ~= "function" or type(spec.input) ~= "function" then
+    error("conv_calculator: expected { full_class_name = ..., required_parameters = function, geometry = function, "
+          .. "input = function }", 2)
+  end
+  local input = spec.input
+  local function geometry(p)
+    if p.in_channels % p.groups ~= 0 or p.out_channels % p.groups ~= 0 then
+      error(string.format("in_channels (%d) and out_channels (%d) must be divisible by groups (%d)",
+                          p.in_channels, p.out_channels, p.groups), 0)
+    end
+    return spec.geometry(p)
+  end
+  local function weights(p, fan_in)
+    return kernels.add(kernels.mul(p.out_channels, fan_in), p.bias and p.out_channels or 0)
+  end
+  return calculator_of(spec, {
+    params = function (p)
+      local _, fan_in = geometry(p)
+      return weights(p, fan_in)
+    end,
+    matmul_flops = function (p)
+      local positions, fan_in = geometry(p)
+      return kernels.matmul(kernels.mul(p.batch_size, positions), fan_in, p.out_channels)
+    end,
+    flops = function (p)
+      local positions, fan_in = geometry(p)
+      local outputs = kernels.mul(p.batch_size, p.out_channels, positions)
+      local bias_add = p.bias and kernels.elementwise(outputs, kernels.COST.add) or 0
+      return kernels.add(kernels.matmul(kernels.mul(p.batch_size, positions), fan_in, p.out_channels), bias_add)
+    end,
+    memory = function (p)
+      local positions, fan_in = geometry(p)
+      -- no batch: the builders' batch_size = 0 says this layer does not run in this step, so it reads no weights
+      local w = p.batch_size > 0 and kernels.bytes(weights(p, fan_in), p.w_bits) or 0
+      return {
+        reads = kernels.add(kernels.bytes(input(p), p.a_bits), w),
+        writes = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, positions), p.a_bits),
+        intermediates = 0,
+        weights = w,
+      }
+    end,
+    -- dX, a transposed convolution, and dW = dY^T cols: one im2col-sized product each;
+    -- db = the sums of dY over batch and positions
+    backward = function (p)
+      local positions, fan_in = geometry(p)
+      local rows = kernels.mul(p.batch_size, positions)
+      local products = kernels.mul(2, kernels.matmul(rows, fan_in, p.out_channels))
+      local bias_grad = p.bias and kernels.elementwise(kernels.mul(rows, p.out_channels), kernels.BACKWARD_COST.add) or 0
+      return { flops = kernels.add(products, bias_grad), matmul_flops = products }
+    end,
+  })
+end
+
 return kernels
