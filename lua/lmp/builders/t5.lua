@@ -99,6 +99,16 @@ function t5.build(cfg, b)
     })
   end
 
+  -- T5LayerSelfAttention / T5LayerCrossAttention: x + dropout(attention(layer_norm(x)))
+  local function attention_layer(name, class, attention_name, attention, N)
+    return b.block(name, M .. class, {
+      norm("layer_norm", N),
+      b.block(attention_name, M .. "T5Attention", attention),
+      b.dropout("dropout", dm, N),
+      b.add("residual_add", dm, N),
+    })
+  end
+
   -- encoder block: self-attention over enc_len positions, in the prefill only
   local function encoder_block(name, first, rep)
     local N = ENC_TOKENS
@@ -111,12 +121,7 @@ function t5.build(cfg, b)
     attn[#attn + 1] = sdpa
     attn[#attn + 1] = linear("o", inner, dm, N)
     return b.block(name, M .. "T5Block", {
-      b.block("layer.0", M .. "T5LayerSelfAttention", {
-        norm("layer_norm", N),
-        b.block("SelfAttention", M .. "T5Attention", attn),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
+      attention_layer("layer.0", "T5LayerSelfAttention", "SelfAttention", attn, N),
       feed_forward_layer("layer.1", N),
     }, rep)
   end
@@ -147,18 +152,8 @@ function t5.build(cfg, b)
     cross[#cross + 1] = linear("o", inner, dm, N)
 
     return b.block(name, M .. "T5Block", {
-      b.block("layer.0", M .. "T5LayerSelfAttention", {
-        norm("layer_norm", N),
-        b.block("SelfAttention", M .. "T5Attention", self_attn),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
-      b.block("layer.1", M .. "T5LayerCrossAttention", {
-        norm("layer_norm", N),
-        b.block("EncDecAttention", M .. "T5Attention", cross),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
+      attention_layer("layer.0", "T5LayerSelfAttention", "SelfAttention", self_attn, N),
+      attention_layer("layer.1", "T5LayerCrossAttention", "EncDecAttention", cross, N),
       feed_forward_layer("layer.2", N),
     }, rep)
   end
