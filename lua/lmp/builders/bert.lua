@@ -40,6 +40,16 @@ function bert.build(cfg, b)
   local tied = cfg:bool("tie_word_embeddings", true)
   local scores = ("${batch_size} * %d * ${seq_len} * ${seq_len}"):format(heads)
 
+  -- BertSelfOutput and BertOutput: LayerNorm(dropout(dense(x)) + the block's input)
+  local function output(class, width)
+    return b.block("output", M .. class, {
+      b.linear("dense", width, h, true),
+      b.dropout("dropout", h),
+      b.add("residual_add", h),
+      b.layer_norm("LayerNorm", h, true),
+    })
+  end
+
   local layer = b.block("layer", M .. "BertLayer", {
     b.block("attention", M .. "BertAttention", {
       b.block("self", M .. "BertSelfAttention", {
@@ -49,23 +59,13 @@ function bert.build(cfg, b)
         b.sdpa("scaled_dot_product_attention", heads, heads, d, false, "${seq_len}", "${seq_len}"),
         b.layer("dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
       }),
-      b.block("output", M .. "BertSelfOutput", {
-        b.linear("dense", h, h, true),
-        b.dropout("dropout", h),
-        b.add("residual_add", h),
-        b.layer_norm("LayerNorm", h, true),
-      }),
+      output("BertSelfOutput", h),
     }),
     b.block("intermediate", M .. "BertIntermediate", {
       b.linear("dense", h, inter, true),
       b.elementwise("intermediate_act_fn", act, inter),
     }),
-    b.block("output", M .. "BertOutput", {
-      b.linear("dense", inter, h, true),
-      b.dropout("dropout", h),
-      b.add("residual_add", h),
-      b.layer_norm("LayerNorm", h, true),
-    }),
+    output("BertOutput", inter),
   }, layers)
 
   local model = {
