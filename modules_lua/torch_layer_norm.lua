@@ -14,7 +14,5 @@ return kernels.norm_calculator {
   end,
 
   -- the bias exists only beside the weight (elementwise_affine=False makes neither)
-  shape = function (p)
-    return { rows = p.N, width = p.normalized_shape, weight = p.elementwise_affine, bias = p.bias }
-  end,
+  rows = "N", width = "normalized_shape", weight = "elementwise_affine", bias = "bias",
 }

@@ -10,7 +10,5 @@ return kernels.gemm_calculator {
              w_bits = "posint", a_bits = "posint" }
   end,
 
-  shape = function (p)
-    return { rows = p.N, inner = p.in_features, cols = p.out_features, bias = p.bias }
-  end,
+  rows = "N", inner = "in_features", cols = "out_features", bias = "bias",
 }

@@ -12,7 +12,5 @@ return kernels.norm_calculator {
              a_bits = "posint", w_bits = "posint" }
   end,
 
-  shape = function (p)
-    return { rows = p.N, width = p.normalized_shape, weight = p.elementwise_affine }
-  end,
+  rows = "N", width = "normalized_shape", weight = "elementwise_affine",
 }

@@ -8,7 +8,5 @@ return kernels.gemm_calculator {
     return { N = "int", nx = "posint", nf = "posint", w_bits = "posint", a_bits = "posint" }
   end,
 
-  shape = function (p)
-    return { rows = p.N, inner = p.nx, cols = p.nf, bias = true }
-  end,
+  rows = "N", inner = "nx", cols = "nf", bias = true,
 }

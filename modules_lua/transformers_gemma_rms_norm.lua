@@ -12,7 +12,5 @@ return kernels.norm_calculator {
     return { N = "int", hidden_size = "posint", a_bits = "posint", w_bits = "posint" }
   end,
 
-  shape = function (p)
-    return { rows = p.N, width = p.hidden_size, weight = true, unit_offset = true }
-  end,
+  rows = "N", width = "hidden_size", weight = true, unit_offset = true,
 }

@@ -54,95 +54,126 @@ local function calculator_of(spec, fields)
   return calc
 end
 
-local function check_shaped(factory, spec)
-  if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function"
-     or type(spec.shape) ~= "function" then
-    error(factory .. ": expected { full_class_name = ..., required_parameters = function, shape = function }", 3)
+-- A factory's spec names the parameters that hold each size ("N", "in_features"). An option
+-- (a weight, a bias) is true, false/nil, or the name of the bool parameter that says;
+-- option(factory, spec, name) -> its value when fixed (nil when a parameter holds it), that
+-- parameter. The figure functions read each size and option once: they run under the
+-- sandbox's instruction hook, where a Lua instruction costs several times its usual time.
+local function named(factory, spec, sizes)
+  if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function" then
+    error(factory .. ": expected { full_class_name = ..., required_parameters = function, ... }", 3)
+  end
+  for _, size in ipairs(sizes) do
+    if type(spec[size]) ~= "string" then
+      error(("%s: %s must name the parameter that holds it"):format(factory, size), 3)
+    end
   end
 end
 
--- norm_calculator { full_class_name = ..., required_parameters = ..., shape = function (p) ... end,
---                   cost = kernels.COST.x, backward_cost = kernels.BACKWARD_COST.x [, sample_parameters = ...] }
--- -> the whole calculator for a normalisation over `rows` rows of `width` values, where
--- shape(p) -> { rows =, width = [, weight = bool] [, bias = bool] [, unit_offset = bool] }:
--- `cost` FLOPs an element, +1 (mul) with a weight, +1 (add) with a bias; unit_offset: the
--- weight is applied as (1 + weight), `width` adds a call (Gemma). Weights and bias (only
--- with a weight) are `width` parameters each, read at w_bits when the layer has rows.
+local function option(factory, spec, name)
+  local v = spec[name]
+  if type(v) == "string" then return nil, v end
+  if v ~= nil and type(v) ~= "boolean" then
+    error(("%s: %s must be true, false or the name of a bool parameter"):format(factory, name), 3)
+  end
+  return v == true, nil
+end
+
+-- norm_calculator { full_class_name = ..., required_parameters = ..., rows = "N", width = "d",
+--                   cost = kernels.COST.x, backward_cost = kernels.BACKWARD_COST.x
+--                   [, weight = option] [, bias = option] [, unit_offset = true] [, sample_parameters = ...] }
+-- -> the whole calculator for a normalisation over `rows` rows of `width` values: `cost`
+-- FLOPs an element, +1 (mul) with a weight, +1 (add) with a bias; unit_offset: the weight
+-- is applied as (1 + weight), `width` adds a call (Gemma). Weight and bias (only beside a
+-- weight) are `width` parameters each, read at w_bits when the layer has rows.
 function kernels.norm_calculator(spec)
-  check_shaped("norm_calculator", spec)
-  local cost, backward_cost, shape = spec.cost, spec.backward_cost, spec.shape
+  named("norm_calculator", spec, { "rows", "width" })
+  local cost, backward_cost = spec.cost, spec.backward_cost
   for name, v in pairs { cost = cost, backward_cost = backward_cost } do
     if math.type(v) ~= "integer" or v < 0 then error("norm_calculator: " .. name .. " must be an integer >= 0", 2) end
   end
-  local function weights(s)
-    return kernels.add(s.weight and s.width or 0, (s.weight and s.bias) and s.width or 0)
+  local rows, width, unit_offset = spec.rows, spec.width, spec.unit_offset
+  local fixed_weight, weight_param = option("norm_calculator", spec, "weight")
+  local fixed_bias, bias_param = option("norm_calculator", spec, "bias")
+  local mul, add = kernels.COST.mul, kernels.COST.add
+  -- parts(p) -> with a weight, with a bias (only beside a weight)
+  local function parts(p)
+    local w, b = fixed_weight, fixed_bias
+    if w == nil then w = p[weight_param] end
+    if b == nil then b = p[bias_param] end
+    return w, w and b
   end
+  local function weights(d, w, b) return b and kernels.add(d, d) or w and d or 0 end
   return calculator_of(spec, {
-    params = function (p) return weights(shape(p)) end,
+    params = function (p) return weights(p[width], parts(p)) end,
     matmul_flops = function () return 0 end,
     flops = function (p)
-      local s = shape(p)
-      local per = cost
-      if s.weight then per = per + kernels.COST.mul + (s.bias and kernels.COST.add or 0) end
-      local flops = kernels.elementwise(kernels.mul(s.rows, s.width), per)
-      if s.unit_offset then flops = kernels.add(flops, kernels.elementwise(s.width, kernels.COST.add)) end
+      local d, w, b = p[width], parts(p)
+      local flops = kernels.elementwise(kernels.mul(p[rows], d), cost + (w and mul + (b and add or 0) or 0))
+      if unit_offset then flops = kernels.add(flops, kernels.elementwise(d, add)) end
       return flops
     end,
     memory = function (p)
-      local s = shape(p)
-      local x = kernels.mul(s.rows, s.width)
+      local n, d = p[rows], p[width]
+      local x = kernels.mul(n, d)
       -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
-      local w = s.rows > 0 and kernels.bytes(weights(s), p.w_bits) or 0
+      local w = n > 0 and kernels.bytes(weights(d, parts(p)), p.w_bits) or 0
       return { reads = kernels.add(kernels.bytes(x, p.a_bits), w), writes = kernels.bytes(x, p.a_bits),
                intermediates = 0, weights = w }
     end,
     -- backward_cost is the input gradient through dxhat = g*w; without a weight dxhat = g and
     -- that multiply goes (-1); dW = sum over rows of g*xhat (+2), db = sum over rows of g (+1)
     backward = function (p)
-      local s = shape(p)
-      local per = s.weight and backward_cost + 2 + (s.bias and 1 or 0) or backward_cost - kernels.COST.mul
-      return { flops = kernels.elementwise(kernels.mul(s.rows, s.width), per), matmul_flops = 0 }
+      local w, b = parts(p)
+      local per = w and backward_cost + 2 + (b and 1 or 0) or backward_cost - mul
+      return { flops = kernels.elementwise(kernels.mul(p[rows], p[width]), per), matmul_flops = 0 }
     end,
   })
 end
 
--- gemm_calculator { full_class_name = ..., required_parameters = ..., shape = function (p) ... end
---                   [, sample_parameters = ...] }
+-- gemm_calculator { full_class_name = ..., required_parameters = ..., rows = "N", inner = "in",
+--                   cols = "out" [, bias = option] [, sample_parameters = ...] }
 -- -> the whole calculator for a layer that is one matrix product (rows x inner) @ (inner x cols)
--- with a weight of inner x cols and, with bias, cols more, where
--- shape(p) -> { rows =, inner =, cols = [, bias = bool] }: it reads rows * inner activations
+-- with a weight of inner x cols and, with a bias, cols more: it reads rows * inner activations
 -- and writes rows * cols. Backward: dX and dW, a product of the same size each, and with a
 -- bias db, the column sums of dY.
 function kernels.gemm_calculator(spec)
-  check_shaped("gemm_calculator", spec)
-  local shape = spec.shape
-  local function weights(s) return kernels.add(kernels.mul(s.inner, s.cols), s.bias and s.cols or 0) end
+  named("gemm_calculator", spec, { "rows", "inner", "cols" })
+  local rows, inner, cols = spec.rows, spec.inner, spec.cols
+  local fixed_bias, bias_param = option("gemm_calculator", spec, "bias")
+  local function weights(k, n, b) return kernels.add(kernels.mul(k, n), b and n or 0) end
   return calculator_of(spec, {
-    params = function (p) return weights(shape(p)) end,
+    params = function (p)
+      local b = fixed_bias
+      if b == nil then b = p[bias_param] end
+      return weights(p[inner], p[cols], b)
+    end,
     matmul_flops = function (p)
-      local s = shape(p)
-      return kernels.matmul(s.rows, s.inner, s.cols)
+      return kernels.matmul(p[rows], p[inner], p[cols])
     end,
     flops = function (p)
-      local s = shape(p)
-      local bias_add = s.bias and kernels.elementwise(kernels.mul(s.rows, s.cols), kernels.COST.add) or 0
-      return kernels.add(kernels.matmul(s.rows, s.inner, s.cols), bias_add)
+      local m, n, b = p[rows], p[cols], fixed_bias
+      if b == nil then b = p[bias_param] end
+      local bias_add = b and kernels.elementwise(kernels.mul(m, n), kernels.COST.add) or 0
+      return kernels.add(kernels.matmul(m, p[inner], n), bias_add)
     end,
     memory = function (p)
-      local s = shape(p)
+      local m, k, n, b = p[rows], p[inner], p[cols], fixed_bias
+      if b == nil then b = p[bias_param] end
       -- no rows: the builders' N = 0 says this layer does not run in this step, so it reads no weights
-      local w = s.rows > 0 and kernels.bytes(weights(s), p.w_bits) or 0
+      local w = m > 0 and kernels.bytes(weights(k, n, b), p.w_bits) or 0
       return {
-        reads = kernels.add(kernels.bytes(kernels.mul(s.rows, s.inner), p.a_bits), w),
-        writes = kernels.bytes(kernels.mul(s.rows, s.cols), p.a_bits),
+        reads = kernels.add(kernels.bytes(kernels.mul(m, k), p.a_bits), w),
+        writes = kernels.bytes(kernels.mul(m, n), p.a_bits),
         intermediates = 0,
         weights = w,
       }
     end,
     backward = function (p)
-      local s = shape(p)
-      local products = kernels.add(kernels.matmul(s.rows, s.cols, s.inner), kernels.matmul(s.cols, s.rows, s.inner))
-      local bias_grad = s.bias and kernels.elementwise(kernels.mul(s.rows, s.cols), kernels.BACKWARD_COST.add) or 0
+      local m, k, n, b = p[rows], p[inner], p[cols], fixed_bias
+      if b == nil then b = p[bias_param] end
+      local products = kernels.add(kernels.matmul(m, n, k), kernels.matmul(n, m, k))
+      local bias_grad = b and kernels.elementwise(kernels.mul(m, n), kernels.BACKWARD_COST.add) or 0
       return { flops = kernels.add(products, bias_grad), matmul_flops = products }
     end,
   })

@@ -19,7 +19,7 @@ describe("kernels.norm_calculator", function ()
       required_parameters = function ()
         return { rows = "int", d = "posint", affine = { type = "bool", default = true }, a_bits = "posint", w_bits = "posint" }
       end,
-      shape = function (p) return { rows = p.rows, width = p.d, weight = p.affine, bias = true } end,
+      rows = "rows", width = "d", weight = "affine", bias = true,
     })
   end)
   teardown(function () lmp.registry.unregister(name) end)
@@ -52,7 +52,7 @@ describe("kernels.gemm_calculator", function ()
       required_parameters = function ()
         return { tokens = "int", d_in = "posint", d_out = "posint", a_bits = "posint", w_bits = "posint" }
       end,
-      shape = function (p) return { rows = p.tokens, inner = p.d_in, cols = p.d_out } end,
+      rows = "tokens", inner = "d_in", cols = "d_out",
     })
   end)
   teardown(function () lmp.registry.unregister(name) end)
@@ -117,9 +117,19 @@ describe("a factory given a spec it cannot use", function ()
     end
   end)
 
+  it("says which size a spec leaves unnamed", function ()
+    local ok, err = pcall(function ()
+      local calc = kernels.gemm_calculator { full_class_name = "x.Y", required_parameters = function () return {} end,
+                                             rows = "N", inner = 4096 }
+      return calc
+    end)
+    assert.is_false(ok)
+    assert.matches("gemm_calculator: inner must name the parameter that holds it", err, 1, true)
+  end)
+
   it("refuses a norm cost that is not a non-negative integer", function ()
     local ok, err = pcall(kernels.norm_calculator, { full_class_name = "x.Y", required_parameters = function () return {} end,
-      shape = function () return {} end, cost = 1.5, backward_cost = 6 })
+      rows = "N", width = "d", cost = 1.5, backward_cost = 6 })
     assert.is_false(ok)
     assert.matches("norm_calculator: cost must be an integer >= 0", err, 1, true)
   end)
