@@ -103,6 +103,10 @@ function kernels.norm_calculator(spec)
     if b == nil then b = p[bias_param] end
     return w, w and b
   end
+  if fixed_weight ~= nil and fixed_bias ~= nil then -- the same for every call: read nothing
+    local w, b = parts()
+    parts = function () return w, b end
+  end
   local function weights(d, w, b) return b and kernels.add(d, d) or w and d or 0 end
   return calculator_of(spec, {
     params = function (p) return weights(p[width], parts(p)) end,
