@@ -54,12 +54,13 @@ local function calculator_of(spec, fields)
   return calc
 end
 
--- A factory's spec names the parameters that hold each size ("N", "in_features"). An option
--- (a weight, a bias) is true, false/nil, or the name of the bool parameter that says;
--- option(factory, spec, name) -> its value when fixed (nil when a parameter holds it), that
--- parameter. The figure functions read each size and option once: they run under the
--- sandbox's instruction hook, where a Lua instruction costs several times its usual time.
-local function named(factory, spec, sizes)
+-- A factory's spec names the parameters that hold each size ("N", "in_features"); check_spec
+-- checks that it does. An option (a weight, a bias) is true, false/nil, or the name of the
+-- bool parameter that says; option(factory, spec, name) -> its value when fixed (nil when a
+-- parameter holds it), that parameter. The figure functions read each size and option
+-- once: they run under the sandbox's instruction hook, where a Lua instruction costs
+-- several times its usual time.
+local function check_spec(factory, spec, sizes)
   if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function" then
     error(factory .. ": expected { full_class_name = ..., required_parameters = function, ... }", 3)
   end
@@ -87,7 +88,7 @@ end
 -- is applied as (1 + weight), `width` adds a call (Gemma). Weight and bias (only beside a
 -- weight) are `width` parameters each, read at w_bits when the layer has rows.
 function kernels.norm_calculator(spec)
-  named("norm_calculator", spec, { "rows", "width" })
+  check_spec("norm_calculator", spec, { "rows", "width" })
   local cost, backward_cost = spec.cost, spec.backward_cost
   for name, v in pairs { cost = cost, backward_cost = backward_cost } do
     if math.type(v) ~= "integer" or v < 0 then error("norm_calculator: " .. name .. " must be an integer >= 0", 2) end
@@ -142,7 +143,7 @@ end
 -- and writes rows * cols. Backward: dX and dW, a product of the same size each, and with a
 -- bias db, the column sums of dY.
 function kernels.gemm_calculator(spec)
-  named("gemm_calculator", spec, { "rows", "inner", "cols" })
+  check_spec("gemm_calculator", spec, { "rows", "inner", "cols" })
   local rows, inner, cols = spec.rows, spec.inner, spec.cols
   local fixed_bias, bias_param = option("gemm_calculator", spec, "bias")
   local function weights(k, n, b) return kernels.add(kernels.mul(k, n), b and n or 0) end
@@ -188,14 +189,14 @@ end
 -- -> the whole calculator for a convolution of batch_size inputs into out_channels channels
 -- in `groups` groups (with bias: the parameter `bias`), where geometry(p) -> positions,
 -- fan_in: the output positions of one channel and the inputs each output sums
--- (in_channels/groups x kernel); input(p): the elements it reads. Priced as the product over the im2col shapes
--- (batch_size*positions rows, fan_in, out_channels columns), as FlopCounterMode counts
--- convolution and convolution_backward; the image is read once, not im2col's copies.
+-- (in_channels/groups x kernel), and input(p): the elements it reads. Priced as the product
+-- over the im2col shapes (batch_size*positions rows, fan_in, out_channels columns), as
+-- FlopCounterMode counts convolution and convolution_backward; the image is read once, not
+-- im2col's copies.
 function kernels.conv_calculator(spec)
-  if type(spec) ~= "table" or type(spec.full_class_name) ~= "string" or type(spec.required_parameters) ~= "function"
-     or type(spec.geometry) ~= "function" or type(spec.input) ~= "function" then
-    error("conv_calculator: expected { full_class_name = ..., required_parameters = function, geometry = function, "
-          .. "input = function }", 2)
+  check_spec("conv_calculator", spec, {})
+  if type(spec.geometry) ~= "function" or type(spec.input) ~= "function" then
+    error("conv_calculator: geometry and input must be functions of the parameters", 2)
   end
   local input = spec.input
   local function geometry(p)
