@@ -112,6 +112,8 @@ end
 common.TOKENS = "${batch_size} * ${seq_len}"          -- rows of every per-token tensor
 common.KEYS = "${kv_len} + ${seq_len}"                 -- keys a decoder attends over
 function common.per_token(width) return ("${batch_size} * ${seq_len} * %d"):format(width) end
+-- elements of the attention scores of `heads` heads, (batch, heads, seq_len, keys)
+function common.scores(heads) return ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, common.KEYS) end
 
 -- append(list, layers) -> list with layers added at its end (a block's optional parts)
 function common.append(list, layers)
@@ -172,11 +174,6 @@ function common.sdpa(name, heads, kv_heads, head_dim, masked, q_len, key_len)
   return common.layer(name, "torch.nn.functional.scaled_dot_product_attention", {
     batch_size = "${batch_size}", num_heads = heads, num_kv_heads = kv_heads, head_dim = head_dim,
     q_len = q_len or "${seq_len}", key_len = key_len or common.KEYS, masked = masked ~= false })
-end
-
--- the attention scores of `heads` heads: a (batch, heads, seq_len, keys) tensor
-function common.scores(heads)
-  return ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, common.KEYS)
 end
 
 -- apply_rotary_pos_emb (class: the family's copy of it) turning `dims` values of each
