@@ -1,20 +1,13 @@
 -- torch.nn.modules.conv.Conv1d: y[b, o, l] = bias[o] + sum over (in/groups) x k of w * x, L_out positions.
 -- matmul_flops = 2*B*out*L_out*(in/groups)*k (FlopCounterMode's convolution count); bias is B*out*L_out.
+
+-- geometry(p) -> output positions, inputs per output (conv_calculator has checked the groups)
 local function geometry(p)
-  if p.in_channels % p.groups ~= 0 or p.out_channels % p.groups ~= 0 then
-    error(string.format("in_channels (%d) and out_channels (%d) must be divisible by groups (%d)",
-                        p.in_channels, p.out_channels, p.groups), 0)
-  end
   local l_out = kernels.conv_out(p.length, p.kernel_size, p.stride, p.padding, p.dilation)
-  return l_out, kernels.mul(p.in_channels // p.groups, p.kernel_size)  -- L_out, inputs per output
+  return l_out, kernels.mul(p.in_channels // p.groups, p.kernel_size)
 end
 
-local function weights(p)
-  return kernels.add(kernels.mul(p.out_channels, p.in_channels // p.groups, p.kernel_size),
-                     p.bias and p.out_channels or 0)
-end
-
-return {
+return kernels.conv_calculator {
   full_class_name = "torch.nn.modules.conv.Conv1d",
 
   required_parameters = function ()
@@ -26,45 +19,9 @@ return {
              bias = { type = "bool", default = true }, length = "posint", w_bits = "posint", a_bits = "posint" }
   end,
 
-  params = function (p)
-    geometry(p)
-    return weights(p)
-  end,
+  geometry = geometry,
 
-  matmul_flops = function (p)
-    local l_out, fan_in = geometry(p)
-    return kernels.matmul(kernels.mul(p.batch_size, l_out), fan_in, p.out_channels)
-  end,
-
-  flops = function (p)
-    local l_out, fan_in = geometry(p)
-    local outputs = kernels.mul(p.batch_size, p.out_channels, l_out)
-    local bias_add = p.bias and kernels.elementwise(outputs, kernels.COST.add) or 0
-    return kernels.add(kernels.matmul(kernels.mul(p.batch_size, l_out), fan_in, p.out_channels), bias_add)
-  end,
-
-  memory = function (p)
-    local l_out = geometry(p)
-    -- no batch: the builders' batch_size = 0 says this layer does not run in this step, so it reads no weights
-    local w = p.batch_size > 0 and kernels.bytes(weights(p), p.w_bits) or 0
-    return {
-      reads = kernels.add(kernels.bytes(kernels.mul(p.batch_size, p.in_channels, p.length), p.a_bits), w),
-      writes = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, l_out), p.a_bits),
-      intermediates = 0,
-      weights = w,
-    }
-  end,
-
-  -- over the im2col shapes (M = B*l_out rows, K = fan_in, out columns), as FlopCounterMode's
-  -- convolution_backward: dX, a transposed convolution (2*M*K*out), and dW = dY^T cols (2*M*K*out);
-  -- db = the sums of dY over batch and positions (B*out*l_out adds)
-  backward = function (p)
-    local l_out, fan_in = geometry(p)
-    local rows = kernels.mul(p.batch_size, l_out)
-    local products = kernels.mul(2, kernels.matmul(rows, fan_in, p.out_channels))
-    local bias_grad = p.bias and kernels.elementwise(kernels.mul(rows, p.out_channels), kernels.BACKWARD_COST.add) or 0
-    return { flops = kernels.add(products, bias_grad), matmul_flops = products }
-  end,
+  input = function (p) return kernels.mul(p.batch_size, p.in_channels, p.length) end,
 
   sample_parameters = function ()
     return {

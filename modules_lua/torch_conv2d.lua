@@ -1,21 +1,14 @@
 -- torch.nn.modules.conv.Conv2d: y[b, o, h, w] = bias[o] + sum over (in/groups) x kh x kw of w * x.
 -- matmul_flops = 2*B*out*H_out*W_out*(in/groups)*kh*kw (FlopCounterMode's count); bias is B*out*H_out*W_out.
+
+-- geometry(p) -> output positions, inputs per output (conv_calculator has checked the groups)
 local function geometry(p)
-  if p.in_channels % p.groups ~= 0 or p.out_channels % p.groups ~= 0 then
-    error(string.format("in_channels (%d) and out_channels (%d) must be divisible by groups (%d)",
-                        p.in_channels, p.out_channels, p.groups), 0)
-  end
   local h_out = kernels.conv_out(p.height, p.kernel_h, p.stride_h, p.padding_h, p.dilation_h)
   local w_out = kernels.conv_out(p.width, p.kernel_w, p.stride_w, p.padding_w, p.dilation_w)
   return kernels.mul(h_out, w_out), kernels.mul(p.in_channels // p.groups, p.kernel_h, p.kernel_w)
 end
 
-local function weights(p)
-  return kernels.add(kernels.mul(p.out_channels, p.in_channels // p.groups, p.kernel_h, p.kernel_w),
-                     p.bias and p.out_channels or 0)
-end
-
-return {
+return kernels.conv_calculator {
   full_class_name = "torch.nn.modules.conv.Conv2d",
 
   required_parameters = function ()
@@ -29,45 +22,9 @@ return {
              w_bits = "posint", a_bits = "posint" }
   end,
 
-  params = function (p)
-    geometry(p)
-    return weights(p)
-  end,
+  geometry = geometry,
 
-  matmul_flops = function (p)
-    local positions, fan_in = geometry(p)
-    return kernels.matmul(kernels.mul(p.batch_size, positions), fan_in, p.out_channels)
-  end,
-
-  flops = function (p)
-    local positions, fan_in = geometry(p)
-    local outputs = kernels.mul(p.batch_size, p.out_channels, positions)
-    local bias_add = p.bias and kernels.elementwise(outputs, kernels.COST.add) or 0
-    return kernels.add(kernels.matmul(kernels.mul(p.batch_size, positions), fan_in, p.out_channels), bias_add)
-  end,
-
-  memory = function (p)
-    local positions = geometry(p)
-    -- no batch: the builders' batch_size = 0 says this layer does not run in this step, so it reads no weights
-    local w = p.batch_size > 0 and kernels.bytes(weights(p), p.w_bits) or 0
-    return {
-      reads = kernels.add(kernels.bytes(kernels.mul(p.batch_size, p.in_channels, p.height, p.width), p.a_bits), w),
-      writes = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, positions), p.a_bits),
-      intermediates = 0,
-      weights = w,
-    }
-  end,
-
-  -- over the im2col shapes (M = B*positions rows, K = fan_in, out columns), as FlopCounterMode's
-  -- convolution_backward: dX, a transposed convolution (2*M*K*out), and dW = dY^T cols (2*M*K*out);
-  -- db = the sums of dY over batch and positions (B*out*positions adds)
-  backward = function (p)
-    local positions, fan_in = geometry(p)
-    local rows = kernels.mul(p.batch_size, positions)
-    local products = kernels.mul(2, kernels.matmul(rows, fan_in, p.out_channels))
-    local bias_grad = p.bias and kernels.elementwise(kernels.mul(rows, p.out_channels), kernels.BACKWARD_COST.add) or 0
-    return { flops = kernels.add(products, bias_grad), matmul_flops = products }
-  end,
+  input = function (p) return kernels.mul(p.batch_size, p.in_channels, p.height, p.width) end,
 
   sample_parameters = function ()
     return {

@@ -95,3 +95,32 @@ describe("rotary functions", function ()
     end
   end)
 end)
+
+describe("the shared config checks", function ()
+  -- each family's layer-count field; the vocabulary is vocab_size in all of them
+  local LAYERS = {
+    ["meta-llama--Llama-2-7b-hf.json"] = "num_hidden_layers", ["openai-community--gpt2.json"] = "n_layer",
+    ["bigscience--bloom-560m.json"] = "n_layer", ["google-t5--t5-small.json"] = "num_layers",
+    ["google-bert--bert-base-uncased.json"] = "num_hidden_layers", ["facebook--opt-125m.json"] = "num_hidden_layers",
+    ["tiiuae--falcon-7b.json"] = "num_hidden_layers", ["microsoft--phi-2.json"] = "num_hidden_layers",
+    ["EleutherAI--pythia-160m.json"] = "num_hidden_layers",
+  }
+  local function build(file, field, value)
+    local cfg = lmp.read_config(h.CONFIGS .. file)
+    cfg[field] = value
+    return pcall(lmp.build, cfg)
+  end
+
+  it("bound layer counts at 2^20 and vocabularies at 2^26 in every family", function ()
+    for file, field in pairs(LAYERS) do
+      assert.is_true((build(file, field, 1 << 20)), file)
+      local ok, err = build(file, field, (1 << 20) + 1)
+      assert.is_false(ok, file)
+      assert.matches(field .. ": 1048577 is beyond 1048576", err.message, 1, true)
+      assert.is_true((build(file, "vocab_size", 1 << 26)), file)
+      ok, err = build(file, "vocab_size", (1 << 26) + 1)
+      assert.is_false(ok, file)
+      assert.matches("vocab_size: 67108865 is beyond 67108864", err.message, 1, true)
+    end
+  end)
+end)

@@ -29,16 +29,26 @@ function bert.build(cfg, b)
   local arch = bert.architecture(cfg)
   local h = cfg:int("hidden_size")
   local inter = cfg:int("intermediate_size")
-  local layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  local layers = cfg:layers("num_hidden_layers")
   local heads = cfg:int("num_attention_heads")
   local d = cfg:divides("hidden_size", h, "num_attention_heads", heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local vocab = cfg:vocab("vocab_size")
   local positions = cfg:int("max_position_embeddings")
   local types = cfg:int("type_vocab_size", 2)
   cfg:str("position_embedding_type", "absolute", { "absolute" })
   local act = b.activation_class(cfg, "hidden_act", "gelu")
   local tied = cfg:bool("tie_word_embeddings", true)
   local scores = ("${batch_size} * %d * ${seq_len} * ${seq_len}"):format(heads)
+
+  -- BertSelfOutput and BertOutput: LayerNorm(dropout(dense(x)) + the block's input)
+  local function output(class, width)
+    return b.block("output", M .. class, {
+      b.linear("dense", width, h, true),
+      b.dropout("dropout", h),
+      b.add("residual_add", h),
+      b.layer_norm("LayerNorm", h, true),
+    })
+  end
 
   local layer = b.block("layer", M .. "BertLayer", {
     b.block("attention", M .. "BertAttention", {
@@ -49,23 +59,13 @@ function bert.build(cfg, b)
         b.sdpa("scaled_dot_product_attention", heads, heads, d, false, "${seq_len}", "${seq_len}"),
         b.layer("dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
       }),
-      b.block("output", M .. "BertSelfOutput", {
-        b.linear("dense", h, h, true),
-        b.dropout("dropout", h),
-        b.add("residual_add", h),
-        b.layer_norm("LayerNorm", h, true),
-      }),
+      output("BertSelfOutput", h),
     }),
     b.block("intermediate", M .. "BertIntermediate", {
       b.linear("dense", h, inter, true),
       b.elementwise("intermediate_act_fn", act, inter),
     }),
-    b.block("output", M .. "BertOutput", {
-      b.linear("dense", inter, h, true),
-      b.dropout("dropout", h),
-      b.add("residual_add", h),
-      b.layer_norm("LayerNorm", h, true),
-    }),
+    output("BertOutput", inter),
   }, layers)
 
   local model = {
@@ -88,15 +88,13 @@ function bert.build(cfg, b)
     return model
   end
 
-  local decoder = b.linear("decoder", h, vocab, true)
-  if tied then decoder.weights_tied_to = "bert.embeddings.word_embeddings" end
   local predictions = {
     b.block("transform", M .. "BertPredictionHeadTransform", {
       b.linear("dense", h, h, true),
       b.elementwise("transform_act_fn", act, h),
       b.layer_norm("LayerNorm", h, true),
     }),
-    decoder,
+    b.lm_head("decoder", h, vocab, true, tied and "bert.embeddings.word_embeddings"),
   }
   -- tied, the decoder counts no parameters: its bias is the head's `bias` Parameter
   if tied then predictions[#predictions + 1] = b.layer("bias", "torch.nn.parameter.Parameter", { numel = vocab }) end

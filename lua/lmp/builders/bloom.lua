@@ -13,29 +13,30 @@ local bloom = { model_types = { "bloom" } }
 
 local M = "transformers.models.bloom.modeling_bloom."
 
--- first present of several names for one field (BloomConfig's attribute_map aliases)
-local function alias(cfg, names, range)
+-- the first present of several names for one field (BloomConfig's attribute_map aliases),
+-- read with the Reader method `read`
+local function alias(cfg, names, read)
   for _, n in ipairs(names) do
-    if cfg:has(n) then return cfg:int(n, nil, range) end
+    if cfg:has(n) then return read(cfg, n) end
   end
-  return cfg:int(names[1], nil, range) -- none: the error names the first
+  return read(cfg, names[1]) -- none: the error names the first
 end
 
 function bloom.build(cfg, b)
   -- BloomConfig: n_embed, when given, overrides hidden_size
   local h_field = cfg:has("n_embed") and "n_embed" or "hidden_size"
   local h = cfg:int(h_field)
-  local layers = alias(cfg, { "n_layer", "num_hidden_layers" }, { max = 1 << 20 })
-  local heads = alias(cfg, { "n_head", "num_attention_heads" })
+  local layers = alias(cfg, { "n_layer", "num_hidden_layers" }, cfg.layers)
+  local heads = alias(cfg, { "n_head", "num_attention_heads" }, cfg.int)
   local head_field = cfg:has("n_head") and "n_head" or "num_attention_heads"
   local d = cfg:divides(h_field, h, head_field, heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local vocab = cfg:vocab("vocab_size")
   local tied = cfg:bool("tie_word_embeddings", true)
   if cfg:bool("slow_but_exact", false) and cfg:int("pretraining_tp", 1) > 1 then
     cfg:fail("slow_but_exact", "the sliced tensor-parallel dense products (pretraining_tp > 1) are not supported")
   end
   cfg:bool("apply_residual_connection_post_layernorm", false) -- checked; the residual's source changes no count
-  local scores = ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, b.KEYS)
+  local scores = b.scores(heads)
 
   local block = b.block("h", M .. "BloomBlock", {
     b.layer_norm("input_layernorm", h, true),
@@ -58,8 +59,6 @@ function bloom.build(cfg, b)
     }),
   }, layers)
 
-  local lm_head = b.linear("lm_head", h, vocab, false)
-  if tied then lm_head.weights_tied_to = "transformer.word_embeddings" end
   return {
     b.block("transformer", M .. "BloomModel", {
       b.embedding("word_embeddings", vocab, h),
@@ -69,7 +68,7 @@ function bloom.build(cfg, b)
       block,
       b.layer_norm("ln_f", h, true),
     }),
-    lm_head,
+    b.lm_head("lm_head", h, vocab, false, tied and "transformer.word_embeddings"),
   }
 end
 

@@ -85,6 +85,21 @@ function Reader:num(field, default)
   return v
 end
 
+-- layers(field [, default]) / vocab(field): int() of a layer count or a vocabulary size,
+-- bounded at 2^20 layers and 2^26 tokens in place of 2^24
+function Reader:layers(field, default) return self:int(field, default, { max = 1 << 20 }) end
+function Reader:vocab(field) return self:int(field, nil, { max = 1 << 26 }) end
+
+-- rotary_dims(field, default, head_dim) -> the values of each head a partial rotary turns:
+-- python's int(head_dim * fraction), the fraction in (0, 1] and at least 2 values turned
+function Reader:rotary_dims(field, default, head_dim)
+  local fraction = self:num(field, default)
+  if fraction <= 0 or fraction > 1 then self:fail(field, ("expected a number in (0, 1], got %s"):format(fraction)) end
+  local dims = math.floor(head_dim * fraction)
+  if dims < 2 then self:fail(field, ("rotates %d of %d values per head"):format(dims, head_dim)) end
+  return dims
+end
+
 -- divides(field_a, a, field_b, b): a must be a multiple of b
 function Reader:divides(field_a, a, field_b, b)
   if a % b ~= 0 then self:fail(field_a, ("%d is not a multiple of %s (%d)"):format(a, field_b, b)) end
@@ -97,6 +112,14 @@ end
 common.TOKENS = "${batch_size} * ${seq_len}"          -- rows of every per-token tensor
 common.KEYS = "${kv_len} + ${seq_len}"                 -- keys a decoder attends over
 function common.per_token(width) return ("${batch_size} * ${seq_len} * %d"):format(width) end
+-- elements of the attention scores of `heads` heads, (batch, heads, seq_len, keys)
+function common.scores(heads) return ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, common.KEYS) end
+
+-- append(list, layers) -> list with layers added at its end (a block's optional parts)
+function common.append(list, layers)
+  table.move(layers, 1, #layers, #list + 1, list)
+  return list
+end
 
 function common.block(name, class, sub_layers, rep)
   return { name = name, class = class, ["repeat"] = (rep and rep > 1) and rep or nil, sub_layers = sub_layers }
@@ -109,6 +132,14 @@ end
 function common.linear(name, in_features, out_features, bias, N)
   return common.layer(name, "torch.nn.modules.linear.Linear",
     { N = N or common.TOKENS, in_features = in_features, out_features = out_features, bias = bias and true or false })
+end
+
+-- the output projection to the vocabulary; tied_to (the input embedding's path, or
+-- nil/false when untied) shares its weights
+function common.lm_head(name, hidden, vocab, bias, tied_to)
+  local head = common.linear(name, hidden, vocab, bias)
+  head.weights_tied_to = tied_to or nil
+  return head
 end
 
 function common.embedding(name, num_embeddings, embedding_dim, N)
@@ -143,6 +174,13 @@ function common.sdpa(name, heads, kv_heads, head_dim, masked, q_len, key_len)
   return common.layer(name, "torch.nn.functional.scaled_dot_product_attention", {
     batch_size = "${batch_size}", num_heads = heads, num_kv_heads = kv_heads, head_dim = head_dim,
     q_len = q_len or "${seq_len}", key_len = key_len or common.KEYS, masked = masked ~= false })
+end
+
+-- apply_rotary_pos_emb (class: the family's copy of it) turning `dims` values of each
+-- head of q (heads) and k (kv_heads): all of head_dim, or the first part of a partial rotary
+function common.rotary(class, heads, kv_heads, dims)
+  return common.layer("apply_rotary_pos_emb", class, { batch_size = "${batch_size}", seq_len = "${seq_len}",
+    num_heads = heads, num_kv_heads = kv_heads, head_dim = dims })
 end
 
 -- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache

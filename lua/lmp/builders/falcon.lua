@@ -20,10 +20,10 @@ end
 
 function falcon.build(cfg, b)
   local h = cfg:int("hidden_size")
-  local layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  local layers = cfg:layers("num_hidden_layers")
   local heads = cfg:int("num_attention_heads")
   local d = cfg:divides("hidden_size", h, "num_attention_heads", heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local vocab = cfg:vocab("vocab_size")
   local new_arch = cfg:bool("new_decoder_architecture", false)
   local multi_query = cfg:bool("multi_query", true)
   local parallel = cfg:bool("parallel_attn", true)
@@ -47,8 +47,7 @@ function falcon.build(cfg, b)
 
   local attention = b.block("self_attention", M .. "FalconAttention", {
     falcon_linear(b, "query_key_value", h, (heads + 2 * kv_proj) * d, bias),
-    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
-      num_heads = heads, num_kv_heads = kv_heads, head_dim = d }),
+    b.rotary(M .. "apply_rotary_pos_emb", heads, kv_heads, d),
     b.kv_cache("layer_past", kv_heads, d),
     b.sdpa("scaled_dot_product_attention", heads, kv_heads, d, true),
     falcon_linear(b, "dense", h, h, bias),
@@ -70,15 +69,13 @@ function falcon.build(cfg, b)
              b.layer_norm("post_attention_layernorm", h, true), mlp, b.add("residual_add", h) }
   end
 
-  local lm_head = b.linear("lm_head", h, vocab, false)
-  if tied then lm_head.weights_tied_to = "transformer.word_embeddings" end
   return {
     b.block("transformer", M .. "FalconModel", {
       b.embedding("word_embeddings", vocab, h),
       b.block("h", M .. "FalconDecoderLayer", body, layers),
       b.layer_norm("ln_f", h, true),
     }),
-    lm_head,
+    b.lm_head("lm_head", h, vocab, false, tied and "transformer.word_embeddings"),
   }
 end
 

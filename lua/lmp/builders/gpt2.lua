@@ -18,17 +18,16 @@ end
 
 function gpt2.build(cfg, b)
   local h = cfg:int("n_embd")
-  local layers = cfg:int("n_layer", nil, { max = 1 << 20 })
+  local layers = cfg:layers("n_layer")
   local heads = cfg:int("n_head")
   local d = cfg:divides("n_embd", h, "n_head", heads)
   local positions = cfg:int("n_positions")
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local vocab = cfg:vocab("vocab_size")
   local inner = cfg:int("n_inner", 4 * h)
   local tied = cfg:bool("tie_word_embeddings", true)
   if cfg:bool("add_cross_attention", false) then
     cfg:fail("add_cross_attention", "cross-attention blocks (GPT-2 as a decoder of an encoder-decoder) are not supported")
   end
-  local scores = ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, b.KEYS)
 
   local block = b.block("h", M .. "GPT2Block", {
     b.layer_norm("ln_1", h, true),
@@ -36,7 +35,7 @@ function gpt2.build(cfg, b)
       conv1d(b, "c_attn", h, 3 * h),
       b.kv_cache("layer_past", heads, d),
       b.sdpa("scaled_dot_product_attention", heads, heads, d, true),
-      b.layer("attn_dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
+      b.layer("attn_dropout", "torch.nn.modules.dropout.Dropout", { numel = b.scores(heads) }),
       conv1d(b, "c_proj", h, h),
       b.dropout("resid_dropout", h),
     }),
@@ -51,8 +50,6 @@ function gpt2.build(cfg, b)
     b.add("residual_add_mlp", h),
   }, layers)
 
-  local lm_head = b.linear("lm_head", h, vocab, false)
-  if tied then lm_head.weights_tied_to = "transformer.wte" end
   return {
     b.block("transformer", M .. "GPT2Model", {
       b.embedding("wte", vocab, h),
@@ -62,7 +59,7 @@ function gpt2.build(cfg, b)
       block,
       b.layer_norm("ln_f", h, true),
     }),
-    lm_head,
+    b.lm_head("lm_head", h, vocab, false, tied and "transformer.wte"),
   }
 end
 

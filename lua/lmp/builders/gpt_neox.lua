@@ -16,31 +16,26 @@ local M = "transformers.models.gpt_neox.modeling_gpt_neox."
 function gpt_neox.build(cfg, b)
   local h = cfg:int("hidden_size")
   local inter = cfg:int("intermediate_size")
-  local layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  local layers = cfg:layers("num_hidden_layers")
   local heads = cfg:int("num_attention_heads")
   local d = cfg:divides("hidden_size", h, "num_attention_heads", heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
-  local pct = cfg:num("rotary_pct", 0.25)
-  if pct <= 0 or pct > 1 then cfg:fail("rotary_pct", ("expected a number in (0, 1], got %s"):format(pct)) end
-  local rotary = math.floor(d * pct) -- python int() of a positive float
-  if rotary < 2 then cfg:fail("rotary_pct", ("rotates %d of %d values per head"):format(rotary, d)) end
+  local vocab = cfg:vocab("vocab_size")
+  local rotary = cfg:rotary_dims("rotary_pct", 0.25, d)
   local parallel = cfg:bool("use_parallel_residual", true)
   local tied = cfg:bool("tie_word_embeddings", false)
   local bias = cfg:bool("attention_bias", true)
-  local scores = ("${batch_size} * %d * ${seq_len} * (%s)"):format(heads, b.KEYS)
 
   local attention = {
     b.linear("query_key_value", h, 3 * h, bias),
-    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
-      num_heads = heads, num_kv_heads = heads, head_dim = rotary }),
+    b.rotary(M .. "apply_rotary_pos_emb", heads, heads, rotary),
   }
   if rotary < d then attention[#attention + 1] = b.elementwise("cat", "torch.cat", 2 * heads * d) end
-  for _, l in ipairs {
+  b.append(attention, {
     b.kv_cache("layer_past", heads, d),
     b.sdpa("scaled_dot_product_attention", heads, heads, d, true),
-    b.layer("attention_dropout", "torch.nn.modules.dropout.Dropout", { numel = scores }),
+    b.layer("attention_dropout", "torch.nn.modules.dropout.Dropout", { numel = b.scores(heads) }),
     b.linear("dense", h, h, bias),
-  } do attention[#attention + 1] = l end
+  })
 
   local mlp = b.block("mlp", M .. "GPTNeoXMLP", {
     b.linear("dense_h_to_4h", h, inter, true),
@@ -52,28 +47,24 @@ function gpt_neox.build(cfg, b)
     b.block("attention", M .. "GPTNeoXAttention", attention),
     b.dropout("post_attention_dropout", h),
   }
-  local rest
   if parallel then
-    rest = {
+    b.append(body, {
       b.layer_norm("post_attention_layernorm", h, true),
       mlp,
       b.dropout("post_mlp_dropout", h),
       b.add("residual_add_mlp_attn", h),
       b.add("residual_add", h),
-    }
+    })
   else
-    rest = {
+    b.append(body, {
       b.add("residual_add_attn", h),
       b.layer_norm("post_attention_layernorm", h, true),
       mlp,
       b.dropout("post_mlp_dropout", h),
       b.add("residual_add_mlp", h),
-    }
+    })
   end
-  for _, l in ipairs(rest) do body[#body + 1] = l end
 
-  local embed_out = b.linear("embed_out", h, vocab, false)
-  if tied then embed_out.weights_tied_to = "gpt_neox.embed_in" end
   return {
     b.block("gpt_neox", M .. "GPTNeoXModel", {
       b.embedding("embed_in", vocab, h),
@@ -81,7 +72,7 @@ function gpt_neox.build(cfg, b)
       b.block("layers", M .. "GPTNeoXLayer", body, layers),
       b.layer_norm("final_layer_norm", h, true),
     }),
-    embed_out,
+    b.lm_head("embed_out", h, vocab, false, tied and "gpt_neox.embed_in"),
   }
 end
 

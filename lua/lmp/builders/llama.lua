@@ -21,7 +21,7 @@ function llama.shape(cfg, defaults)
   local s = {}
   s.hidden = cfg:int("hidden_size")
   s.inter = cfg:int("intermediate_size")
-  s.layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  s.layers = cfg:layers("num_hidden_layers")
   s.heads = cfg:int("num_attention_heads")
   s.kv_heads = cfg:int("num_key_value_heads", s.heads)
   cfg:divides("num_attention_heads", s.heads, "num_key_value_heads", s.kv_heads)
@@ -30,7 +30,7 @@ function llama.shape(cfg, defaults)
   else
     s.head_dim = cfg:divides("hidden_size", s.hidden, "num_attention_heads", s.heads)
   end
-  s.vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  s.vocab = cfg:vocab("vocab_size")
   s.tied = cfg:bool("tie_word_embeddings", defaults.tied or false)
   s.attention_bias = cfg:bool("attention_bias", false)
   s.mlp_bias = cfg:bool("mlp_bias", false)
@@ -44,7 +44,6 @@ end
 --   names.module     python module path prefix, e.g. "transformers.models.mistral.modeling_mistral."
 --   names.prefix     class name prefix, e.g. "Mistral"
 --   names.norm       the RMSNorm class (full name)
---   names.rotary     the apply_rotary_pos_emb function (full name; default: names.module's)
 --   names.act        the MLP's activation class (default: from hidden_act, silu)
 --   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
 --   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
@@ -59,8 +58,7 @@ function llama.decoder(cfg, b, s, names)
     b.linear("q_proj", h, s.heads * d, qkv_bias),
     b.linear("k_proj", h, s.kv_heads * d, qkv_bias),
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
-    b.layer("apply_rotary_pos_emb", names.rotary or (names.module .. "apply_rotary_pos_emb"), { batch_size = "${batch_size}",
-      seq_len = "${seq_len}", num_heads = s.heads, num_kv_heads = s.kv_heads, head_dim = d }),
+    b.rotary(names.module .. "apply_rotary_pos_emb", s.heads, s.kv_heads, d),
     b.kv_cache("past_key_value", s.kv_heads, d),
     b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),
     b.linear("o_proj", s.heads * d, h, s.attention_bias),
@@ -80,15 +78,12 @@ function llama.decoder(cfg, b, s, names)
     mlp,
     b.add("residual_add_mlp", h),
   }, s.layers)
-  local lm_head = b.linear("lm_head", h, s.vocab, false)
-  if s.tied then lm_head.weights_tied_to = "model.embed_tokens" end
-  local model = { b.embedding("embed_tokens", s.vocab, h) }
-  for _, l in ipairs(names.embed or {}) do model[#model + 1] = l end
+  local model = b.append({ b.embedding("embed_tokens", s.vocab, h) }, names.embed or {})
   model[#model + 1] = layer
   model[#model + 1] = norm("norm")
   return {
     b.block("model", names.module .. names.prefix .. "Model", model),
-    lm_head,
+    b.lm_head("lm_head", h, s.vocab, false, s.tied and "model.embed_tokens"),
   }
 end
 

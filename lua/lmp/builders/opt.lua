@@ -15,10 +15,10 @@ local M = "transformers.models.opt.modeling_opt."
 function opt.build(cfg, b)
   local h = cfg:int("hidden_size")
   local ffn = cfg:int("ffn_dim")
-  local layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  local layers = cfg:layers("num_hidden_layers")
   local heads = cfg:int("num_attention_heads")
   local d = cfg:divides("hidden_size", h, "num_attention_heads", heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local vocab = cfg:vocab("vocab_size")
   local positions = cfg:int("max_position_embeddings")
   local proj = cfg:int("word_embed_proj_dim", h)
   local before = cfg:bool("do_layer_norm_before", true)
@@ -66,11 +66,9 @@ function opt.build(cfg, b)
   if before and not remove_final then decoder[#decoder + 1] = norm("final_layer_norm") end
   if proj ~= h then decoder[#decoder + 1] = b.linear("project_out", h, proj, false) end
 
-  local lm_head = b.linear("lm_head", proj, vocab, false)
-  if tied then lm_head.weights_tied_to = "model.decoder.embed_tokens" end
   return {
     b.block("model", M .. "OPTModel", { b.block("decoder", M .. "OPTDecoder", decoder) }),
-    lm_head,
+    b.lm_head("lm_head", proj, vocab, false, tied and "model.decoder.embed_tokens"),
   }
 end
 

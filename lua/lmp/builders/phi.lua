@@ -13,16 +13,13 @@ local M = "transformers.models.phi.modeling_phi."
 function phi.build(cfg, b)
   local h = cfg:int("hidden_size")
   local inter = cfg:int("intermediate_size")
-  local layers = cfg:int("num_hidden_layers", nil, { max = 1 << 20 })
+  local layers = cfg:layers("num_hidden_layers")
   local heads = cfg:int("num_attention_heads")
   local kv_heads = cfg:int("num_key_value_heads", heads)
   cfg:divides("num_attention_heads", heads, "num_key_value_heads", kv_heads)
   local d = cfg:divides("hidden_size", h, "num_attention_heads", heads)
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
-  local factor = cfg:num("partial_rotary_factor", 0.5)
-  if factor <= 0 or factor > 1 then cfg:fail("partial_rotary_factor", ("expected a number in (0, 1], got %s"):format(factor)) end
-  local rotary_dim = math.floor(factor * d)  -- python int() of a positive float
-  if rotary_dim < 2 then cfg:fail("partial_rotary_factor", ("rotates %d of %d values per head"):format(rotary_dim, d)) end
+  local vocab = cfg:vocab("vocab_size")
+  local rotary_dim = cfg:rotary_dims("partial_rotary_factor", 0.5, d)
   local qk_layernorm = cfg:bool("qk_layernorm", false)
   local tied = cfg:bool("tie_word_embeddings", false)
 
@@ -36,14 +33,13 @@ function phi.build(cfg, b)
     attention[#attention + 1] = b.layer_norm("q_layernorm", d, true, ("(%s) * %d"):format(b.TOKENS, heads))
     attention[#attention + 1] = b.layer_norm("k_layernorm", d, true, ("(%s) * %d"):format(b.TOKENS, kv_heads))
   end
-  for _, l in ipairs {
-    b.layer("apply_rotary_pos_emb", M .. "apply_rotary_pos_emb", { batch_size = "${batch_size}", seq_len = "${seq_len}",
-      num_heads = heads, num_kv_heads = kv_heads, head_dim = rotary_dim }),
+  b.append(attention, {
+    b.rotary(M .. "apply_rotary_pos_emb", heads, kv_heads, rotary_dim),
     b.elementwise("cat", "torch.cat", (heads + kv_heads) * d),
     b.kv_cache("past_key_value", kv_heads, d),
     b.sdpa("scaled_dot_product_attention", heads, kv_heads, d, true),
     b.linear("dense", heads * d, h, true),
-  } do attention[#attention + 1] = l end
+  })
 
   local layer = b.block("layers", M .. "PhiDecoderLayer", {
     b.layer_norm("input_layernorm", h, true),
@@ -59,8 +55,6 @@ function phi.build(cfg, b)
     b.add("residual_add", h),
   }, layers)
 
-  local lm_head = b.linear("lm_head", h, vocab, true)
-  if tied then lm_head.weights_tied_to = "model.embed_tokens" end
   return {
     b.block("model", M .. "PhiModel", {
       b.embedding("embed_tokens", vocab, h),
@@ -68,7 +62,7 @@ function phi.build(cfg, b)
       layer,
       b.layer_norm("final_layernorm", h, true),
     }),
-    lm_head,
+    b.lm_head("lm_head", h, vocab, true, tied and "model.embed_tokens"),
   }
 end
 

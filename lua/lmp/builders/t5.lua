@@ -53,9 +53,9 @@ function t5.build(cfg, b)
   local ff = cfg:int("d_ff")
   local dkv = cfg:int("d_kv")
   local heads = cfg:int("num_heads")
-  local enc_layers = cfg:int("num_layers", nil, { max = 1 << 20 })
-  local dec_layers = cfg:int("num_decoder_layers", enc_layers, { max = 1 << 20 })
-  local vocab = cfg:int("vocab_size", nil, { max = 1 << 26 })
+  local enc_layers = cfg:layers("num_layers")
+  local dec_layers = cfg:layers("num_decoder_layers", enc_layers)
+  local vocab = cfg:vocab("vocab_size")
   local buckets = cfg:int("relative_attention_num_buckets", 32)
   local tied = cfg:bool("tie_word_embeddings", true)
   local act, gated = feed_forward(cfg, b)
@@ -99,24 +99,29 @@ function t5.build(cfg, b)
     })
   end
 
+  -- T5LayerSelfAttention / T5LayerCrossAttention: x + dropout(attention(layer_norm(x)))
+  local function attention_layer(name, class, attention_name, attention, N)
+    return b.block(name, M .. class, {
+      norm("layer_norm", N),
+      b.block(attention_name, M .. "T5Attention", attention),
+      b.dropout("dropout", dm, N),
+      b.add("residual_add", dm, N),
+    })
+  end
+
   -- encoder block: self-attention over enc_len positions, in the prefill only
   local function encoder_block(name, first, rep)
     local N = ENC_TOKENS
     local attn = { linear("q", dm, inner, N), linear("k", dm, inner, N), linear("v", dm, inner, N) }
     if first then
-      for _, l in ipairs(position_bias(ENC_BATCH, ENC_QUERIES, "${enc_len}", true)) do attn[#attn + 1] = l end
+      b.append(attn, position_bias(ENC_BATCH, ENC_QUERIES, "${enc_len}", true))
     end
     local sdpa = b.sdpa("scaled_dot_product_attention", heads, heads, dkv, true, "${enc_len}", "${enc_len}")
     sdpa.parameters.batch_size = ENC_BATCH
     attn[#attn + 1] = sdpa
     attn[#attn + 1] = linear("o", inner, dm, N)
     return b.block(name, M .. "T5Block", {
-      b.block("layer.0", M .. "T5LayerSelfAttention", {
-        norm("layer_norm", N),
-        b.block("SelfAttention", M .. "T5Attention", attn),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
+      attention_layer("layer.0", "T5LayerSelfAttention", "SelfAttention", attn, N),
       feed_forward_layer("layer.1", N),
     }, rep)
   end
@@ -129,7 +134,7 @@ function t5.build(cfg, b)
       b.kv_cache("past_key_value", heads, dkv),
     }
     if first then
-      for _, l in ipairs(position_bias("${batch_size}", "${seq_len}", b.KEYS, false)) do self_attn[#self_attn + 1] = l end
+      b.append(self_attn, position_bias("${batch_size}", "${seq_len}", b.KEYS, false))
     end
     self_attn[#self_attn + 1] = b.sdpa("scaled_dot_product_attention", heads, heads, dkv, true)
     self_attn[#self_attn + 1] = linear("o", inner, dm, N)
@@ -147,18 +152,8 @@ function t5.build(cfg, b)
     cross[#cross + 1] = linear("o", inner, dm, N)
 
     return b.block(name, M .. "T5Block", {
-      b.block("layer.0", M .. "T5LayerSelfAttention", {
-        norm("layer_norm", N),
-        b.block("SelfAttention", M .. "T5Attention", self_attn),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
-      b.block("layer.1", M .. "T5LayerCrossAttention", {
-        norm("layer_norm", N),
-        b.block("EncDecAttention", M .. "T5Attention", cross),
-        b.dropout("dropout", dm, N),
-        b.add("residual_add", dm, N),
-      }),
+      attention_layer("layer.0", "T5LayerSelfAttention", "SelfAttention", self_attn, N),
+      attention_layer("layer.1", "T5LayerCrossAttention", "EncDecAttention", cross, N),
       feed_forward_layer("layer.2", N),
     }, rep)
   end
@@ -184,9 +179,7 @@ function t5.build(cfg, b)
     stack("decoder", b.TOKENS, decoder_block, dec_layers),
   }
   if tied then out[#out + 1] = b.scale("scale_decoder_outputs", dm) end
-  local lm_head = b.linear("lm_head", dm, vocab, false)
-  if tied then lm_head.weights_tied_to = "shared" end
-  out[#out + 1] = lm_head
+  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared")
   return out
 end
 
