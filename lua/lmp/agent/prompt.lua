@@ -8,8 +8,9 @@ local prompt = {}
 local RUNTIME = {}
 for i, row in ipairs(core.INPUTS) do RUNTIME[i] = row.name end
 
--- the worked examples shown to the model: a matmul with a bias, a norm, attention
-prompt.EXAMPLES = { "torch_Linear", "torch_LayerNorm", "torch_scaled_dot_product_attention" }
+-- the worked examples shown to the model: a hand-written calculator with weights (the five
+-- functions spelled out), a factory-made GEMM, attention
+prompt.EXAMPLES = { "torch_Embedding", "torch_Linear", "torch_scaled_dot_product_attention" }
 
 prompt.SYSTEM = [[
 You write cost calculators for lmp, a tool that counts the FLOPs, parameters and memory
