@@ -1,5 +1,5 @@
 -- Builders: a Hugging Face config.json (as a Lua table) -> the standard model table
--- (DESIGN.md section 2). One module per architecture family, under lmp.builders.<family>;
+-- (docs/model-format.md). One module per architecture family, under lmp.builders.<family>;
 -- each exports `model_types` (the config's model_type values it handles) and
 -- `build(cfg, b)` -> list of top-level layers, where cfg is a checked config reader and b
 -- the layer constructors of lmp.builders.common.
