@@ -9,7 +9,6 @@
 
 /* ---- loading ---- */
 
-static const char *const FUNCTIONS[] = {"required_parameters", "flops", "matmul_flops", "params", "memory"};
 static const char *const TYPES[] = {"int", "posint", "bool", "string", "number", NULL};
 
 /* The fields of the spec at -1 (min, max, values, default) must fit its type, so that what
@@ -263,10 +262,17 @@ static int make_calculator(lua_State *L, int file_idx, int impl) {
     return 1;
   }
   lua_pop(L, 1);
-  for (size_t i = 0; i < sizeof FUNCTIONS / sizeof FUNCTIONS[0]; i++) {
-    lua_getfield(L, impl, FUNCTIONS[i]);
+  /* required_parameters, then every function a call figure always needs */
+  const char *required[1 + CF_COUNT];
+  int nrequired = 0;
+  required[nrequired++] = "required_parameters";
+  for (int f = 0; f < CF_COUNT; f++)
+    if (LMP_CALL_FIGURES[f].when == CALL_ALWAYS && (nrequired == 1 || strcmp(required[nrequired - 1], LMP_CALL_FIGURES[f].function) != 0))
+      required[nrequired++] = LMP_CALL_FIGURES[f].function;
+  for (int i = 0; i < nrequired; i++) {
+    lua_getfield(L, impl, required[i]);
     if (lua_type(L, -1) != LUA_TFUNCTION)
-      return lmp_raise(L, LMP_EXIT_CALC, "%s: %s must be a function, got %s", file, FUNCTIONS[i], luaL_typename(L, -1));
+      return lmp_raise(L, LMP_EXIT_CALC, "%s: %s must be a function, got %s", file, required[i], luaL_typename(L, -1));
     lua_pop(L, 1);
   }
   push_params(L, impl, fields, file);
@@ -528,21 +534,20 @@ static void validate(lua_State *L, int calc, const CalcSpec *spec, int p) {
     lmp_raise(L, LMP_EXIT_USAGE, "missing parameter%s %s for %s", nmissing > 1 ? "s" : "", lua_tostring(L, -1), spec->file);
 }
 
-static int64_t checked_result(lua_State *L, int idx, const char *file, const char *what) {
-  if (!lua_isinteger(L, idx)) {
-    if (lua_type(L, idx) == LUA_TNUMBER)
-      lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, a float; calculators return integers (use // or kernels.bytes)",
-                file, what, lua_tostring(L, idx));
-    lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, not an integer", file, what, luaL_typename(L, idx));
-  }
-  int64_t v = lua_tointeger(L, idx);
-  if (v < 0) lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %lld, a negative value", file, what, (long long)v);
-  return v;
-}
-
-/* call figure f from the value at idx (named by LMP_CALL_FIGURES[f].source in errors) */
+/* call figure f from the value at idx; errors name it as "memory().reads" */
 static void take_figure(lua_State *L, int idx, const char *file, CallFigure f, int64_t out[CF_COUNT]) {
-  out[f] = checked_result(L, idx, file, LMP_CALL_FIGURES[f].source);
+  const CallFigureDef *c = &LMP_CALL_FIGURES[f];
+  if (lua_isinteger(L, idx) && lua_tointeger(L, idx) >= 0) {
+    out[f] = lua_tointeger(L, idx);
+    return;
+  }
+  const char *what = lua_pushfstring(L, "%s()%s%s", c->function, c->field ? "." : "", c->field ? c->field : "");
+  if (lua_isinteger(L, idx))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %lld, a negative value", file, what, (long long)lua_tointeger(L, idx));
+  if (lua_type(L, idx) == LUA_TNUMBER)
+    lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, a float; calculators return integers (use // or kernels.bytes)",
+              file, what, lua_tostring(L, idx));
+  lmp_raise(L, LMP_EXIT_CALC, "%s: %s returned %s, not an integer", file, what, luaL_typename(L, idx));
 }
 
 /* Runs inside one sandboxed call (one hook, one memory cap, one copy of the parameters):
@@ -586,48 +591,73 @@ static void call_functions(lua_State *L, int p, const char *file, const char *co
   if (sandbox_pcall(L, n + 2, n, file) != LUA_OK) lua_error(L);
 }
 
-/* memory()'s table at mem -> reads, writes, intermediates, weights */
-static void take_memory(lua_State *L, int mem, const char *file, int64_t out[CF_COUNT]) {
-  if (!lua_istable(L, mem))
-    lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must return {reads=, writes=, intermediates=}, got %s", file, luaL_typename(L, mem));
-  static const char *const fields[] = {"reads", "writes", "intermediates"};
-  for (int i = 0; i < 3; i++) {
-    lua_getfield(L, mem, fields[i]);
-    take_figure(L, -1, file, (CallFigure)(CF_READS + i), out);
-    lua_pop(L, 1);
+/* The functions a call runs, each once, in the order of LMP_CALL_FIGURES (flops,
+ * matmul_flops, params, memory, state, and backward when the phase has a backward pass);
+ * fn_of[f] is the position of figure f's function, -1 when this phase does not call it. */
+typedef struct {
+  const char *names[CF_COUNT];
+  int n, fn_of[CF_COUNT];
+} CallPlan;
+
+static void plan_calls(CallPlan *plan, int with_backward) {
+  plan->n = 0;
+  for (int f = 0; f < CF_COUNT; f++) {
+    const char *fn = LMP_CALL_FIGURES[f].function;
+    plan->fn_of[f] = -1;
+    if (LMP_CALL_FIGURES[f].when == CALL_BACKWARD && !with_backward) continue;
+    for (int k = 0; k < plan->n; k++)
+      if (strcmp(plan->names[k], fn) == 0) plan->fn_of[f] = k;
+    if (plan->fn_of[f] < 0) {
+      plan->fn_of[f] = plan->n;
+      plan->names[plan->n++] = fn;
+    }
   }
-  /* weights: the part of reads that is weights; a layer with weights must say */
-  if (lua_getfield(L, mem, "weights") == LUA_TNIL) {
-    if (out[CF_PARAMS] > 0)
-      lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
-    out[CF_WEIGHTS] = 0;
-  } else {
-    take_figure(L, -1, file, CF_WEIGHTS, out);
+}
+
+/* "{reads=, writes=, intermediates=}": the fields a function's table must have */
+static const char *push_fields_of(lua_State *L, const char *fn) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addchar(&b, '{');
+  for (int f = 0, first = 1; f < CF_COUNT; f++) {
+    const CallFigureDef *c = &LMP_CALL_FIGURES[f];
+    if (c->field == NULL || c->when == CALL_OPTIONAL || strcmp(c->function, fn) != 0) continue;
+    if (!first) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, c->field);
+    luaL_addchar(&b, '=');
+    first = 0;
   }
-  lua_pop(L, 1);
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+/* The checks between figures: weights are part of reads (and a layer with parameters says
+ * how many), matmul FLOPs part of FLOPs, forward and backward alike. */
+static void check_figures(lua_State *L, const char *file, const int64_t out[CF_COUNT], int weights_given) {
+  if (out[CF_PARAMS] > 0 && !weights_given)
+    lmp_raise(L, LMP_EXIT_CALC, "%s: memory() must give weights (bytes of weights among reads) for a layer with parameters", file);
   if (out[CF_WEIGHTS] > out[CF_READS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: memory().weights (%lld) is larger than reads (%lld)", file,
               (long long)out[CF_WEIGHTS], (long long)out[CF_READS]);
-}
-
-/* backward()'s table at bwd -> backward_flops, backward_matmul_flops */
-static void take_backward(lua_State *L, int bwd, const char *file, int64_t out[CF_COUNT]) {
-  if (!lua_istable(L, bwd))
-    lmp_raise(L, LMP_EXIT_CALC, "%s: backward() must return {flops=, matmul_flops=}, got %s", file, luaL_typename(L, bwd));
-  lua_getfield(L, bwd, "flops");
-  take_figure(L, -1, file, CF_BWD_FLOPS, out);
-  lua_getfield(L, bwd, "matmul_flops");
-  take_figure(L, -1, file, CF_BWD_MATMUL, out);
-  lua_pop(L, 2);
   if (out[CF_BWD_MATMUL] > out[CF_BWD_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: backward matmul_flops (%lld) is larger than backward flops (%lld)", file,
               (long long)out[CF_BWD_MATMUL], (long long)out[CF_BWD_FLOPS]);
+  if (out[CF_MATMUL] > out[CF_FLOPS])
+    lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
+              file, (long long)out[CF_MATMUL], (long long)out[CF_FLOPS]);
 }
 
 int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[CF_COUNT]) {
+  static CallPlan plans[2]; /* forward only, with the backward pass */
+  if (plans[0].n == 0) {
+    plan_calls(&plans[0], 0);
+    plan_calls(&plans[1], 1);
+  }
+  const CallPlan *plan = &plans[want_backward ? 1 : 0];
   calc = lua_absindex(L, calc);
   p = lua_absindex(L, p);
-  luaL_checkstack(L, 24, "calculator call");
+  luaL_checkstack(L, 24 + CF_COUNT, "calculator call");
   const CalcSpec *spec = check_calculator(L, calc);
   const char *file = spec->file;
   if (spec->unresolved)
@@ -635,27 +665,36 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
   int top = lua_gettop(L);
   validate(L, calc, spec, p);
   push_field(L, calc, "impl");
-  if (want_backward) {
-    int has = lua_getfield(L, -1, "backward") == LUA_TFUNCTION;
+  for (int f = 0; f < CF_COUNT && want_backward; f++) { /* optional functions the backward pass needs */
+    const CallFigureDef *c = &LMP_CALL_FIGURES[f];
+    if (c->when != CALL_BACKWARD) continue;
+    int has = lua_getfield(L, -1, c->function) == LUA_TFUNCTION;
     lua_pop(L, 1);
-    if (!has) lmp_raise(L, LMP_EXIT_CALC, "%s: has no backward(), which --phase train needs", file);
+    if (!has) lmp_raise(L, LMP_EXIT_CALC, "%s: has no %s(), which --phase train needs", file, c->function);
   }
-  static const char *const names[] = {"flops", "matmul_flops", "params", "memory", "state", "backward"};
-  int n = want_backward ? 6 : 5;
-  call_functions(L, p, file, names, n);
-  int base = top; /* results at base+1 .. base+n */
-  take_figure(L, base + 1, file, CF_FLOPS, out);
-  take_figure(L, base + 2, file, CF_MATMUL, out);
-  take_figure(L, base + 3, file, CF_PARAMS, out);
-  take_memory(L, base + 4, file, out);
-  if (lua_isnil(L, base + 5)) out[CF_STATE] = 0;
-  else take_figure(L, base + 5, file, CF_STATE, out);
-  out[CF_BWD_FLOPS] = out[CF_BWD_MATMUL] = 0;
-  if (want_backward) take_backward(L, base + 6, file, out);
+  call_functions(L, p, file, plan->names, plan->n);
+  int weights_given = 1; /* results at top+1 .. top+plan->n */
+  for (int f = 0; f < CF_COUNT; f++) {
+    const CallFigureDef *c = &LMP_CALL_FIGURES[f];
+    out[f] = 0;
+    if (plan->fn_of[f] < 0) continue;
+    int idx = top + 1 + plan->fn_of[f];
+    if (c->field != NULL) {
+      if (!lua_istable(L, idx))
+        lmp_raise(L, LMP_EXIT_CALC, "%s: %s() must return %s, got %s", file, c->function, push_fields_of(L, c->function),
+                  luaL_typename(L, idx));
+      lua_getfield(L, idx, c->field);
+      idx = lua_gettop(L);
+    }
+    if (lua_isnil(L, idx) && c->when == CALL_OPTIONAL) {
+      if (f == CF_WEIGHTS) weights_given = 0;
+    } else {
+      take_figure(L, idx, file, (CallFigure)f, out);
+    }
+    if (c->field != NULL) lua_pop(L, 1);
+  }
   lua_settop(L, top);
-  if (out[CF_MATMUL] > out[CF_FLOPS])
-    lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
-              file, (long long)out[CF_MATMUL], (long long)out[CF_FLOPS]);
+  check_figures(L, file, out, weights_given);
   return 0;
 }
 

@@ -8,28 +8,27 @@
 
 #include "lmp.h"
 
-/* in the order of enum CallFigure */
+/* in the order of enum CallFigure, which is the order calc_compute reads and checks them */
 const CallFigureDef LMP_CALL_FIGURES[CF_COUNT] = {
-    {"flops", "flops()", "floating-point operations of one forward call (matmul ones included)",
+    {"flops", "flops", NULL, CALL_ALWAYS, "floating-point operations of one forward call (matmul ones included)",
      "flop_analysis.calculation_formula", 0},
-    {"matmul_flops", "matmul_flops()", "the part of flops done by matrix multiplications",
+    {"matmul_flops", "matmul_flops", NULL, CALL_ALWAYS, "the part of flops done by matrix multiplications",
      "flop_analysis.matmul_calculation_formula", 0},
-    {"params", "params()", "parameters the layer holds",
-     "params_analysis.calculation_formula", 0},
-    {"reads", "memory().reads", "bytes read: weights and activation inputs",
+    {"params", "params", NULL, CALL_ALWAYS, "parameters the layer holds", "params_analysis.calculation_formula", 0},
+    {"reads", "memory", "reads", CALL_ALWAYS, "bytes read: weights and activation inputs",
      "memory_analysis.reads_calculation_formula", 0},
-    {"writes", "memory().writes", "bytes of activation outputs written",
+    {"writes", "memory", "writes", CALL_ALWAYS, "bytes of activation outputs written",
      "memory_analysis.writes_calculation_formula", 0},
-    {"intermediates", "memory().intermediates", "bytes of intermediate tensors made and dropped inside the call",
+    {"intermediates", "memory", "intermediates", CALL_ALWAYS, "bytes of intermediate tensors made and dropped inside the call",
      "memory_analysis.intermediates_calculation_formula", 0},
-    {"weights", "memory().weights", "the part of reads that is weights",
+    {"weights", "memory", "weights", CALL_OPTIONAL, "the part of reads that is weights (a layer with parameters must give it)",
      "memory_analysis.weights_calculation_formula", 1},
-    {"state", "state()", "bytes the layer keeps after the call (a KV cache)",
+    {"state", "state", NULL, CALL_OPTIONAL, "bytes the layer keeps after the call (a KV cache)",
      "memory_analysis.state_calculation_formula", 1},
-    {"backward_flops", "backward().flops", "floating-point operations of the backward pass",
+    {"backward_flops", "backward", "flops", CALL_BACKWARD, "floating-point operations of the backward pass",
      "backward_analysis.calculation_formula", 1},
-    {"backward_matmul_flops", "backward().matmul_flops", "the part of backward_flops done by matrix multiplications",
-     "backward_analysis.matmul_calculation_formula", 1},
+    {"backward_matmul_flops", "backward", "matmul_flops", CALL_BACKWARD,
+     "the part of backward_flops done by matrix multiplications", "backward_analysis.matmul_calculation_formula", 1},
 };
 
 /* in the order of enum NodeFigure */
@@ -106,7 +105,9 @@ int luaopen_lmp_concepts(lua_State *L) {
   for (int i = 0; i < CF_COUNT; i++) {
     lua_createtable(L, 0, 5);
     set_str(L, "name", LMP_CALL_FIGURES[i].name);
-    set_str(L, "source", LMP_CALL_FIGURES[i].source);
+    const CallFigureDef *c = &LMP_CALL_FIGURES[i];
+    lua_pushfstring(L, "%s()%s%s", c->function, c->field ? "." : "", c->field ? c->field : "");
+    lua_setfield(L, -2, "source");
     set_str(L, "doc", LMP_CALL_FIGURES[i].doc);
     set_str(L, "db_formula", LMP_CALL_FIGURES[i].db_formula);
     lua_pushboolean(L, LMP_CALL_FIGURES[i].db_optional);

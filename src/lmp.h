@@ -211,9 +211,14 @@ int luaopen_lmp_sandbox(lua_State *L);
 /* what one calculator call returns */
 typedef enum { CF_FLOPS, CF_MATMUL, CF_PARAMS, CF_READS, CF_WRITES, CF_INTER, CF_WEIGHTS, CF_STATE,
                CF_BWD_FLOPS, CF_BWD_MATMUL, CF_COUNT } CallFigure;
+/* when calc_compute calls the function that gives a call figure: it must exist; it may be
+ * absent (the figure is then 0); only for a phase with a backward pass */
+typedef enum { CALL_ALWAYS, CALL_OPTIONAL, CALL_BACKWARD } CallWhen;
 typedef struct {
-  const char *name;   /* the key of core.compute's result */
-  const char *source; /* the calculator function (and field) that gives it, for errors */
+  const char *name;     /* the key of core.compute's result */
+  const char *function; /* the calculator function that gives it */
+  const char *field;    /* the field of the table that function returns, or NULL: it returns the integer */
+  uint8_t when;         /* CallWhen (for a field: whether it may be left out) */
   const char *doc;
   const char *db_formula; /* the module_db.json field whose formula must equal it, "section.field" */
   uint8_t db_optional;    /* entries may leave that formula out (lmp module compute does not print it) */
