@@ -185,6 +185,16 @@ static int is_script(lua_State *L, const char *word) {
   return !takes;
 }
 
+/* Words that are never lmp.cli's, decided without loading it (so a script starts as fast as
+ * it did before commands were asked): one of the interpreter's own one-dash options (-e,
+ * -l, -i, -v, -W, -; "-h" is the CLI's help), or a path or a .lua file that is not a
+ * two-dash option (--modules=DIR is the CLI's). */
+static int surely_script(const char *word) {
+  size_t n = strlen(word);
+  if (word[0] == '-') return word[1] != '-' && strcmp(word, "-h") != 0;
+  return strchr(word, '/') != NULL || (n > 4 && strcmp(word + n - 4, ".lua") == 0);
+}
+
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = lua_touserdata(L, 2);
@@ -196,6 +206,8 @@ static int pmain(lua_State *L) {
   lua_setglobal(L, "lmp");
   if (argc < 2 || (argc == 2 && strcmp(argv[1], "repl") == 0)) {
     code = argc < 2 && !isatty(0) ? interpreter(L, 2, (char *[]){argv[0], "-", NULL}) : lmp_repl(L);
+  } else if (surely_script(argv[1])) {
+    code = interpreter(L, argc, argv);
   } else if ((st = require_module(L, "lmp.cli")) != LUA_OK) {
     code = lmp_report(L, st, LMP_EXIT_INTERNAL);
   } else if (is_script(L, argv[1])) {

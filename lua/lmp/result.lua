@@ -1,6 +1,7 @@
 -- The result of an analysis and the nodes of its tree: Lua tables with a few methods and a
 -- readable tostring (lmp.Result, lmp.Node).
-local report = require "lmp.report"
+-- lmp.report on first use: a script that prints no result need not load it
+local function report() return require "lmp.report" end
 
 local result = {}
 local Result, Node = {}, {}
@@ -9,15 +10,15 @@ result.Result, result.Node = Result, Node
 
 function Node:__tostring()
   return ("%s (%s%s): %s FLOPs, %s matmul, %s params"):format(self.path, self.class:match("[^.]+$"),
-    self["repeat"] > 1 and (" x" .. self["repeat"]) or "", report.human(self.flops), report.human(self.matmul_flops),
-    report.human(self.params))
+    self["repeat"] > 1 and (" x" .. self["repeat"]) or "", report().human(self.flops), report().human(self.matmul_flops),
+    report().human(self.params))
 end
 
 function Result:__tostring()
   local t, i = self.totals, self.inputs
   return ("%s, %s: %s FLOPs (%s matmul), %s params, reads %s, writes %s%s"):format(
-    self.model_id or "?", i.phase, report.human(t.flops), report.human(t.matmul_flops), report.human(t.params),
-    report.human(t.reads_bytes, true), report.human(t.writes_bytes, true),
+    self.model_id or "?", i.phase, report().human(t.flops), report().human(t.matmul_flops), report().human(t.params),
+    report().human(t.reads_bytes, true), report().human(t.writes_bytes, true),
     self.complete and "" or (", %d unknown module class%s"):format(#self.unknown_modules,
       #self.unknown_modules == 1 and "" or "es"))
 end
@@ -59,7 +60,7 @@ function Result:basic_layers()
 end
 
 -- result:format(fmt) -> text, as lmp.format(result, fmt)
-function Result:format(fmt) return report.format(self, fmt or "table") end
+function Result:format(fmt) return report().format(self, fmt or "table") end
 
 -- dress(raw) -> raw, its nodes made Nodes and itself a Result
 function result.dress(raw)

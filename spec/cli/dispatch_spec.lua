@@ -17,6 +17,19 @@ describe("command or script", function ()
     for _, w in ipairs({ "-e", "-", "-i", "x.lua", "repl", "analyse" }) do assert.is_false(cli.takes(w), w) end
   end)
 
+  it("starts a script or -e without loading the CLI or the reports (start-up time)", function ()
+    local script = h.tmpdir() .. "/s.lua"
+    local f = assert(io.open(script, "w"))
+    f:write("print(package.loaded['lmp.cli'] == nil, package.loaded['lmp.report'] == nil)\n")
+    f:close()
+    for _, args in ipairs({ "-e \"print(package.loaded['lmp.cli'] == nil, package.loaded['lmp.report'] == nil)\"",
+                            "'" .. script .. "'" }) do
+      local out, _, code = h.sh("'" .. h.exe .. "' " .. args)
+      assert.are.equal(0, code)
+      assert.are.equal("true\ttrue\n", out, args)
+    end
+  end)
+
   it("runs the command even when a file of its name is in the folder", function ()
     local dir = h.tmpdir()
     for _, name in ipairs({ "help", "models", "version" }) do
