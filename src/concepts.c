@@ -33,19 +33,19 @@ const CallFigureDef LMP_CALL_FIGURES[CF_COUNT] = {
 
 /* in the order of enum NodeFigure */
 const FigureDef LMP_FIGURES_TABLE[N_COUNT] = {
-    {"flops", CF_FLOPS, SCALE_ACTIVE, STEPS_SUM, 0, "FLOP", "floating-point operations (in training: forward + backward)"},
-    {"matmul_flops", CF_MATMUL, SCALE_ACTIVE, STEPS_SUM, 0, "FLOP", "the part of flops done by matrix multiplications"},
-    {"params", CF_PARAMS, SCALE_REPEAT, STEPS_FIRST, 0, "", "parameters (tied weights counted once, at their owner)"},
-    {"active_params", CF_PARAMS, SCALE_ACTIVE, STEPS_FIRST, 0, "", "parameters a token runs through (MoE: active experts)"},
-    {"reads_bytes", CF_READS, SCALE_READS, STEPS_SUM, 0, "B", "bytes read: activation inputs per active instance, weights per instance touched"},
-    {"writes_bytes", CF_WRITES, SCALE_ACTIVE, STEPS_SUM, 0, "B", "bytes of activation outputs written"},
-    {"intermediates_bytes", CF_INTER, SCALE_ACTIVE, STEPS_SUM, 0, "B", "bytes of intermediate tensors"},
-    {"weight_bytes", CF_WEIGHTS, SCALE_TOUCHED, STEPS_SUM, 0, "B", "the part of reads_bytes that is weights"},
-    {"state_bytes", CF_STATE, SCALE_ACTIVE, STEPS_LAST, 0, "B", "bytes held after the step (the KV cache)"},
-    {"peak_activation_bytes", -1, SCALE_PEAK, STEPS_MAX, 0, "B",
+    {"flops", CF_FLOPS, SCALE_ACTIVE, STEPS_SUM, 0, 1, "FLOP", "floating-point operations (in training: forward + backward)"},
+    {"matmul_flops", CF_MATMUL, SCALE_ACTIVE, STEPS_SUM, 0, 1, "FLOP", "the part of flops done by matrix multiplications"},
+    {"params", CF_PARAMS, SCALE_REPEAT, STEPS_FIRST, 0, 1, "", "parameters (tied weights counted once, at their owner)"},
+    {"active_params", CF_PARAMS, SCALE_ACTIVE, STEPS_FIRST, 0, 1, "", "parameters a token runs through (MoE: active experts)"},
+    {"reads_bytes", CF_READS, SCALE_READS, STEPS_SUM, 0, 1, "B", "bytes read: activation inputs per active instance, weights per instance touched"},
+    {"writes_bytes", CF_WRITES, SCALE_ACTIVE, STEPS_SUM, 0, 1, "B", "bytes of activation outputs written"},
+    {"intermediates_bytes", CF_INTER, SCALE_ACTIVE, STEPS_SUM, 0, 1, "B", "bytes of intermediate tensors"},
+    {"weight_bytes", CF_WEIGHTS, SCALE_TOUCHED, STEPS_SUM, 0, 1, "B", "the part of reads_bytes that is weights"},
+    {"state_bytes", CF_STATE, SCALE_ACTIVE, STEPS_LAST, 0, 1, "B", "bytes held after the step (the KV cache)"},
+    {"peak_activation_bytes", -1, SCALE_PEAK, STEPS_MAX, 0, 1, "B",
      "the largest working set of one basic layer: activation inputs + outputs + intermediates"},
-    {"backward_flops", CF_BWD_FLOPS, SCALE_ACTIVE, STEPS_SUM, 1, "FLOP", "the backward pass's share of flops"},
-    {"backward_matmul_flops", CF_BWD_MATMUL, SCALE_ACTIVE, STEPS_SUM, 1, "FLOP", "the backward pass's share of matmul_flops"},
+    {"backward_flops", CF_BWD_FLOPS, SCALE_ACTIVE, STEPS_SUM, 1, 1, "FLOP", "the backward pass's share of flops"},
+    {"backward_matmul_flops", CF_BWD_MATMUL, SCALE_ACTIVE, STEPS_SUM, 1, 1, "FLOP", "the backward pass's share of matmul_flops"},
 };
 
 /* in the order of enum Input */
@@ -88,87 +88,79 @@ static void set_str(lua_State *L, const char *k, const char *v) {
   lua_setfield(L, -2, k);
 }
 
-/* each table is a list of rows in order, also indexed by name */
-static void by_name(lua_State *L) {
-  for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+static void set_int(lua_State *L, const char *k, int64_t v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v) {
+  lua_pushboolean(L, v);
+  lua_setfield(L, -2, k);
+}
+
+/* row i of a table: one field per column */
+static void push_call_figure(lua_State *L, int i) {
+  const CallFigureDef *c = &LMP_CALL_FIGURES[i];
+  set_str(L, "name", c->name);
+  lua_pushfstring(L, "%s()%s%s", c->function, c->field ? "." : "", c->field ? c->field : "");
+  lua_setfield(L, -2, "source");
+  set_str(L, "doc", c->doc);
+  set_str(L, "db_formula", c->db_formula);
+  set_bool(L, "db_optional", c->db_optional);
+}
+
+static void push_figure(lua_State *L, int i) {
+  const FigureDef *f = &LMP_FIGURES_TABLE[i];
+  set_str(L, "name", f->name);
+  if (f->call >= 0) set_str(L, "call", LMP_CALL_FIGURES[f->call].name);
+  set_str(L, "scale", SCALE_NAMES[f->scale]);
+  set_str(L, "steps", STEPS_NAMES[f->steps]);
+  set_bool(L, "train_only", f->train_only);
+  set_bool(L, "exact", f->exact);
+  set_str(L, "unit", f->unit);
+  set_str(L, "doc", f->doc);
+}
+
+static void push_input(lua_State *L, int i) {
+  const InputDef *in = &LMP_INPUTS[i];
+  set_str(L, "name", in->name);
+  set_str(L, "flag", in->flag);
+  set_str(L, "kind", in->kind);
+  if (in->default_from == NULL) set_int(L, "default", in->def);
+  set_str(L, "default_from", in->default_from);
+  set_int(L, "min", in->min);
+  set_int(L, "max", in->max);
+  set_str(L, "bytes_name", in->bytes_name);
+  set_str(L, "doc", in->doc);
+  set_str(L, "note", in->note);
+}
+
+static void push_phase(lua_State *L, int i) {
+  set_str(L, "name", LMP_PHASES[i].name);
+  set_bool(L, "backward", LMP_PHASES[i].backward);
+  set_bool(L, "steps", LMP_PHASES[i].steps);
+  set_str(L, "doc", LMP_PHASES[i].doc);
+}
+
+/* core[name]: the rows in order, also indexed by name */
+static void set_table(lua_State *L, const char *name, int count, void (*push_row)(lua_State *, int)) {
+  lua_createtable(L, count, count);
+  for (int i = 0; i < count; i++) {
+    lua_newtable(L);
+    push_row(L, i);
     lua_getfield(L, -1, "name");
     lua_pushvalue(L, -2);
     lua_rawset(L, -4);
-    lua_pop(L, 1);
+    lua_rawseti(L, -2, i + 1);
   }
-  lua_pop(L, 1);
+  lua_setfield(L, -2, name);
 }
 
 int luaopen_lmp_concepts(lua_State *L) {
   lua_newtable(L);
-  lua_createtable(L, CF_COUNT, CF_COUNT);
-  for (int i = 0; i < CF_COUNT; i++) {
-    lua_createtable(L, 0, 5);
-    set_str(L, "name", LMP_CALL_FIGURES[i].name);
-    const CallFigureDef *c = &LMP_CALL_FIGURES[i];
-    lua_pushfstring(L, "%s()%s%s", c->function, c->field ? "." : "", c->field ? c->field : "");
-    lua_setfield(L, -2, "source");
-    set_str(L, "doc", LMP_CALL_FIGURES[i].doc);
-    set_str(L, "db_formula", LMP_CALL_FIGURES[i].db_formula);
-    lua_pushboolean(L, LMP_CALL_FIGURES[i].db_optional);
-    lua_setfield(L, -2, "db_optional");
-    lua_rawseti(L, -2, i + 1);
-  }
-  by_name(L);
-  lua_setfield(L, -2, "CALL_FIGURES");
-  lua_createtable(L, N_COUNT, N_COUNT);
-  for (int i = 0; i < N_COUNT; i++) {
-    const FigureDef *f = &LMP_FIGURES_TABLE[i];
-    lua_createtable(L, 0, 8);
-    set_str(L, "name", f->name);
-    if (f->call >= 0) set_str(L, "call", LMP_CALL_FIGURES[f->call].name);
-    set_str(L, "scale", SCALE_NAMES[f->scale]);
-    set_str(L, "steps", STEPS_NAMES[f->steps]);
-    lua_pushboolean(L, f->train_only);
-    lua_setfield(L, -2, "train_only");
-    lua_pushboolean(L, 1); /* every figure today is an exact integer */
-    lua_setfield(L, -2, "exact");
-    set_str(L, "unit", f->unit);
-    set_str(L, "doc", f->doc);
-    lua_rawseti(L, -2, i + 1);
-  }
-  by_name(L);
-  lua_setfield(L, -2, "FIGURES");
-  lua_createtable(L, IN_COUNT, IN_COUNT);
-  for (int i = 0; i < IN_COUNT; i++) {
-    const InputDef *in = &LMP_INPUTS[i];
-    lua_createtable(L, 0, 8);
-    set_str(L, "name", in->name);
-    set_str(L, "flag", in->flag);
-    set_str(L, "kind", in->kind);
-    if (in->default_from == NULL) {
-      lua_pushinteger(L, in->def);
-      lua_setfield(L, -2, "default");
-    }
-    set_str(L, "default_from", in->default_from);
-    lua_pushinteger(L, in->min);
-    lua_setfield(L, -2, "min");
-    lua_pushinteger(L, in->max);
-    lua_setfield(L, -2, "max");
-    set_str(L, "bytes_name", in->bytes_name);
-    set_str(L, "doc", in->doc);
-    set_str(L, "note", in->note);
-    lua_rawseti(L, -2, i + 1);
-  }
-  by_name(L);
-  lua_setfield(L, -2, "INPUTS");
-  lua_createtable(L, PH_COUNT, PH_COUNT);
-  for (int i = 0; i < PH_COUNT; i++) {
-    lua_createtable(L, 0, 4);
-    set_str(L, "name", LMP_PHASES[i].name);
-    lua_pushboolean(L, LMP_PHASES[i].backward);
-    lua_setfield(L, -2, "backward");
-    lua_pushboolean(L, LMP_PHASES[i].steps);
-    lua_setfield(L, -2, "steps");
-    set_str(L, "doc", LMP_PHASES[i].doc);
-    lua_rawseti(L, -2, i + 1);
-  }
-  by_name(L);
-  lua_setfield(L, -2, "PHASES");
+  set_table(L, "CALL_FIGURES", CF_COUNT, push_call_figure);
+  set_table(L, "FIGURES", N_COUNT, push_figure);
+  set_table(L, "INPUTS", IN_COUNT, push_input);
+  set_table(L, "PHASES", PH_COUNT, push_phase);
   return 1;
 }

@@ -239,6 +239,7 @@ typedef struct {
   uint8_t scale;     /* FigureScale */
   uint8_t steps;     /* FigureSteps */
   uint8_t train_only; /* a backward-pass figure: in training results only */
+  uint8_t exact;      /* an exact integer (written as such, summed in 128 bits), not an estimate */
   const char *unit;  /* "FLOP", "B" or "" (a count) */
   const char *doc;
 } FigureDef;

@@ -57,6 +57,8 @@ describe("the concept tables", function ()
                   "backward_flops", "backward_matmul_flops" }, names)
     assert.equal("reads", core.FIGURES.reads_bytes.call)
     assert.is_true(core.FIGURES.backward_flops.train_only)
+    for _, f in ipairs(core.FIGURES) do assert.is_true(f.exact, f.name) end -- every figure today is an exact count
+    assert.equal("memory().weights", core.CALL_FIGURES.weights.source)
   end)
   it("list the runtime inputs with defaults and ranges", function ()
     assert.equal(7, #core.INPUTS)
