@@ -4,11 +4,7 @@ local lmp = require "lmp"
 local h = require "spec.helpers"
 
 -- seconds(fn) -> wall-clock seconds fn took, and what it returned
-local function seconds(fn, ...)
-  local t0 = lmp.core.now_ms()
-  local r = table.pack(fn(...))
-  return (lmp.core.now_ms() - t0) / 1000, table.unpack(r, 1, r.n)
-end
+local seconds = h.cpu_seconds -- the bounds below are CPU time
 
 -- peak-memory bounds are for a plain build: ASan's shadow memory and valgrind (LMP_SLOW_FACTOR
 -- 30) inflate the resident size of the process measured
