@@ -9,7 +9,7 @@ local common = require "lmp.builders.common"
 local builders = {}
 
 -- families in the order `lmp` lists them
-builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "phi", "gpt2", "gpt_neox", "opt",
+builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "gemma2", "gemma3", "phi", "gpt2", "gpt_neox", "opt",
                       "bloom", "falcon", "bert", "t5" }
 
 local by_type -- model_type -> family module, filled on first use
