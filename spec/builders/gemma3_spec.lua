@@ -76,6 +76,18 @@ describe("gemma3_text builder", function ()
     end)
   end)
 
+  it("sums a generation whose decode steps cross the 512 window exactly", function ()
+    -- prompt 500, 30 new tokens: 29 decode steps over kv_len 500 .. 528. A step's matmuls: the Linear
+    --   weights (26 * 26,836,992 + lm_head 1152 * 262144 = 999,751,680) x 2 = 1,999,503,360, and
+    --   4,096 * keys a layer: 22 sliding layers at min(kv, 511) + 1 keys (501 .. 511, then 512 for
+    --   18 steps: 5,566 + 9,216 = 14,782), 4 global at kv + 1 (501 .. 529: 14,935)
+    --   29 * 1,999,503,360 + 22 * 4096 * 14,782 + 4 * 4096 * 14,935 = 59,562,328,064
+    -- the cache after the last step (529 tokens): 22 * 1024 * 512 + 4 * 1024 * 529 = 13,701,120
+    local r = lmp.generate((lmp.load_config(R .. NAME)), { prompt_len = 500, new_tokens = 30 })
+    assert.are.equal(59562328064, r.steps.decode.matmul_flops)
+    assert.are.equal(13701120, r.footprint.kv_cache)
+  end)
+
   it("reads sliding_window_pattern, and layer_types over it", function ()
     local m = lmp.build(edited(NAME, { sliding_window_pattern = 2 }))
     assert.are.equal(13, m.layers[1].sub_layers[2]["repeat"])
