@@ -103,6 +103,8 @@ describe("gemma3_text builder", function ()
     assert.are.equal(M .. "logit_softcapping", m.layers[3].class)
   end)
 
+  pending("Gemma3TextModel.rotary_emb and rotary_emb_local: two rotary tables computed every forward (head_dim * seq_len FLOPs each, FlopCounterMode counts them); to be counted once issue 13 section 3's rotary change lands in the builders")
+
   describe("refuses bad configs, naming the field", function ()
     it("a wrong type", function ()
       assert.error_matches(build_error(edited(NAME, { sliding_window_pattern = "6" })), "sliding_window_pattern: expected an integer")
