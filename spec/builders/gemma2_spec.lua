@@ -101,7 +101,9 @@ describe("gemma2 builder", function ()
     assert.are.equal(673308750080 - 26 * 393216 - 3 * 128 * 256000, r.totals.flops)
   end)
 
-  pending("Gemma2Model.rotary_emb: current transformers computes the cos/sin tables on every forward (inv_freq @ position_ids, head_dim * seq_len FLOPs a forward, FlopCounterMode counts it); to be counted here once issue 13 section 3's rotary change lands in the builders")
+  pending("Gemma2Model.rotary_emb: current transformers computes the cos/sin tables on every forward " ..
+    "(inv_freq @ position_ids, head_dim * seq_len FLOPs a forward, FlopCounterMode counts it); " ..
+    "to be counted once issue 13 section 3's rotary change lands in the builders")
 
   describe("refuses bad configs, naming the field", function ()
     it("layer_types of the wrong length", function ()

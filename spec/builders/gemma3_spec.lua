@@ -103,7 +103,9 @@ describe("gemma3_text builder", function ()
     assert.are.equal(M .. "logit_softcapping", m.layers[3].class)
   end)
 
-  pending("Gemma3TextModel.rotary_emb and rotary_emb_local: two rotary tables computed every forward (head_dim * seq_len FLOPs each, FlopCounterMode counts them); to be counted once issue 13 section 3's rotary change lands in the builders")
+  pending("Gemma3TextModel.rotary_emb and rotary_emb_local: two rotary tables computed every forward " ..
+    "(head_dim * seq_len FLOPs each, FlopCounterMode counts them); " ..
+    "to be counted once issue 13 section 3's rotary change lands in the builders")
 
   describe("refuses bad configs, naming the field", function ()
     it("a wrong type", function ()
