@@ -1,8 +1,8 @@
 -- How much memory does the KV cache take? A grid of KV-cache sizes in GiB over batch size
 -- and context length, at 16- and 8-bit KV, for a grouped-query model (Mistral-7B: 8 KV
 -- heads for 32 query heads), and the same model rebuilt with one KV head per query head
--- (multi-head attention) to show what GQA saves. lmp counts the whole context in the
--- cache (Mistral's sliding window only masks scores).
+-- (multi-head attention) to show what GQA saves. Mistral-7B-v0.1's sliding window (4096
+-- tokens) caps the cache: a longer context holds its last 4096 tokens.
 --
 --   lmp examples/kv_cache_grid.lua [MODEL]
 --   (default: models/mistral-7b-v0.1.json; MODEL must carry a KV-cache layer and its config)

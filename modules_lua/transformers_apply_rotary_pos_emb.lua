@@ -8,6 +8,8 @@ return {
     "transformers.models.mixtral.modeling_mixtral.apply_rotary_pos_emb",
     "transformers.models.qwen2.modeling_qwen2.apply_rotary_pos_emb",
     "transformers.models.gemma.modeling_gemma.apply_rotary_pos_emb",
+    "transformers.models.gemma2.modeling_gemma2.apply_rotary_pos_emb",
+    "transformers.models.gemma3.modeling_gemma3.apply_rotary_pos_emb",
     "transformers.models.phi.modeling_phi.apply_rotary_pos_emb",
     "transformers.models.falcon.modeling_falcon.apply_rotary_pos_emb",
     "transformers.models.gpt_neox.modeling_gpt_neox.apply_rotary_pos_emb",

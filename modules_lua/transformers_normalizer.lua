@@ -2,6 +2,8 @@
 -- hidden_states * normalizer with normalizer = sqrt(hidden_size) a 0-d tensor: COST.scale over numel values.
 return {
   full_class_name = "transformers.models.gemma.modeling_gemma.GemmaModel.normalizer",
+  -- Gemma2Model.forward scales its embeddings the same way: one key, one calculator
+  also = { "transformers.models.gemma2.modeling_gemma2.Gemma2Model.normalizer" },
 
   required_parameters = function ()
     return { numel = "int", a_bits = "posint" }

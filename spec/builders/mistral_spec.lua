@@ -44,6 +44,37 @@ describe("mistral builder", function ()
     assert.are.equal(1828850761728, r.totals.matmul_flops)
   end)
 
+  describe("a decode step reads and caches at most the sliding window (4096 tokens)", function ()
+    -- one token, batch 1: the Linear weights 2 * 7,110,393,856 = 14,220,787,712 FLOPs; attention
+    --   4 * 32 heads * 1 * keys * 128 = 16,384 * keys a layer, 524,288 * keys over 32 layers, with
+    --   keys = min(kv_len, 4095) + 1 (the cache keeps at most 4095 earlier tokens besides the new one)
+    -- KV cache: K and V of 8 heads of 128 in 32 layers at 2 bytes = 131,072 bytes a token,
+    --   for min(kv_len + 1, 4096) tokens
+    local function decode(kv) return lmp.analyze(lmp.load_config(R .. NAME), { batch_size = 1, seq_len = 1, kv_len = kv }) end
+    it("below the window: every cached token (kv_len 100, 101 keys)", function ()
+      local r = decode(100)
+      assert.are.equal(14220787712 + 524288 * 101, r.totals.matmul_flops) -- 14,273,740,800
+      assert.are.equal(131072 * 101, r.footprint.kv_cache)                -- 13,238,272
+    end)
+    it("at the window's edge: kv_len 4095 is 4096 keys", function ()
+      assert.are.equal(14220787712 + 524288 * 4096, decode(4095).totals.matmul_flops)
+    end)
+    it("beyond it: kv_len 5000 and 100,000 read 4096 keys and cache 4096 tokens", function ()
+      for _, kv in ipairs({ 5000, 100000 }) do
+        local r = decode(kv)
+        assert.are.equal(14220787712 + 524288 * 4096, r.totals.matmul_flops) -- 16,368,271,360
+        assert.are.equal(131072 * 4096, r.footprint.kv_cache)                -- 536,870,912
+        -- the attention's K and V reads: 2 * 8 heads * 4096 keys * 128 * 2 bytes = 16,777,216 a layer
+        local sdpa = r:find("scaled_dot_product_attention$")[1]
+        assert.are.equal(16777216 + 32 * 128 * 2, sdpa.reads_bytes) -- plus the one query of 32 heads
+      end
+    end)
+    it("a config without a window (null, as in later Mistral versions) caches every token", function ()
+      local r = lmp.analyze(h.build(edited(NAME, { sliding_window = lmp.core.null })), { batch_size = 1, seq_len = 1, kv_len = 5000 })
+      assert.are.equal(131072 * 5001, r.footprint.kv_cache)
+    end)
+  end)
+
   describe("refuses bad configs, naming the field", function ()
     it("a missing field", function ()
       assert.error_matches(build_error(edited(NAME, { vocab_size = REMOVE })), "vocab_size: missing")

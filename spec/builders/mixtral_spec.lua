@@ -71,6 +71,13 @@ describe("mixtral builder", function ()
     end)
   end)
 
+  it("caches every token (sliding_window null), or at most the window when a config sets one", function ()
+    -- K and V of 8 heads of 128 in 32 layers at 2 bytes: 131,072 bytes a token
+    local function cache(model) return lmp.analyze(model, { batch_size = 1, seq_len = 1, kv_len = 9999 }).footprint.kv_cache end
+    assert.are.equal(131072 * 10000, cache((lmp.load_config(R .. NAME))))
+    assert.are.equal(131072 * 4096, cache(h.build(edited(NAME, { sliding_window = 4096 }))))
+  end)
+
   it("bundles models/mixtral-8x7b-v0.1.json with the published counts", function ()
     local r = analyze(lmp.load_model("models/mixtral-8x7b-v0.1.json"))
     assert.are.equal(46702792704, r.totals.params)

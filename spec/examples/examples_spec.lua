@@ -109,16 +109,16 @@ describe("examples/kv_cache_grid.lua", function ()
     for block in (out .. "\n"):gmatch("(.-)\n\n") do grids[#grids + 1] = squeeze(block) end
     assert.are.equal(4, #grids) -- three grids and the per-token line
     -- one token: 2 (K, V) * 32 layers * 8 KV heads * 128 * 2 bytes = 131,072 = 2^17 bytes, so
-    -- b sequences of L tokens hold b*L*2^17 bytes = b*L/8192 GiB at 16 bits, half at 8 bits,
-    -- four times as much with 32 KV heads
+    -- b sequences of L tokens hold b*min(L, 4096)*2^17 bytes = b*min(L, 4096)/8192 GiB at 16 bits
+    -- (the sliding window keeps the last 4096 tokens), half at 8 bits, four times as much with 32 KV heads
     assert.matches("KV at 16 bits", grids[1])
-    has(grids[1], "\n 1 0.250 0.500 1.000 4.000\n")          -- 2048/8192, ..., 32768/8192
-    has(grids[1], "\n 128 32.000 64.000 128.000 512.000")     -- 128*2048/8192 = 32, ...
+    has(grids[1], "\n 1 0.250 0.500 0.500 0.500\n")          -- 2048/8192, 4096/8192, then capped
+    has(grids[1], "\n 128 32.000 64.000 64.000 64.000")       -- 128*2048/8192 = 32, ...
     assert.matches("KV at 8 bits", grids[2])
-    has(grids[2], "\n 1 0.125 0.250 0.500 2.000\n")
-    has(grids[2], "\n 8 1.000 2.000 4.000 16.000\n")
+    has(grids[2], "\n 1 0.125 0.250 0.250 0.250\n")
+    has(grids[2], "\n 8 1.000 2.000 2.000 2.000\n")
     assert.matches("multi%-head attention, KV at 16 bits", grids[3])
-    has(grids[3], "\n 128 128.000 256.000 512.000 2048.000")
+    has(grids[3], "\n 128 128.000 256.000 256.000 256.000")
     has(out, "per token at 16 bits: 131072 bytes with GQA, 524288 with multi-head attention: 4x less")
   end)
 end)

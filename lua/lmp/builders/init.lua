@@ -9,7 +9,7 @@ local common = require "lmp.builders.common"
 local builders = {}
 
 -- families in the order `lmp` lists them
-builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "phi", "gpt2", "gpt_neox", "opt",
+builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "gemma2", "gemma3", "phi", "gpt2", "gpt_neox", "opt",
                       "bloom", "falcon", "bert", "t5" }
 
 local by_type -- model_type -> family module, filled on first use
@@ -28,12 +28,53 @@ local function index()
   return by_type
 end
 
+-- register(family): add a builder at run time (a script's own family, docs/builders.md):
+-- family.model_types (non-empty list of strings) and family.build(cfg, b); it takes
+-- precedence over a bundled builder of the same model_type
+function builders.register(family)
+  if type(family) ~= "table" or type(family.build) ~= "function" or type(family.model_types) ~= "table"
+     or #family.model_types == 0 then
+    error("builders.register: expected { model_types = { \"...\" }, build = function (cfg, b) ... end }", 2)
+  end
+  for _, t in ipairs(family.model_types) do
+    if type(t) ~= "string" or t == "" then error("builders.register: model_types must be non-empty strings", 2) end
+    index()[t] = family
+  end
+end
+
 -- supported() -> sorted list of model_type values
 function builders.supported()
   local list = {}
   for t in pairs(index()) do list[#list + 1] = t end
   table.sort(list)
   return list
+end
+
+-- closest(model_type) -> the supported model_type nearest to it: the longest common prefix
+-- (qwen3_vl -> qwen3, gemma3 -> gemma3_text), then the smallest edit distance, then by name
+local function edit_distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+function builders.closest(model_type)
+  local best, best_prefix, best_dist
+  for _, t in ipairs(builders.supported()) do
+    local n = 0
+    while n < #t and n < #model_type and t:byte(n + 1) == model_type:byte(n + 1) do n = n + 1 end
+    local d = edit_distance(model_type, t)
+    if not best or n > best_prefix or (n == best_prefix and d < best_dist) then best, best_prefix, best_dist = t, n, d end
+  end
+  return best
 end
 
 -- build(config, opts) -> model table { model_id, config, layers }
@@ -50,8 +91,10 @@ function builders.build(config, opts)
   end
   local family = index()[model_type]
   if not family then
-    core.error(core.EXIT.USAGE, ("%s: model_type \"%s\" is not supported; supported: %s")
-      :format(source, model_type, table.concat(builders.supported(), ", ")))
+    core.error(core.EXIT.USAGE, ("%s: model_type \"%s\" is not supported (the closest is %s); analyse the model " ..
+      "through PyTorch with `lmp export-torch --hf ORG/NAME` (or a module: `lmp export-torch MODULE`), or write a " ..
+      "builder (docs/builders.md); supported: %s")
+      :format(source, model_type, builders.closest(model_type), table.concat(builders.supported(), ", ")))
   end
   local cfg = common.reader(config, source)
   local layers = family.build(cfg, common)

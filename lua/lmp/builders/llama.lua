@@ -48,6 +48,8 @@ end
 --   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
 --   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
 --   s.qkv_bias       biases on q/k/v (Qwen2); s.attention_bias on all four projections
+--   s.window         a sliding window (Mistral's sliding_window): attention reads and the
+--                    cache holds at most that many tokens (common.window_keys, common.kv_cache)
 function llama.decoder(cfg, b, s, names)
   local h, d = s.hidden, s.head_dim
   local function norm(name, N)
@@ -59,8 +61,8 @@ function llama.decoder(cfg, b, s, names)
     b.linear("k_proj", h, s.kv_heads * d, qkv_bias),
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
     b.rotary(names.module .. "apply_rotary_pos_emb", s.heads, s.kv_heads, d),
-    b.kv_cache("past_key_value", s.kv_heads, d),
-    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),
+    b.kv_cache("past_key_value", s.kv_heads, d, s.window),
+    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true, nil, b.window_keys(s.window)),
     b.linear("o_proj", s.heads * d, h, s.attention_bias),
   })
   local mlp = names.mlp or b.block("mlp", names.module .. names.prefix .. "MLP", {

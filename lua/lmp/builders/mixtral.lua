@@ -16,6 +16,7 @@ local M = "transformers.models.mixtral.modeling_mixtral."
 
 function mixtral.build(cfg, b)
   local s = llama.shape(cfg)
+  s.window = cfg:has("sliding_window") and cfg:int("sliding_window") or nil -- as Mistral's (null in 8x7B)
   local experts = cfg:int("num_local_experts")
   local k = cfg:int("num_experts_per_tok")
   if k > experts then cfg:fail("num_experts_per_tok", ("%d is more than num_local_experts (%d)"):format(k, experts)) end
