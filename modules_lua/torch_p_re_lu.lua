@@ -1,6 +1,6 @@
 -- torch.nn.modules.activation.PReLU: x > 0 ? x : a * x with a learned slope a per channel (num_parameters of
 -- them; 1, the constructor's default, shared by all channels). COST.prelu an element; the slopes are its
--- weights (read at w_bits when there is an input). Backward: the input gradient and the slopes' (g * x summed).
+-- weights (read at w_bits when there is an input). Backward: the input gradient and the slopes' (g * x over the negative inputs, summed).
 local function weights(p)
   return p.numel > 0 and kernels.bytes(p.num_parameters, p.w_bits) or 0
 end
