@@ -81,3 +81,36 @@ describe("kernels.COST as seen through the calculators", function ()
       { batch_size = 1, seq_len = 1, num_heads = 1, num_kv_heads = 1, head_dim = 1 }))
   end)
 end)
+
+describe("the cost tables of docs/calculators.md", function ()
+  -- the rows `| `op`, `op` | cost | derivation |` of its two tables: forward, then backward
+  local function documented()
+    local text = assert(io.open("docs/calculators.md")):read("a")
+    local tables, current = {}, nil
+    for line in text:gmatch("[^\n]*") do
+      local names, cost = line:match("^| (`[%w_`, ]+`) | (%d+) |")
+      if names then
+        if not current then current = {}; tables[#tables + 1] = current end
+        for op in names:gmatch("`([%w_]+)`") do current[op] = tonumber(cost) end
+      elseif not line:match("^|") then
+        current = nil
+      end
+    end
+    return tables
+  end
+
+  it("list every kernels.COST and BACKWARD_COST entry, at its value", function ()
+    local t = documented()
+    local forward, backward = t[1], t[2]
+    for _, pair in ipairs({ { lmp.kernels.COST, forward, "COST" }, { lmp.kernels.BACKWARD_COST, backward, "BACKWARD_COST" } }) do
+      local n = 0
+      for op, cost in pairs(pair[1]) do
+        assert.are.equal(cost, pair[2][op], pair[3] .. "." .. op)
+        n = n + 1
+      end
+      local rows = 0
+      for _ in pairs(pair[2]) do rows = rows + 1 end
+      assert.are.equal(n, rows, pair[3] .. ": a documented row that is not in kernels.c")
+    end
+  end)
+end)

@@ -22,6 +22,8 @@ local DOCUMENTED = {
   ["torch.nn.modules.normalization.RMSNorm"] = { elementwise_affine = true },
   -- torch.nn.GELU(approximate='none')
   ["torch.nn.modules.activation.GELU"] = { approximate = "none" },
+  -- torch.nn.PReLU(num_parameters=1, init=0.25, device=None, dtype=None): one slope shared by all channels
+  ["torch.nn.modules.activation.PReLU"] = { num_parameters = 1 },
   -- F.scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
   --                                is_causal=False, scale=None, enable_gqa=False): no mask
   ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false },
@@ -33,8 +35,9 @@ local DOCUMENTED = {
 }
 -- The others take nothing with a default that changes a count: Embedding(num_embeddings,
 -- embedding_dim, padding_idx=None, ...), Dropout(p=0.5, inplace=False), Softmax(dim=None),
--- ReLU/SiLU(inplace=False), Tanh(), Conv1D(nf, nx), LlamaRMSNorm(hidden_size, eps=1e-6), ...
--- (eps, p, dim, inplace and padding_idx are not calculator parameters).
+-- ReLU/SiLU(inplace=False), Tanh(), LeakyReLU(negative_slope=0.01, inplace=False), ClippedGELUActivation(min, max),
+-- XIELUActivation(alpha_p_init=0.8, ...), Conv1D(nf, nx), LlamaRMSNorm(hidden_size, eps=1e-6), ...
+-- (eps, p, dim, inplace, padding_idx, negative_slope, min/max and initial values are not calculator parameters).
 
 local function defaults_of(full)
   local _, defaults = lmp.get_required_parameters(full)

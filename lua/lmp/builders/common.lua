@@ -207,16 +207,36 @@ function common.window_keys(window)
   return ("min(${kv_len}, %d) + ${seq_len}"):format(window - 1)
 end
 
--- the activation module class for a config's hidden_act / activation_function
+-- the activation module class for a config's hidden_act / activation_function: every key
+-- of transformers' ACT2FN (ACT2CLS in src/transformers/activations.py, 24 keys by 2026).
+-- silu and gelu_pytorch_tanh keep the classes of the 4.3x-4.5x releases (nn.SiLU,
+-- PytorchGELUTanh); the later SiLUActivation and GELUTanh compute the same and are priced
+-- by those calculators (same_as).
 common.ACTIVATIONS = {
-  silu = "torch.nn.modules.activation.SiLU",
-  swish = "torch.nn.modules.activation.SiLU",
-  relu = "torch.nn.modules.activation.ReLU",
   gelu = "transformers.activations.GELUActivation",
-  gelu_new = "transformers.activations.NewGELUActivation",
-  gelu_pytorch_tanh = "transformers.activations.PytorchGELUTanh",
+  gelu_10 = "transformers.activations.ClippedGELUActivation",
   gelu_fast = "transformers.activations.FastGELUActivation",
+  gelu_new = "transformers.activations.NewGELUActivation",
+  gelu_python = "transformers.activations.GELUActivation",
+  gelu_pytorch_tanh = "transformers.activations.PytorchGELUTanh",
+  gelu_python_tanh = "transformers.activations.GELUTanh",
+  gelu_accurate = "transformers.activations.AccurateGELUActivation",
+  hardswish = "torch.nn.modules.activation.Hardswish",
+  laplace = "transformers.activations.LaplaceActivation",
+  leaky_relu = "torch.nn.modules.activation.LeakyReLU",
+  linear = "transformers.activations.LinearActivation",
+  mish = "transformers.activations.MishActivation",
+  quick_gelu = "transformers.activations.QuickGELUActivation",
+  relu = "torch.nn.modules.activation.ReLU",
+  relu2 = "transformers.activations.ReLUSquaredActivation",
+  relu6 = "torch.nn.modules.activation.ReLU6",
+  sigmoid = "torch.nn.modules.activation.Sigmoid",
+  silu = "torch.nn.modules.activation.SiLU",
+  sqrtsoftplus = "transformers.activations.SqrtSoftplusActivation",
+  swish = "torch.nn.modules.activation.SiLU",
   tanh = "torch.nn.modules.activation.Tanh",
+  prelu = "torch.nn.modules.activation.PReLU",
+  xielu = "transformers.activations.XIELUActivation",
 }
 
 function common.activation_class(cfg, field, default)
