@@ -1,0 +1,68 @@
+-- The Qwen3 builder (lua/lmp/builders/qwen3.lua) on Qwen3-8B: Llama-shaped, head_dim 128 from
+-- the config, q_norm / k_norm over each head. Every expected figure is derived by hand here.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+
+local R = h.CONFIGS
+local AT_128 = h.AT_128
+local REMOVE = h.REMOVE
+local edited = h.edited_config
+local build_error = h.build_error
+
+local NAME = "Qwen--Qwen3-8B.json"
+
+local function analyze(depth) return lmp.analyze(lmp.load_config(R .. NAME), AT_128, { depth = depth }) end
+
+describe("qwen3 builder", function ()
+  it("counts Qwen3-8B exactly", function ()
+    -- hidden 4096, 32 heads and 8 KV heads of 128, intermediate 12288, 36 layers, vocab 151936
+    -- per layer: q, o 2 * 4096^2 = 33,554,432; k, v 2 * 4096 * 1024 = 8,388,608;
+    --   q_norm, k_norm 2 * 128 = 256; gate/up/down 3 * 4096 * 12288 = 150,994,944;
+    --   two Qwen3RMSNorm 8,192: 192,946,432; x 36 = 6,946,071,552
+    -- embed_tokens and lm_head (untied) 2 * 151936 * 4096 = 1,244,659,712; norm 4,096
+    -- total 8,190,735,360
+    local r = analyze()
+    assert.are.equal(8190735360, r.totals.params)
+    assert.are.same({}, r.unknown_modules)
+  end)
+
+  it("puts q_norm and k_norm, one RMSNorm of head_dim per head, in self_attn", function ()
+    local attn = lmp.build(lmp.read_config(R .. NAME)).layers[1].sub_layers[2].sub_layers[2]
+    assert.are.equal("transformers.models.qwen3.modeling_qwen3.Qwen3Attention", attn.class)
+    local q_norm, k_norm = attn.sub_layers[4], attn.sub_layers[5]
+    assert.are.equal("transformers.models.qwen3.modeling_qwen3.Qwen3RMSNorm", q_norm.class)
+    assert.are.same({ "q_norm", 128, "k_norm", 128 },
+      { q_norm.name, q_norm.parameters.hidden_size, k_norm.name, k_norm.parameters.hidden_size })
+  end)
+
+  it("prices batch 1, seq 128 in closed form", function ()
+    -- Linear weights: 36 * (33,554,432 + 8,388,608 + 150,994,944) + lm_head 4096 * 151936
+    --   = 36 * 192,937,984 + 622,329,856 = 7,568,097,280; x 2 * 128 = 1,937,432,903,680
+    -- attention: 4 * 36 layers * 32 heads * 128 * 128 * 128 = 9,663,676,416
+    -- total 1,947,096,580,096
+    assert.are.equal(1947096580096, analyze().totals.matmul_flops)
+  end)
+
+  it("prices one decoder layer by hand", function ()
+    -- 128 tokens: input/post norms 2 * 128 * 4096 * (rmsnorm 3 + weight 1) = 4,194,304
+    --   q_proj, o_proj 2 * 2 * 128 * 4096^2 = 8,589,934,592; k_proj, v_proj 2 * 2 * 128 * 4096 * 1024 = 2,147,483,648
+    --   q_norm 128 * 32 * 128 * 4 = 2,097,152; k_norm 128 * 8 * 128 * 4 = 524,288
+    --   rotary 3 * 128 * 128 * (32 + 8) = 1,966,080
+    --   sdpa 4 * 32 * 128^3 = 268,435,456 + scores 32 * 128 * 128 * (scale 1 + softmax 5 + mask 1) = 3,670,016
+    --   MLP 3 * 2 * 128 * 4096 * 12288 = 38,654,705,664; silu 128 * 12288 * 4 = 6,291,456; mul 1,572,864
+    --   residual adds 2 * 128 * 4096 = 1,048,576
+    --   total 49,681,924,096
+    local layers = analyze(2):find("^model%.layers$")[1]
+    assert.are.equal(36, layers["repeat"])
+    assert.are.equal(49681924096 * 36, layers.flops)
+  end)
+
+  describe("refuses bad configs, naming the field", function ()
+    it("a missing field", function ()
+      assert.error_matches(build_error(edited(NAME, { num_hidden_layers = REMOVE })), "num_hidden_layers: missing")
+    end)
+    it("a wrong type", function ()
+      assert.error_matches(build_error(edited(NAME, { head_dim = "128" })), "head_dim: expected an integer")
+    end)
+  end)
+end)
