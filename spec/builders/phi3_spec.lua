@@ -59,6 +59,16 @@ describe("phi3 builder", function ()
     assert.are.equal(1769472, r:find("apply_rotary_pos_emb$")[1].flops)
   end)
 
+  it("reads and caches at most the 2047-token window in decode", function ()
+    -- one new token over 3000 cached: the cache holds min(3001, 2047) = 2047 tokens,
+    --   2 (K, V) * 32 layers * 32 KV heads * 96 * 2047 * 2 B = 804,913,152
+    -- matmul: the weights 2 * 3,722,379,264 = 7,444,758,528; attention over min(3000, 2046) + 1
+    --   = 2047 keys: 4 * 32 layers * 32 heads * 2047 * 96 = 804,913,152 -> 8,249,671,680
+    local r = lmp.analyze(lmp.load_config(R .. NAME), { batch_size = 1, seq_len = 1, kv_len = 3000 })
+    assert.are.equal(804913152, r.footprint.kv_cache)
+    assert.are.equal(8249671680, r.totals.matmul_flops)
+  end)
+
   it("refuses a bad field, naming it", function ()
     assert.error_matches(build_error(edited(NAME, { partial_rotary_factor = 2 })), "partial_rotary_factor: expected a number in")
   end)

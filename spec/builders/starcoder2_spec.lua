@@ -51,6 +51,16 @@ describe("starcoder2 builder", function ()
     assert.are.equal(24790466560 * 30, layers.flops)
   end)
 
+  it("reads and caches at most the 4096-token window in decode", function ()
+    -- one new token over 8191 cached: the cache holds min(8192, 4096) = 4096 tokens,
+    --   2 (K, V) * 30 layers * 2 KV heads * 128 * 4096 * 2 B = 125,829,120
+    -- matmul: the weights 2 * 3,029,336,064 = 6,058,672,128; attention over min(8191, 4095) + 1
+    --   = 4096 keys: 4 * 30 layers * 24 heads * 4096 * 128 = 1,509,949,440 -> 7,568,621,568
+    local r = lmp.analyze(lmp.load_config(R .. NAME), { batch_size = 1, seq_len = 1, kv_len = 8191 })
+    assert.are.equal(125829120, r.footprint.kv_cache)
+    assert.are.equal(7568621568, r.totals.matmul_flops)
+  end)
+
   it("refuses a use_bias that is not a boolean", function ()
     assert.error_matches(build_error(edited(NAME, { use_bias = 1 })), "use_bias: expected true or false")
   end)

@@ -183,11 +183,28 @@ function common.rotary(class, heads, kv_heads, dims)
     num_heads = heads, num_kv_heads = kv_heads, head_dim = dims })
 end
 
--- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache
-function common.kv_cache(name, kv_heads, head_dim)
+-- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache.
+-- With a sliding window of `window` tokens the cache keeps at most the last `window`
+-- (transformers' sliding-window cache layers): it writes min(seq_len, window) tokens and
+-- holds min(kv_len + seq_len, window) once the call returns.
+function common.kv_cache(name, kv_heads, head_dim, window)
+  local new, cached = "${seq_len}", "${kv_len}"
+  if window then
+    new = ("min(${seq_len}, %d)"):format(window)
+    cached = ("min(%s, %d) - %s"):format(common.KEYS, window, new)
+  end
   return common.layer(name, "transformers.cache_utils.StaticCache",
     { batch_size = "${batch_size}", num_kv_heads = kv_heads, head_dim = head_dim,
-      new_tokens = "${seq_len}", cached_tokens = "${kv_len}" })
+      new_tokens = new, cached_tokens = cached })
+end
+
+-- keys a sliding-window layer attends over: the at most window - 1 cached tokens the window
+-- still covers, and the seq_len new ones (so a one-token decode step reads
+-- min(kv_len + 1, window) keys); a prefill is counted dense over its seq_len keys, as the
+-- kernels execute it. nil window: every cached token (common.KEYS).
+function common.window_keys(window)
+  if not window then return common.KEYS end
+  return ("min(${kv_len}, %d) + ${seq_len}"):format(window - 1)
 end
 
 -- the activation module class for a config's hidden_act / activation_function

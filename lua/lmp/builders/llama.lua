@@ -51,8 +51,8 @@ function llama.attention(b, s, names, qk_norm)
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
   }, qk_norm or {}), {
     b.rotary(names.module .. "apply_rotary_pos_emb", s.heads, s.kv_heads, d),
-    b.kv_cache("past_key_value", s.kv_heads, d),
-    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),
+    b.kv_cache("past_key_value", s.kv_heads, d, s.window),
+    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true, nil, b.window_keys(s.window)),
     b.linear("o_proj", s.heads * d, h, s.attention_bias),
   }))
 end
@@ -70,6 +70,8 @@ end
 --   names.layer      function(norm, attention, mlp) -> a decoder layer's sub-layers in place
 --                    of the pre-norm order (OLMo2's post-norms, Granite's residual multiplier)
 --   s.qkv_bias       biases on q/k/v (Qwen2); s.attention_bias on all four projections
+--   s.window         a sliding window (Mistral's sliding_window): attention reads and the
+--                    cache holds at most that many tokens (common.window_keys, common.kv_cache)
 function llama.decoder(cfg, b, s, names)
   local h = s.hidden
   local function norm(name, N)

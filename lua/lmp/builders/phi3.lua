@@ -4,8 +4,9 @@
 --              into q, k, v; the rotary turns the first partial_rotary_factor of each head
 --   mlp        gate_up_proj Linear(hidden, 2 * intermediate), chunked into gate and up,
 --              up * act(gate), down_proj
--- and resid_attn_dropout / resid_mlp_dropout (nn.Dropout) before each residual add. The
--- sliding window only masks scores; rope_scaling ("longrope") only changes the tables.
+-- and resid_attn_dropout / resid_mlp_dropout (nn.Dropout) before each residual add. A
+-- sliding_window (2047 in Phi-3-mini) bounds what decode reads and what the cache holds, as
+-- Mistral's; a prefill is dense. rope_scaling ("longrope") only changes the tables.
 local llama = require "lmp.builders.llama"
 
 local phi3 = { model_types = { "phi3" } }
@@ -15,12 +16,13 @@ local M = "transformers.models.phi3.modeling_phi3."
 function phi3.build(cfg, b)
   local s = llama.shape(cfg)
   local h, d, f = s.hidden, s.head_dim, s.inter
+  local window = cfg:has("sliding_window") and cfg:int("sliding_window") or nil
   local names = { module = M, prefix = "Phi3", norm = M .. "Phi3RMSNorm" }
   names.attention = b.block("self_attn", M .. "Phi3Attention", {
     b.linear("qkv_proj", h, (s.heads + 2 * s.kv_heads) * d, false),
     b.rotary(M .. "apply_rotary_pos_emb", s.heads, s.kv_heads, cfg:rotary_dims("partial_rotary_factor", 1.0, d)),
-    b.kv_cache("past_key_value", s.kv_heads, d),
-    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true),
+    b.kv_cache("past_key_value", s.kv_heads, d, window),
+    b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true, nil, b.window_keys(window)),
     b.linear("o_proj", s.heads * d, h, false),
   })
   names.mlp = b.block("mlp", M .. "Phi3MLP", {

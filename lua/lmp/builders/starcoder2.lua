@@ -4,7 +4,9 @@
 -- c_fc, act (hidden_act, gelu_pytorch_tanh in the released configs), c_proj, biased when
 -- use_bias. lm_head is tied to embed_tokens unless the config says otherwise (the
 -- PretrainedConfig default). The residual and embedding dropouts are functional calls, the
--- identity at inference; the sliding window only masks scores.
+-- identity at inference. A sliding_window (4096 in the released configs) bounds what decode
+-- reads and what the cache holds, as Mistral's (transformers' DynamicCache gives every layer
+-- a sliding-window layer when the config has one and no layer_types); a prefill is dense.
 local llama = require "lmp.builders.llama"
 
 local starcoder2 = { model_types = { "starcoder2" } }
@@ -15,6 +17,7 @@ function starcoder2.build(cfg, b)
   local s = llama.shape(cfg, { tied = true })
   local bias = cfg:bool("use_bias", true)
   s.attention_bias = bias
+  s.window = cfg:has("sliding_window") and cfg:int("sliding_window") or nil
   local h = s.hidden
   return llama.decoder(cfg, b, s, {
     module = M, prefix = "Starcoder2",
