@@ -26,6 +26,24 @@ describe("qwen3 builder", function ()
     assert.are.same({}, r.unknown_modules)
   end)
 
+  it("counts the tied Qwen3-0.6B and Qwen3-4B exactly (keras-hub's presets: 596,049,920 and 4,022,468,096)", function ()
+    -- Qwen3-0.6B: hidden 1024, 16 heads and 8 KV heads of 128 (heads * head_dim 2048 > hidden),
+    --   intermediate 3072, 28 layers, lm_head tied
+    --   per layer: q, o 2 * 1024 * 2048 = 4,194,304; k, v 2 * 1024 * 1024 = 2,097,152; q/k norms 256;
+    --   MLP 3 * 1024 * 3072 = 9,437,184; norms 2,048 -> 15,730,944; x 28 = 440,466,432
+    --   embed_tokens 151936 * 1024 = 155,582,464; norm 1,024 -> 596,049,920
+    local small = { hidden_size = 1024, intermediate_size = 3072, num_hidden_layers = 28, num_attention_heads = 16,
+                    num_key_value_heads = 8, tie_word_embeddings = true }
+    assert.are.equal(596049920, lmp.analyze(h.build(edited(NAME, small)), AT_128).totals.params)
+    -- Qwen3-4B: hidden 2560, 32 heads and 8 KV heads of 128, intermediate 9728, 36 layers, tied
+    --   per layer: q, o 2 * 2560 * 4096 = 20,971,520; k, v 2 * 2560 * 1024 = 5,242,880; q/k norms 256;
+    --   MLP 3 * 2560 * 9728 = 74,711,040; norms 5,120 -> 100,930,816; x 36 = 3,633,509,376
+    --   embed_tokens 151936 * 2560 = 388,956,160; norm 2,560 -> 4,022,468,096
+    local mid = { hidden_size = 2560, intermediate_size = 9728, num_hidden_layers = 36, num_attention_heads = 32,
+                  num_key_value_heads = 8, tie_word_embeddings = true }
+    assert.are.equal(4022468096, lmp.analyze(h.build(edited(NAME, mid)), AT_128).totals.params)
+  end)
+
   it("puts q_norm and k_norm, one RMSNorm of head_dim per head, in self_attn", function ()
     local attn = lmp.build(lmp.read_config(R .. NAME)).layers[1].sub_layers[2].sub_layers[2]
     assert.are.equal("transformers.models.qwen3.modeling_qwen3.Qwen3Attention", attn.class)
@@ -56,6 +74,9 @@ describe("qwen3 builder", function ()
     assert.are.equal(36, layers["repeat"])
     assert.are.equal(49681924096 * 36, layers.flops)
   end)
+
+  pending("use_sliding_window: true makes layers max_window_layers.. sliding (Qwen3Config.layer_types); " ..
+    "they are counted as full attention with a full cache (no released Qwen3 / Qwen2-MoE config turns it on)")
 
   describe("refuses bad configs, naming the field", function ()
     it("a missing field", function ()
