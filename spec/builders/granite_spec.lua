@@ -50,8 +50,9 @@ describe("granite builder", function ()
     assert.are.equal(6291840, r:find("^logits_scaling$")[1].flops)
   end)
 
-  pending("logits_scaling divides the logits lm_head computes: when generate's prefill keeps one logit " ..
-    "(logits_to_keep=1, issue 13 section 3) the division must follow lm_head's rows, not every token's")
+  pending("logits_scaling divides the logits lm_head computes (its numel is lm_head's N as built): " ..
+    "when generate's prefill keeps one logit (logits_to_keep=1, issue 13 section 3) and that is done " ..
+    "at walk time, the division must be shrunk with lm_head")
 
   it("refuses a multiplier that is not a number", function ()
     assert.error_matches(build_error(edited(NAME, { residual_multiplier = "0.22" })), "residual_multiplier: expected a number")

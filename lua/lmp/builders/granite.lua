@@ -32,8 +32,10 @@ function granite.build(cfg, b)
     }
   end
   local out = llama.decoder(cfg, b, s, names)
-  -- logits / logits_scaling: one scalar divisor over the lm_head's output
-  out[#out + 1] = b.layer("logits_scaling", "torch.div", { numel = b.per_token(s.vocab), divisor_numel = 1 })
+  -- logits / logits_scaling: one scalar divisor over the lm_head's output (its rows: N)
+  local head = out[#out]
+  out[#out + 1] = b.layer("logits_scaling", "torch.div",
+    { numel = ("(%s) * %d"):format(head.parameters.N, s.vocab), divisor_numel = 1 })
   return out
 end
 
