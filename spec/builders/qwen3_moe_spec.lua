@@ -63,6 +63,17 @@ describe("qwen3_moe builder", function ()
     assert.are.equal(14849820672 * 48, layers.flops)
   end)
 
+  it("counts Qwen3-235B-A22B at keras-hub's published 235,093,634,560", function ()
+    -- hidden 4096, 64 heads and 4 KV heads of 128, 94 layers, 128 experts of 1536
+    -- per layer: q, o 2 * 4096 * 8192 = 67,108,864; k, v 2 * 4096 * 512 = 4,194,304; q/k norms 256;
+    --   gate 4096 * 128 = 524,288; experts 128 * 3 * 4096 * 1536 = 2,415,919,104; norms 8,192
+    --   -> 2,487,755,008; x 94 = 233,848,970,752
+    -- embed_tokens and lm_head 2 * 151936 * 4096 = 1,244,659,712; norm 4,096 -> 235,093,634,560
+    local big = edited(NAME, { hidden_size = 4096, num_hidden_layers = 94, num_attention_heads = 64,
+                               moe_intermediate_size = 1536 })
+    assert.are.equal(235093634560, lmp.analyze(h.build(big), AT_128).totals.params)
+  end)
+
   it("refuses more experts per token than experts", function ()
     assert.error_matches(build_error(edited(NAME, { num_experts_per_tok = 129 })), "num_experts_per_tok: 129 is more than num_experts")
   end)

@@ -44,6 +44,29 @@ describe("qwen3 builder", function ()
     assert.are.equal(4022468096, lmp.analyze(h.build(edited(NAME, mid)), AT_128).totals.params)
   end)
 
+  it("counts the other Qwen3 sizes at keras-hub's published counts", function ()
+    -- per layer: 2 * hidden * heads * 128 (q, o) + 2 * hidden * kv * 128 (k, v) + 256 (q/k norms)
+    --   + 3 * hidden * intermediate + 2 * hidden (norms); plus vocab 151936 * hidden once (tied)
+    --   or twice, plus the final norm
+    -- 1.7B: 28 * (2*2048*2048 + 2*2048*1024 + 256 + 3*2048*6144 + 4096) + 151936*2048 + 2048
+    --      = 28 * 50,336,000 + 311,166,976 = 1,720,574,976
+    -- 14B: 40 * (2*5120*5120 + 2*5120*1024 + 256 + 3*5120*17408 + 10240) + 2*151936*5120 + 5120
+    --      = 40 * 330,311,936 + 1,555,829,760 = 14,768,307,200
+    -- 32B: 64 * (2*5120*8192 + 2*5120*1024 + 256 + 3*5120*25600 + 10240) + 2*151936*5120 + 5120
+    --      = 64 * 487,598,336 + 1,555,829,760 = 32,762,123,264
+    local sizes = {
+      { 1720574976, { hidden_size = 2048, intermediate_size = 6144, num_hidden_layers = 28, num_attention_heads = 16,
+                      num_key_value_heads = 8, tie_word_embeddings = true } },
+      { 14768307200, { hidden_size = 5120, intermediate_size = 17408, num_hidden_layers = 40, num_attention_heads = 40,
+                       num_key_value_heads = 8 } },
+      { 32762123264, { hidden_size = 5120, intermediate_size = 25600, num_hidden_layers = 64, num_attention_heads = 64,
+                       num_key_value_heads = 8 } },
+    }
+    for _, c in ipairs(sizes) do
+      assert.are.equal(c[1], lmp.analyze(h.build(edited(NAME, c[2])), AT_128).totals.params)
+    end
+  end)
+
   it("puts q_norm and k_norm, one RMSNorm of head_dim per head, in self_attn", function ()
     local attn = lmp.build(lmp.read_config(R .. NAME)).layers[1].sub_layers[2].sub_layers[2]
     assert.are.equal("transformers.models.qwen3.modeling_qwen3.Qwen3Attention", attn.class)
