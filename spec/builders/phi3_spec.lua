@@ -26,6 +26,26 @@ describe("phi3 builder", function ()
     assert.are.same({}, r.unknown_modules)
   end)
 
+  it("counts Phi-4-mini and Phi-4 (model_type phi3) at the Hub's published counts", function ()
+    -- Phi-4-mini: hidden 3072, 24 heads and 8 KV heads of 128, intermediate 8192, 32 layers,
+    --   vocab 200064, tied, partial_rotary_factor 0.75
+    --   per layer: qkv_proj 3072 * (24 + 16) * 128 = 15,728,640; o_proj 3072^2 = 9,437,184;
+    --   gate_up 50,331,648; down 25,165,824; norms 6,144 -> 100,669,440; x 32 = 3,221,422,080
+    --   embed_tokens 200064 * 3072 = 614,596,608; norm 3,072 -> 3,836,021,760
+    local mini = { num_attention_heads = 24, num_key_value_heads = 8, vocab_size = 200064,
+                   tie_word_embeddings = true, partial_rotary_factor = 0.75 }
+    assert.are.equal(3836021760, lmp.analyze(h.build(edited(NAME, mini)), AT_128).totals.params)
+    -- Phi-4: hidden 5120, 40 heads and 10 KV heads of 128, intermediate 17920, 40 layers,
+    --   vocab 100352, untied
+    --   per layer: qkv_proj 5120 * 60 * 128 = 39,321,600; o_proj 5120^2 = 26,214,400;
+    --   gate_up 5120 * 35840 = 183,500,800; down 17920 * 5120 = 91,750,400; norms 10,240
+    --   -> 340,797,440; x 40 = 13,631,897,600
+    --   embed_tokens and lm_head 2 * 100352 * 5120 = 1,027,604,480; norm 5,120 -> 14,659,507,200
+    local phi4 = { hidden_size = 5120, intermediate_size = 17920, num_hidden_layers = 40, num_attention_heads = 40,
+                   num_key_value_heads = 10, vocab_size = 100352 }
+    assert.are.equal(14659507200, lmp.analyze(h.build(edited(NAME, phi4)), AT_128).totals.params)
+  end)
+
   it("fuses q, k, v into qkv_proj and gate, up into gate_up_proj", function ()
     local layer = lmp.build(lmp.read_config(R .. NAME)).layers[1].sub_layers[2]
     local attn, mlp = layer.sub_layers[2], layer.sub_layers[6]
