@@ -27,6 +27,16 @@ describe("olmo2 builder", function ()
     assert.are.same({}, r.unknown_modules)
   end)
 
+  it("counts OLMo-2-1124-13B at the Hub's published 13,716,198,400", function ()
+    -- hidden 5120, 40 heads of 128, intermediate 13824, 40 layers
+    -- per layer: 4 * 5120^2 = 104,857,600; q/k norms 10,240; MLP 3 * 5120 * 13824 = 212,336,640;
+    --   post norms 10,240 -> 317,214,720; x 40 = 12,688,588,800
+    -- embed_tokens and lm_head 2 * 100352 * 5120 = 1,027,604,480; norm 5,120 -> 13,716,198,400
+    local big = edited(NAME, { hidden_size = 5120, intermediate_size = 13824, num_hidden_layers = 40,
+                               num_attention_heads = 40, num_key_value_heads = 40 })
+    assert.are.equal(13716198400, lmp.analyze(h.build(big), AT_128).totals.params)
+  end)
+
   it("puts the norms after attention and MLP, and q/k norms over whole projections", function ()
     local layer = lmp.build(lmp.read_config(R .. NAME)).layers[1].sub_layers[2]
     local names = {}
