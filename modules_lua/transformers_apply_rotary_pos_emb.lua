@@ -13,6 +13,13 @@ return {
     "transformers.models.phi.modeling_phi.apply_rotary_pos_emb",
     "transformers.models.falcon.modeling_falcon.apply_rotary_pos_emb",
     "transformers.models.gpt_neox.modeling_gpt_neox.apply_rotary_pos_emb",
+    "transformers.models.qwen3.modeling_qwen3.apply_rotary_pos_emb",
+    "transformers.models.qwen2_moe.modeling_qwen2_moe.apply_rotary_pos_emb",
+    "transformers.models.qwen3_moe.modeling_qwen3_moe.apply_rotary_pos_emb",
+    "transformers.models.olmo2.modeling_olmo2.apply_rotary_pos_emb",
+    "transformers.models.granite.modeling_granite.apply_rotary_pos_emb",
+    "transformers.models.starcoder2.modeling_starcoder2.apply_rotary_pos_emb",
+    "transformers.models.phi3.modeling_phi3.apply_rotary_pos_emb",
   },
 
   required_parameters = function ()

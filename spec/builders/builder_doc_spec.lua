@@ -54,7 +54,9 @@ describe("an unsupported model_type", function ()
     assert.are.equal("gpt_neox", closest("gpt_neo"))
     assert.are.equal("llama", closest("llama4_text"))   -- it is a prefix of this one
     assert.are.equal("mistral", closest("mistral3"))
-    assert.are.equal("qwen2", closest("qwen2_moe"))
+    assert.are.equal("qwen2", closest("qwen2_vl"))     -- its text backbone, not qwen2_moe (a longer shared prefix)
+    assert.are.equal("qwen3", closest("qwen3_vl"))
+    assert.are.equal("qwen3_moe", closest("qwen3_moe_x"))
     assert.are.equal("t5", closest("t5gemma"))
     -- no shared prefix: the smallest edit distance
     assert.are.equal("opt", closest("oxt"))

@@ -83,6 +83,13 @@ describe("rotary functions", function ()
       { "tiiuae--falcon-7b.json", "transformers.models.falcon.modeling_falcon." },
       { "EleutherAI--pythia-160m.json", "transformers.models.gpt_neox.modeling_gpt_neox." },
       { "mistralai--Mixtral-8x7B-v0.1.json", "transformers.models.mixtral.modeling_mixtral." },
+      { "Qwen--Qwen3-8B.json", "transformers.models.qwen3.modeling_qwen3." },
+      { "Qwen--Qwen1.5-MoE-A2.7B.json", "transformers.models.qwen2_moe.modeling_qwen2_moe." },
+      { "Qwen--Qwen3-30B-A3B.json", "transformers.models.qwen3_moe.modeling_qwen3_moe." },
+      { "allenai--OLMo-2-1124-7B.json", "transformers.models.olmo2.modeling_olmo2." },
+      { "ibm-granite--granite-3.1-2b-instruct.json", "transformers.models.granite.modeling_granite." },
+      { "bigcode--starcoder2-3b.json", "transformers.models.starcoder2.modeling_starcoder2." },
+      { "microsoft--Phi-3-mini-4k-instruct.json", "transformers.models.phi3.modeling_phi3." },
     }
     for _, c in ipairs(cases) do
       local r = lmp.analyze(lmp.load_config(h.CONFIGS .. c[1]), { seq_len = 16 })
@@ -105,6 +112,10 @@ describe("the shared config checks", function ()
     ["google-bert--bert-base-uncased.json"] = "num_hidden_layers", ["facebook--opt-125m.json"] = "num_hidden_layers",
     ["tiiuae--falcon-7b.json"] = "num_hidden_layers", ["microsoft--phi-2.json"] = "num_hidden_layers",
     ["EleutherAI--pythia-160m.json"] = "num_hidden_layers",
+    ["Qwen--Qwen3-8B.json"] = "num_hidden_layers", ["Qwen--Qwen1.5-MoE-A2.7B.json"] = "num_hidden_layers",
+    ["Qwen--Qwen3-30B-A3B.json"] = "num_hidden_layers", ["allenai--OLMo-2-1124-7B.json"] = "num_hidden_layers",
+    ["ibm-granite--granite-3.1-2b-instruct.json"] = "num_hidden_layers",
+    ["bigcode--starcoder2-3b.json"] = "num_hidden_layers", ["microsoft--Phi-3-mini-4k-instruct.json"] = "num_hidden_layers",
   }
   local function build(file, field, value)
     local cfg = lmp.read_config(h.CONFIGS .. file)

@@ -1,4 +1,5 @@
--- MistralRMSNorm, MixtralRMSNorm, Qwen2RMSNorm and T5LayerNorm compute what LlamaRMSNorm
+-- MistralRMSNorm, MixtralRMSNorm, Qwen2RMSNorm, T5LayerNorm and the Qwen3, Qwen2-MoE, Qwen3-MoE,
+-- OLMo2, Granite and Phi-3 RMSNorms compute what LlamaRMSNorm
 -- computes (transformers copies it), so their calculator files are aliases of it
 -- (same_as). Each must answer by its own name and key with LlamaRMSNorm's figures.
 local lmp = require "lmp"
@@ -8,6 +9,12 @@ local ALIASES = {
   { "transformers.models.mixtral.modeling_mixtral.MixtralRMSNorm", "transformers_MixtralRMSNorm" },
   { "transformers.models.qwen2.modeling_qwen2.Qwen2RMSNorm", "transformers_Qwen2RMSNorm" },
   { "transformers.models.t5.modeling_t5.T5LayerNorm", "transformers_T5LayerNorm" },
+  { "transformers.models.qwen3.modeling_qwen3.Qwen3RMSNorm", "transformers_Qwen3RMSNorm" },
+  { "transformers.models.qwen2_moe.modeling_qwen2_moe.Qwen2MoeRMSNorm", "transformers_Qwen2MoeRMSNorm" },
+  { "transformers.models.qwen3_moe.modeling_qwen3_moe.Qwen3MoeRMSNorm", "transformers_Qwen3MoeRMSNorm" },
+  { "transformers.models.olmo2.modeling_olmo2.Olmo2RMSNorm", "transformers_Olmo2RMSNorm" },
+  { "transformers.models.granite.modeling_granite.GraniteRMSNorm", "transformers_GraniteRMSNorm" },
+  { "transformers.models.phi3.modeling_phi3.Phi3RMSNorm", "transformers_Phi3RMSNorm" },
 }
 
 for _, alias in ipairs(ALIASES) do

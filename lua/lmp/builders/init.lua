@@ -10,7 +10,8 @@ local builders = {}
 
 -- families in the order `lmp` lists them
 builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "gemma2", "gemma3", "phi", "gpt2", "gpt_neox", "opt",
-                      "bloom", "falcon", "bert", "t5" }
+                      "bloom", "falcon", "bert", "t5",
+                      "qwen3", "qwen2_moe", "qwen3_moe", "olmo2", "granite", "starcoder2", "phi3" }
 
 local by_type -- model_type -> family module, filled on first use
 
@@ -50,8 +51,6 @@ function builders.supported()
   return list
 end
 
--- closest(model_type) -> the supported model_type nearest to it: the longest common prefix
--- (qwen3_vl -> qwen3, gemma3 -> gemma3_text), then the smallest edit distance, then by name
 local function edit_distance(a, b)
   local prev = {}
   for j = 0, #b do prev[j] = j end
@@ -66,13 +65,21 @@ local function edit_distance(a, b)
   return prev[#b]
 end
 
+-- closest(model_type) -> the supported model_type nearest to it, for the "not supported"
+-- error (ties go to the first by name)
 function builders.closest(model_type)
-  local best, best_prefix, best_dist
+  local best, best_rank
   for _, t in ipairs(builders.supported()) do
     local n = 0
     while n < #t and n < #model_type and t:byte(n + 1) == model_type:byte(n + 1) do n = n + 1 end
-    local d = edit_distance(model_type, t)
-    if not best or n > best_prefix or (n == best_prefix and d < best_dist) then best, best_prefix, best_dist = t, n, d end
+    -- one a prefix of the other first (qwen2 for qwen2_vl, its text backbone, over qwen2_moe;
+    -- gemma3_text for gemma3), then the longest shared prefix, then the smallest edit distance
+    local rank = { (n == #t or n == #model_type) and 1 or 0, n, -edit_distance(model_type, t) }
+    local better = not best
+    for k = 1, 3 do
+      if best and rank[k] ~= best_rank[k] then better = rank[k] > best_rank[k] break end
+    end
+    if better then best, best_rank = t, rank end
   end
   return best
 end

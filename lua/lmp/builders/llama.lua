@@ -40,31 +40,45 @@ function llama.shape(cfg, defaults)
   return s
 end
 
--- decoder(cfg, b, s, names) -> the layers of a Llama-shaped causal LM.
---   names.module     python module path prefix, e.g. "transformers.models.mistral.modeling_mistral."
---   names.prefix     class name prefix, e.g. "Mistral"
---   names.norm       the RMSNorm class (full name)
---   names.act        the MLP's activation class (default: from hidden_act, silu)
---   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
---   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
---   s.qkv_bias       biases on q/k/v (Qwen2); s.attention_bias on all four projections
---   s.window         a sliding window (Mistral's sliding_window): attention reads and the
---                    cache holds at most that many tokens (common.window_keys, common.kv_cache)
-function llama.decoder(cfg, b, s, names)
+-- attention(b, s, names [, qk_norm]) -> the self_attn block of a Llama-shaped decoder layer;
+-- qk_norm: layers run on q and k after their projections (Qwen3's and OLMo2's q_norm, k_norm)
+function llama.attention(b, s, names, qk_norm)
   local h, d = s.hidden, s.head_dim
-  local function norm(name, N)
-    return b.layer(name, names.norm, { N = N or b.TOKENS, hidden_size = h })
-  end
   local qkv_bias = s.attention_bias or s.qkv_bias
-  local attention = b.block("self_attn", names.module .. names.prefix .. "Attention", {
+  return b.block("self_attn", names.module .. names.prefix .. "Attention", b.append(b.append({
     b.linear("q_proj", h, s.heads * d, qkv_bias),
     b.linear("k_proj", h, s.kv_heads * d, qkv_bias),
     b.linear("v_proj", h, s.kv_heads * d, qkv_bias),
+  }, qk_norm or {}), {
     b.rotary(names.module .. "apply_rotary_pos_emb", s.heads, s.kv_heads, d),
     b.kv_cache("past_key_value", s.kv_heads, d, s.window),
     b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true, nil, b.window_keys(s.window)),
     b.linear("o_proj", s.heads * d, h, s.attention_bias),
-  })
+  }))
+end
+
+-- decoder(cfg, b, s, names) -> the layers of a Llama-shaped causal LM.
+--   names.module     python module path prefix, e.g. "transformers.models.mistral.modeling_mistral."
+--   names.prefix     class name prefix, e.g. "Mistral"
+--   names.norm       the RMSNorm class (full name), or function(name, N) -> a norm layer (StarCoder2's LayerNorm)
+--   names.act        the MLP's activation class (default: from hidden_act, silu)
+--   names.mlp        a block replacing the gated MLP (Mixtral's block_sparse_moe)
+--   names.mlps       { {mlp = block, count = n}, ... }: layers that differ in their MLP, in order
+--                    (Qwen2-MoE's decoder_sparse_step and mlp_only_layers)
+--   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
+--   names.attention  a block replacing self_attn (Phi-3's fused qkv_proj, Qwen3's q/k norms)
+--   names.layer      function(norm, attention, mlp) -> a decoder layer's sub-layers in place
+--                    of the pre-norm order (OLMo2's post-norms, Granite's residual multiplier)
+--   s.qkv_bias       biases on q/k/v (Qwen2); s.attention_bias on all four projections
+--   s.window         a sliding window (Mistral's sliding_window): attention reads and the
+--                    cache holds at most that many tokens (common.window_keys, common.kv_cache)
+function llama.decoder(cfg, b, s, names)
+  local h = s.hidden
+  local function norm(name, N)
+    if type(names.norm) == "function" then return names.norm(name, N or b.TOKENS) end
+    return b.layer(name, names.norm, { N = N or b.TOKENS, hidden_size = h })
+  end
+  local attention = names.attention or llama.attention(b, s, names)
   local mlp = names.mlp or b.block("mlp", names.module .. names.prefix .. "MLP", {
     b.linear("gate_proj", h, s.inter, s.mlp_bias),
     b.elementwise("act_fn", names.act or b.activation_class(cfg, "hidden_act", "silu"), s.inter),
@@ -72,16 +86,28 @@ function llama.decoder(cfg, b, s, names)
     b.mul("mul", s.inter),
     b.linear("down_proj", s.inter, h, s.mlp_bias),
   })
-  local layer = b.block("layers", names.module .. names.prefix .. "DecoderLayer", {
-    norm("input_layernorm"),
-    attention,
-    b.add("residual_add_attn", h),
-    norm("post_attention_layernorm"),
-    mlp,
-    b.add("residual_add_mlp", h),
-  }, s.layers)
+  local function layer(name, mlp_block, count)
+    return b.block(name, names.module .. names.prefix .. "DecoderLayer", names.layer and names.layer(norm, attention, mlp_block) or {
+      norm("input_layernorm"),
+      attention,
+      b.add("residual_add_attn", h),
+      norm("post_attention_layernorm"),
+      mlp_block,
+      b.add("residual_add_mlp", h),
+    }, count)
+  end
   local model = b.append({ b.embedding("embed_tokens", s.vocab, h) }, names.embed or {})
-  model[#model + 1] = layer
+  if not names.mlps then
+    model[#model + 1] = layer("layers", mlp, s.layers)
+  else -- runs of consecutive layers with the same MLP: "layers.<first index>"
+    local first = 0
+    for _, run in ipairs(names.mlps) do
+      local l = layer("layers." .. first, run.mlp, run.count)
+      if run.count > 1 then l.note = ("layers %d to %d"):format(first, first + run.count - 1) end
+      model[#model + 1] = l
+      first = first + run.count
+    end
+  end
   model[#model + 1] = norm("norm")
   return {
     b.block("model", names.module .. names.prefix .. "Model", model),
