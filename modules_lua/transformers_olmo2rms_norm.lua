@@ -1,4 +1,5 @@
--- transformers.models.olmo2.modeling_olmo2.Olmo2RMSNorm: the same computation as LlamaRMSNorm (modeling_olmo2.py copies it: weight * x * rsqrt(mean(x^2) + eps),
+-- transformers.models.olmo2.modeling_olmo2.Olmo2RMSNorm: the same computation as LlamaRMSNorm
+-- (modeling_olmo2.py copies it: weight * x * rsqrt(mean(x^2) + eps),
 -- no bias, no mean subtraction), with the same parameters: priced by that calculator.
 return {
   full_class_name = "transformers.models.olmo2.modeling_olmo2.Olmo2RMSNorm",
