@@ -5,13 +5,13 @@
 #         it runs on Lua 5.1, which then becomes /usr/bin/lua: lmp never runs that),
 #         valgrind, tmux (the REPL specs), clang and libclang-rt-14-dev (libFuzzer and
 #         the sanitizer runtimes),
-#         Debian's python3 with pandas and torch (the CSV sums, PyTorch's constructor
-#         defaults), dpkg-dev and file (cpack's dependency scan of the .deb)
+#         Debian's python3 with pandas, torch and torchvision (the CSV sums, PyTorch's constructor
+#         defaults, the exporter specs: torchvision models), dpkg-dev and file (cpack's dependency scan of the .deb)
 # lua5.4 is in both: in the same apt command as lua-busted, whose "lua5.2 | lua" dependency
 # would otherwise pull in Lua 5.2.
 set -euo pipefail
 run=(build-essential cmake pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev libedit-dev)
-test=(lua5.4 lua-cjson lua-busted lua-check tmux valgrind clang libclang-rt-14-dev python3 python3-pandas python3-torch dpkg-dev file)
+test=(lua5.4 lua-cjson lua-busted lua-check tmux valgrind clang libclang-rt-14-dev python3 python3-pandas python3-torch python3-torchvision dpkg-dev file)
 case "${1:-run}" in
   run) packages=("${run[@]}") ;;
   test) packages=("${run[@]}" "${test[@]}") ;;
