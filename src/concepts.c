@@ -57,6 +57,8 @@ const InputDef LMP_INPUTS[IN_COUNT] = {
     {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ..."},
     {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL},
     {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL},
+    {"image_size", "image-size", "count", 224, 1, INT64_MAX, NULL, NULL, "side of a square input image, in pixels",
+     "vision models exported by lmp export-torch"},
 };
 
 /* in the order of enum Phase */

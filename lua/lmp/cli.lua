@@ -123,6 +123,22 @@ cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).]] },
     options = { MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
       { "out", "string", "FILE", "write there (atomically) instead of to stdout" }, MODULES },
     text = MODEL_TEXT },
+  { name = "export-torch", summary = "write the model JSON of any PyTorch module, traced on the meta device",
+    usage = { "lmp export-torch MODULE [--input SPEC] [--arg NAME=VALUE ...] [--out FILE]",
+              "lmp export-torch --hf ORG/NAME [--input SPEC] [--out FILE]" },
+    options = {
+      { "hf", "string", "ORG/NAME", "a transformers config (AutoConfig + from_config; needs transformers)" },
+      { "input", "string", "SPEC", "what the forward takes: tokens[:S], image[:CxH], features:D[xS]" },
+      { "arg", "list", "NAME=VALUE", "a keyword argument for MODULE's constructor (repeatable; JSON values)" },
+      { "out", "string", "FILE", "write there (atomically) instead of to stdout" }, MODULES },
+    text = [[
+MODULE: a dotted path to a constructor (torchvision.models.resnet50) or file.py:function.
+The model is built on the meta device and traced at batch 1-3 over a window of 96
+consecutive sizes (sequence length, or image side); every shape becomes an exact formula
+of batch_size and seq_len or image_size, checked at a further size. Default input: tokens
+of 128 (a model with an Embedding) or a 3x224x224 image (one with a Conv2d). Classes with
+no calculator are listed, each with the `lmp generate` command that writes one. Python:
+LMP_PYTHON, else python3, else /usr/bin/python3 (the first that has torch).]] },
   { name = "models", summary = "the bundled models: id, file, top-level classes, parameters",
     usage = { "lmp models" }, options = { MODULES },
     text = "Each is used offline by its id: lmp analyze meta-llama/Llama-2-7b-hf." },
@@ -537,6 +553,42 @@ function cli.export(args)
     out(text)
   end
   return EXIT.OK
+end
+
+-- ---- export-torch ----
+
+cli["export-torch"] = function(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS["export-torch"]), "export-torch")
+  apply_modules(o)
+  if pos[2] then usage_error("export-torch: unexpected argument '" .. pos[2] .. "'") end
+  if (pos[1] ~= nil) == (o.hf ~= nil) then
+    usage_error("export-torch: name one model: MODULE (torchvision.models.resnet50, file.py:function) or --hf ORG/NAME")
+  end
+  local text, summary = require("lmp.export_torch").run({ module = pos[1], hf = o.hf, input = o.input, args = o.arg })
+  local model = lmp.load_model_string(text, "the export")
+  local params = lmp.analyze(model, { seq_len = 1 }, { depth = 0 }).totals.params
+  local err = io.stderr
+  if #summary.unknown > 0 then
+    err:write(("export-torch: %d class%s without a calculator (their layers are reported unknown until one is written):\n")
+      :format(#summary.unknown, #summary.unknown == 1 and "" or "es"))
+    for _, cls in ipairs(summary.unknown) do err:write("  lmp generate --full-class-name " .. cls .. "\n") end
+  elseif tostring(params) ~= tostring(summary.torch_params) then
+    usage_error(("export-torch: lmp counts %s parameters, PyTorch %s: a calculator disagrees with its module")
+      :format(report.grouped(params), report.grouped(summary.torch_params)))
+  end
+  if type(summary.fixed) == "string" then
+    err:write(("export-torch: the model takes %s %d only (at %d: %s); the file keeps it fixed\n")
+      :format(summary.var, summary.size, summary.size - 1, summary.fixed))
+  end
+  if o.out then
+    local ok, werr = core.write_file_atomic(o.out, text)
+    if not ok then usage_error("export-torch: " .. werr) end
+    err:write(("export-torch: %s: %s parameters (PyTorch counts %s)\n")
+      :format(o.out, report.grouped(params), report.grouped(summary.torch_params)))
+  else
+    out(text)
+  end
+  return #summary.unknown > 0 and EXIT.INCOMPLETE or EXIT.OK
 end
 
 -- ---- models ----
