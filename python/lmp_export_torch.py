@@ -148,7 +148,8 @@ class InputKind:
             self.var, self.size, self.depth = "seq_len", nums[0] if nums else 128, None
         elif kind == "image":
             self.var, self.depth = "image_size", nums[0] if nums else 3
-            self.size = nums[1] if len(nums) > 1 else 224
+            own = getattr(model, "image_size", None)  # torchvision's ViT says what it takes
+            self.size = nums[1] if len(nums) > 1 else own if isinstance(own, int) else 224
         else:
             if not nums:
                 fail(f"--input '{spec}': features needs its width, e.g. features:512")
@@ -184,6 +185,8 @@ ELEMENTWISE = {
     "torch.div": {"div", "__truediv__", "__rtruediv__", "__itruediv__", "div_", "true_divide", "divide"},
     "torch.neg": {"neg", "__neg__", "negative", "neg_"},
     "torch.cat": {"cat", "concat", "concatenate"},
+    "torch.cos": {"cos", "cos_"},
+    "torch.sin": {"sin", "sin_"},
     "torch.nn.modules.activation.ReLU": {"relu", "relu_"},
     "torch.nn.modules.activation.GELU": {"gelu"},
     "torch.nn.modules.activation.SiLU": {"silu", "silu_"},
@@ -258,8 +261,7 @@ def matmul_params(name, args, kwargs, out):
 
 def op_layer(name, args, kwargs, out):
     """(class, parameters) of the basic layer a torch function call becomes, or None when free."""
-    if name in FREE or name.startswith("_") and name not in ("__add__",) and name not in OP_CLASS \
-            and name not in MATMUL:
+    if name in FREE or name.startswith("_") and not name.startswith("__"):
         return None
     outs = [out] if isinstance(out, torch.Tensor) else tensors(out) if isinstance(out, (tuple, list)) else []
     out_numel = sum(numel(t) for t in outs)
@@ -278,15 +280,19 @@ def op_layer(name, args, kwargs, out):
         p = {"numel": out_numel}
         operands = [a for a in args[:2]]
         second = operands[1] if len(operands) > 1 else kwargs.get("other")
+        # always given (when equal to numel it reads the same as a full operand), so the file's
+        # layers do not change with the batch (ViT's pos_embedding is broadcast at batch 2, not 1)
         small = numel(second) if isinstance(second, torch.Tensor) else 1
-        if small != out_numel:
+        if cls == "torch.div":  # torch_div.lua reads the divisor's size; 1 / x divides by x
+            p["divisor_numel"] = out_numel if name == "__rtruediv__" else small
+        else:
             p["broadcast_numel"] = small
         return cls, p
     if cls == "torch.nn.modules.activation.GELU":
         return cls, {"numel": out_numel, "approximate": kwargs.get("approximate", "none")}
     if cls is not None:
         return cls, {"numel": out_numel}
-    return "torch." + name, {"numel": out_numel}  # no calculator: reported, never dropped
+    return "torch." + name.strip("_"), {"numel": out_numel}  # no calculator: reported, never dropped
 
 
 class Node:
@@ -347,7 +353,10 @@ class Tracer(TorchFunctionMode):
             parent = tracer.stack[-1]
             cls = class_name(module)
             attr = tracer.names[module].rpartition(".")[2] or "model"
-            basic = cls in tracer.known or not list(module.children())
+            # a module without a calculator runs as a composite: its own torch calls are counted
+            # (a hand-written rotary embedding); it falls back to one unknown layer below when a
+            # call it makes has no calculator either
+            basic = cls in tracer.known
             n = tracer.counts.get((id(parent), attr), 0) + 1
             tracer.counts[(id(parent), attr)] = n
             node = Node(attr if n == 1 else f"{attr}_{n}", cls, module)
@@ -370,9 +379,14 @@ class Tracer(TorchFunctionMode):
                 leaf.torch_params = numel(p)
             tracer.stack.append(node)
             try:
-                return orig(*args, **kwargs)
+                out = orig(*args, **kwargs)
             finally:
                 tracer.stack.pop()
+            if not list(module.children()) and (not node.children or any(
+                    c.cls not in tracer.known for c in node.children)):
+                node.children, node.basic = [], True
+                node.params = leaf_params(node, module, args, kwargs, out, None)
+            return out
 
         module.forward = forward
         return orig

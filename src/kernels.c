@@ -83,8 +83,8 @@ static const struct { const char *op; int cost; } COSTS[] = {
     /* the other activations of transformers' ACT2FN */
     {"identity", 0}, {"relu6", 2},    {"leaky_relu", 2}, {"prelu", 2},   {"relu2", 2},     {"hardswish", 5},
     {"quick_gelu", 5}, {"clipped_gelu", 7}, {"laplace", 5}, {"mish", 5}, {"sqrt_softplus", 4}, {"xielu", 11},
-    /* vision */
-    {"batchnorm", 2}};
+    /* vision; sin and cos of the rotary tables */
+    {"batchnorm", 2}, {"trig", 1}};
 
 /* Backward FLOPs per element (docs/calculators.md derives each). */
 static const struct { const char *op; int cost; } BACKWARD_COSTS[] = {
@@ -93,7 +93,7 @@ static const struct { const char *op; int cost; } BACKWARD_COSTS[] = {
     {"layernorm", 8}, {"rmsnorm", 6},  {"rotary", 3},  {"embedding", 1},
     {"identity", 0}, {"relu6", 2},     {"leaky_relu", 2}, {"prelu", 5},  {"relu2", 3},     {"hardswish", 5},
     {"quick_gelu", 9}, {"clipped_gelu", 13}, {"laplace", 7}, {"mish", 11}, {"sqrt_softplus", 6}, {"xielu", 19},
-    {"batchnorm", 8}};
+    {"batchnorm", 8}, {"trig", 2}};
 
 void lmp_push_kernels(lua_State *L) {
   static const luaL_Reg fns[] = {{"matmul", k_matmul}, {"elementwise", k_elementwise}, {"bytes", k_bytes},
