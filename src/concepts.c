@@ -50,15 +50,15 @@ const FigureDef LMP_FIGURES_TABLE[N_COUNT] = {
 
 /* in the order of enum Input */
 const InputDef LMP_INPUTS[IN_COUNT] = {
-    {"batch_size", "batch", "count", 1, 1, INT64_MAX, NULL, NULL, "batch size", NULL},
-    {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode"},
-    {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode"},
-    {"enc_len", "enc-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "encoder positions of an encoder-decoder model", NULL},
-    {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ..."},
-    {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL},
-    {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL},
-    {"image_size", "image-size", "count", 224, 1, INT64_MAX, NULL, NULL, "side of a square input image, in pixels",
-     "vision models exported by lmp export-torch"},
+    {"batch_size", "batch", "count", 1, 1, INT64_MAX, NULL, NULL, "batch size", NULL, 0},
+    {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode", 0},
+    {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode", 0},
+    {"enc_len", "enc-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "encoder positions of an encoder-decoder model", NULL, 0},
+    {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ...", 0},
+    {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL, 0},
+    {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL, 0},
+    {"image_size", "image-size", "count", 224, 1, INT64_MAX, NULL, NULL, "side of a square input image",
+     "export-torch's vision models", 1},
 };
 
 /* in the order of enum Phase */
@@ -135,6 +135,7 @@ static void push_input(lua_State *L, int i) {
   set_str(L, "bytes_name", in->bytes_name);
   set_str(L, "doc", in->doc);
   set_str(L, "note", in->note);
+  set_bool(L, "when_used", in->when_used);
 }
 
 static void push_phase(lua_State *L, int i) {

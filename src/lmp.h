@@ -253,6 +253,7 @@ typedef struct {
   const char *default_from; /* another input whose value is the default (enc_len: seq_len) */
   const char *bytes_name;   /* a bit width's whole-byte variable ("w_dtype_bytes"), or NULL */
   const char *doc, *note;   /* what it is; what the CLI help adds after the default */
+  int when_used;            /* reported only when given or a model's formula reads it (image_size) */
 } InputDef;
 extern const InputDef LMP_INPUTS[IN_COUNT];
 typedef enum { PH_PREFILL, PH_DECODE, PH_TRAIN, PH_GENERATE, PH_COUNT } Phase;

@@ -206,6 +206,13 @@ static int l_analyze(lua_State *L) {
   lua_setfield(L, 7, "evaluations");
   lua_pushboolean(L, !any_unknown);
   lua_setfield(L, 7, "complete");
+  lua_createtable(L, 0, IN_COUNT); /* inputs_used: name -> true */
+  for (int i = 0; i < IN_COUNT; i++)
+    if (w.used & (1u << i)) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, LMP_INPUTS[i].name);
+    }
+  lua_setfield(L, 7, "inputs_used");
   return 1;
 }
 

@@ -15,6 +15,7 @@ typedef struct {
   int lookup, calcs, memo, unknown; /* stack slots: lookup(), class -> calculator, key -> figures, class -> count */
   int max_depth;
   int64_t evaluations;
+  uint32_t used; /* bit i: a formula read input i (so a report shows an input only a few models take) */
 } Walk;
 
 /* walk.c: raises an lmp.Error located at n; fmt takes lua_pushfstring's formats */

@@ -20,6 +20,7 @@ static int runtime_lookup(void *ud, int is_ref, const char *name, FValue *out, c
   for (int i = 0; i < IN_COUNT; i++) {
     if (strcmp(name, LMP_INPUTS[i].name) == 0) {
       out->num = w->in[i];
+      w->used |= 1u << i;
       return 0;
     }
     const char *bytes = LMP_INPUTS[i].bytes_name;

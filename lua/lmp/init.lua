@@ -124,6 +124,11 @@ function lmp.analyze(model, given, opts)
   table.sort(raw.unknown_modules, function (a, b) return a.class < b.class end)
   raw.model_id = model.model_id or model.file
   raw.inputs = checked
+  for _, row in ipairs(core.INPUTS) do -- image_size: in the report of a model that reads it (or when given)
+    if row.when_used and not raw.inputs_used[row.name] and (given or {})[row.name] == nil then
+      raw.inputs[row.name] = nil
+    end
+  end
   raw.footprint = require("lmp.phases").footprint(raw)
   return results.dress(raw)
 end

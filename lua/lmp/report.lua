@@ -70,6 +70,7 @@ local function phase_line(result)
   local i = result.inputs
   local shape = i.phase == "generate"
     and ("batch %d, prompt %d, %d new tokens"):format(i.batch_size, i.prompt_len, i.new_tokens)
+    or i.image_size and ("batch %d, image %dx%d"):format(i.batch_size, i.image_size, i.image_size)
     or ("batch %d, seq %d, kv_len %d"):format(i.batch_size, i.seq_len, i.kv_len)
   return ("%s | %s | %s | w%d a%d kv%d bits"):format(visible(result.model_id or "?"), i.phase, shape, i.w_bits, i.a_bits, i.kv_bits)
 end
