@@ -564,7 +564,8 @@ cli["export-torch"] = function(args)
   if (pos[1] ~= nil) == (o.hf ~= nil) then
     usage_error("export-torch: name one model: MODULE (torchvision.models.resnet50, file.py:function) or --hf ORG/NAME")
   end
-  local text, summary = require("lmp.export_torch").run({ module = pos[1], hf = o.hf, input = o.input, args = o.arg })
+  local doc, summary = require("lmp.export_torch").run({ module = pos[1], hf = o.hf, input = o.input, args = o.arg })
+  local text = lmp.model_json(doc)
   local model = lmp.load_model_string(text, "the export")
   local params = lmp.analyze(model, { seq_len = 1 }, { depth = 0 }).totals.params
   local err = io.stderr

@@ -6,7 +6,6 @@
 -- and names the classes that still need a calculator.
 local core = require "lmp.core"
 local json = require "lmp.json"
-local lmp = require "lmp"
 local paths = require "lmp.paths"
 local registry = require "lmp.registry"
 local util = require "lmp.util"
@@ -62,7 +61,7 @@ local function temp_file(text)
   return path
 end
 
--- run(opts) -> model JSON text, summary. opts: module | hf, input, args (list of NAME=VALUE)
+-- run(opts) -> the model file's table, summary. opts: module | hf, input, args (list of NAME=VALUE)
 function export.run(opts)
   local py = export.python()
   local script = temp_file(core.read_file(paths.home .. "/" .. SCRIPT))
@@ -93,7 +92,7 @@ function export.run(opts)
     util.fail(("export-torch: the exporter stopped (%s exited with %d)"):format(py, code))
   end
   local doc = core.json_decode(text)
-  return lmp.model_json(doc.model), doc.summary
+  return doc.model, doc.summary
 end
 
 return export

@@ -284,14 +284,20 @@ local MULTIPLIER = { ["repeat"] = "r", active = "a", touched = "w" }
 function report.csv(result)
   local i = result.inputs
   local generate = i.phase == "generate" -- the tree is the prefill's
-  local run = {}
-  for _, k in ipairs(report.CSV_INPUTS) do run[#run + 1] = csv_field(i[k]) end
+  local run, columns = {}, {}
+  for _, k in ipairs(report.CSV_INPUTS) do -- image_size only for a model that reads it
+    local row = core.INPUTS[k]
+    if not (row and row.when_used and i[k] == nil) then
+      columns[#columns + 1] = k
+      run[#run + 1] = csv_field(i[k])
+    end
+  end
   if generate then run[1] = "prefill" end
   local totals = {}
   for k, f in ipairs(report.CSV_FIGURES) do totals[k] = f .. "_total" end
   local lines = { table.concat({ "path", "depth", "name", "class", "basic", "repeat", "active", "instances",
     "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), table.concat(report.CSV_MAXIMA, ","),
-    table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(report.CSV_INPUTS, ",") }, ",") }
+    table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(columns, ",") }, ",") }
   local tokens = exact.mul(i.batch_size, i.seq_len)
   -- above: the cumulative multipliers of the node's ancestors
   local function walk(nodes, depth, above)

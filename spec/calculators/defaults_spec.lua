@@ -29,9 +29,21 @@ local DOCUMENTED = {
   ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false },
   -- T5Attention._relative_position_bucket(relative_position, bidirectional=True, num_buckets=32, max_distance=128)
   ["transformers.models.t5.modeling_t5.T5Attention._relative_position_bucket"] = { bidirectional = true },
+  -- torch.nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, ...)
+  ["torch.nn.modules.batchnorm.BatchNorm2d"] = { affine = true },
+  -- torch.nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False),
+  -- per axis here; stride=None means the kernel size, which the export writes out
+  ["torch.nn.modules.pooling.MaxPool2d"] = { padding_h = 0, padding_w = 0, dilation_h = 1, dilation_w = 1,
+                                            ceil_mode = false },
+  -- torch.nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
+  --                             add_zero_attn=False, kdim=None, vdim=None, batch_first=False, ...)
+  ["torch.nn.modules.activation.MultiheadAttention"] = { bias = true, add_bias_kv = false, add_zero_attn = false },
   -- lmp's own, no constructor's: the size of a broadcast second operand (0: as large as the first)
   ["torch.add"] = { broadcast_numel = 0 },
   ["torch.mul"] = { broadcast_numel = 0 },
+  ["torch.sub"] = { broadcast_numel = 0 },
+  -- and one product unless more are batched
+  ["torch.matmul"] = { batch = 1 },
 }
 -- The others take nothing with a default that changes a count: Embedding(num_embeddings,
 -- embedding_dim, padding_idx=None, ...), Dropout(p=0.5, inplace=False), Softmax(dim=None),
@@ -154,6 +166,10 @@ describe("constructor defaults against the installed PyTorch", function ()
             assert.are.equal(lmp.null, sig.attn_mask)
             assert.are.equal(false, sig.is_causal)
             assert.are.equal(false, documented.masked)
+          elseif sig[arg] == lmp.null and documented[name] == nil then
+            -- None in PyTorch means "from another argument" (MaxPool2d's stride is the kernel size,
+            -- MultiheadAttention's kdim is embed_dim): the calculator asks for it, the export writes it
+            assert.is_nil(select(2, lmp.get_required_parameters(full))[name], full .. " " .. name)
           elseif sig[arg] == "<required>" then
             assert.is_nil(documented[name], full .. " " .. name .. " has no default in PyTorch")
           elseif sig[arg] ~= nil then
