@@ -116,11 +116,16 @@ def build_model(args, kwargs):
             import transformers
         except ImportError:
             fail(f"--hf needs transformers, which {sys.executable} does not have")
-        config = transformers.AutoConfig.from_pretrained(args.hf, trust_remote_code=False)
+        try:
+            config = transformers.AutoConfig.from_pretrained(args.hf)
+        except Exception as e:  # no such model, offline without a cached config, ...
+            fail(f"--hf {args.hf}: AutoConfig.from_pretrained raised {type(e).__name__}: {e}")
         with meta_init():
-            model = transformers.AutoModelForCausalLM.from_config(config) if not args.base else \
-                transformers.AutoModel.from_config(config)
-        return model, f"--hf {args.hf}"
+            try:
+                model = transformers.AutoModelForCausalLM.from_config(config)
+            except ValueError:  # not a causal LM (BERT, T5's encoder...): the base model
+                model = transformers.AutoModel.from_config(config)
+        return model, args.hf
     ctor = resolve_constructor(args.module)
     try:
         with meta_init():
@@ -705,7 +710,6 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="lmp export-torch")
     ap.add_argument("module", nargs="?")
     ap.add_argument("--hf")
-    ap.add_argument("--base", action="store_true")
     ap.add_argument("--input")
     ap.add_argument("--arg", action="append", default=[])
     ap.add_argument("--known", required=True)

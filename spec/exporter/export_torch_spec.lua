@@ -80,6 +80,26 @@ describe("lmp export-torch", function ()
     assert.equal(tostring(256000 * 2 + 512 + 3 * (4 * 65536 + 3 * 176128 + 1024)), lmp_counts(file, {}).params)
   end)
 
+  it("--hf ORG/NAME builds the config's model (a stand-in transformers: Debian 12 has none)", function ()
+    local hub = helpers.tmpdir()
+    os.execute("mkdir -p " .. helpers.quote(hub .. "/acme/tiny"))
+    local f = assert(io.open(hub .. "/acme/tiny/config.json", "w"))
+    f:write('{"vocab_size": 500, "hidden_size": 128, "num_attention_heads": 2, "num_hidden_layers": 2, ' ..
+            '"intermediate_size": 344}')
+    f:close()
+    local out = os.tmpname() .. ".json"
+    local env = { PYTHONPATH = "spec/fixtures/torch/fake_transformers", LMP_FAKE_HUB = hub, LMP_PYTHON = PYTHON }
+    local _, err, code = helpers.run_env(env, "export-torch", "--hf", "acme/tiny", "--out", out)
+    assert.equal(0, code, err)
+    -- params: embed and lm_head 2 * 500*128 = 128,000, final norm 256; a layer q, k, v, o 4 * 128*128 = 65,536,
+    -- MLP 3 * 128*344 = 132,096, two norms 512: 198,144, x2 = 396,288
+    assert.equal(tostring(128000 + 256 + 396288), lmp_counts(out, {}).params)
+    assert.equal("acme/tiny", lmp.load_model(out).model_id)
+    _, err, code = helpers.run_env(env, "export-torch", "--hf", "acme/none")
+    assert.equal(2, code)
+    assert.truthy(err:find("--hf acme/none: AutoConfig.from_pretrained raised OSError", 1, true), err)
+  end)
+
   it("names each class without a calculator and exits 1", function ()
     local out = os.tmpname() .. ".json"
     local _, err, code = helpers.run("export-torch", DECODER .. ":build_softplus", "--out", out)
