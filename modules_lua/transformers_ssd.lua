@@ -63,8 +63,10 @@ return {
   flops = function (p) return kernels.add(matmul_flops(p), elementwise(p)) end,
 
   -- reads x (T*H*P), dt (T*H), B and C (T*G*N each) and, over a cache, its state h at kv_bits;
-  -- dt_bias, A_log, D as weights; writes y. Intermediates: prefill L, G and M (Tp*Q each a head), the chunk
-  -- states and their recurrence's (2*(c+1)*P*N) and Y_diag, Y_off (Tp*P each); decode dA, dB, dBx (P*N each)
+  -- dt_bias, A_log, D as weights; writes y. Intermediates at a_bits: chunked L, G and M (Tp*Q each a head),
+  -- the chunk states and their recurrence's (2*(c+1)*P*N) and Y_diag, Y_off (Tp*P each); a step dA, dB, dBx
+  -- (P*N each). The broadcast products torch_forward builds before each sum (C*B: Tp*Q*N a head) and its
+  -- float32 copies are not counted: a fused kernel holds neither (as for the norms' float32 temporaries).
   memory = function (p)
     local H, P, N, T = p.num_heads, p.head_dim, p.state_size, p.seq_len
     local bh, c, tp = shape(p)
