@@ -86,6 +86,17 @@ describe("mamba2 builder", function ()
     end
   end)
 
+  it("generates at the same cost a step whatever the prompt", function ()
+    -- 30 new tokens: 29 decode steps, each: 64 layers * matrix products 152,043,520 (in_proj) + 81,920 (conv1d)
+    --   + 2,097,152 (the SSD's bmm) + 67,108,864 (out_proj) = 64 * 221,331,456 = 14,165,213,184, + lm_head
+    --   2 * 4096 * 32768 = 268,435,456 -> 14,433,648,640; x 29 = 418,575,810,560, at prompt 128 as at 4096
+    for _, prompt in ipairs({ 128, 4096 }) do
+      local r = lmp.generate((lmp.load_config(R .. NAME)), { prompt_len = prompt, new_tokens = 30 })
+      assert.are.equal(418575810560, r.steps.decode.matmul_flops)
+      assert.are.equal(139460608, r.footprint.kv_cache)
+    end
+  end)
+
   it("holds a state of fixed size in place of a KV cache", function ()
     -- per layer: conv state 10,240 * 4 = 40,960 and SSM state 128 * 64 * 128 = 1,048,576 values, at
     -- kv_bits 16: 2,179,072 B; x 64 = 139,460,608 B, whatever the context; batch 4 at 8 bits:
