@@ -106,9 +106,11 @@ describe("mamba2 builder", function ()
     assert.are.equal(278921216, analyze({ batch_size = 4, seq_len = 1, kv_len = 10, kv_bits = 8 }).footprint.kv_cache)
   end)
 
-  pending("reads the Hub's config.json as published: transformers writes time_step_limit as [0.0, Infinity] " ..
-    "(Python's json output, not JSON), which lmp's JSON parser (src/json.c) refuses ('unexpected character'); " ..
-    "the fixture leaves the field out (it changes no count)")
+  it("reads the config as transformers writes it, time_step_limit [0.0, Infinity] included", function ()
+    -- Python's json writes float("inf") as Infinity (not JSON): the fixture holds the field as published
+    local cfg = lmp.read_config(R .. NAME)
+    assert.are.same({ 0.0, math.huge }, cfg.time_step_limit)
+  end)
 
   it("refuses a bad field, naming it", function ()
     assert.error_matches(build_error(edited(NAME, { num_heads = 100 })),
