@@ -2,6 +2,7 @@
  * stay exact (lua-cjson turns every number into a double); every value keeps its
  * line:column so that validation errors can point at the place in the file. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,10 +216,21 @@ static int parse_string(Parser *ps, const char **out, uint32_t *outlen) {
   return 0;
 }
 
+/* Infinity and -Infinity, as Python's json writes float("inf") (transformers' Mamba2Config saves
+ * time_step_limit as [0.0, Infinity]): the value 1e999 already parses to */
+static int parse_infinity(Parser *ps, JsonValue *v, const char *q, int negative) {
+  if ((size_t)(ps->end - q) < 8 || memcmp(q, "Infinity", 8) != 0) return fail(ps, "invalid number");
+  v->type = JSON_NUM;
+  v->number = negative ? -HUGE_VAL : HUGE_VAL;
+  ps->p = q + 8;
+  return 0;
+}
+
 static int parse_number(Parser *ps, JsonValue *v) {
   const char *s = ps->p;
   const char *q = s;
   if (q < ps->end && *q == '-') q++;
+  if (q < ps->end && *q == 'I') return parse_infinity(ps, v, q, q > s);
   if (q >= ps->end || *q < '0' || *q > '9') return fail(ps, "invalid number");
   if (*q == '0' && q + 1 < ps->end && q[1] >= '0' && q[1] <= '9') return fail(ps, "leading zero in number");
   while (q < ps->end && *q >= '0' && *q <= '9') q++;
@@ -433,7 +445,7 @@ static int parse_value(Parser *ps, JsonValue *v) {
     case 'f': v->type = JSON_BOOL; v->boolean = 0; return literal(ps, "false");
     case 'n': v->type = JSON_NULL; return literal(ps, "null");
     default:
-      if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);
+      if (*ps->p == '-' || *ps->p == 'I' || (*ps->p >= '0' && *ps->p <= '9')) return parse_number(ps, v);
       if ((unsigned char)*ps->p >= 0x20 && (unsigned char)*ps->p < 0x7f) return fail(ps, "unexpected character '%c'", *ps->p);
       return fail(ps, "unexpected byte");
   }

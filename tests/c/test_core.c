@@ -1,6 +1,7 @@
 /* C unit tests for logic not reachable from Lua in isolation: the JSON parser's exact
  * integers and positions, the formula engine's rationals and errors, the sizes of both's
  * message buffers, 128-bit printing, and that only calculator objects pass calc_spec. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -151,6 +152,12 @@ static void test_json(void) {
   CHECK(json_parse(a, dupkey, strlen(dupkey), err, sizeof err) == NULL && strstr(err, "duplicate key"), "duplicate key: %s", err);
   const char *huge = "99999999999999999999";
   CHECK(json_parse(a, huge, strlen(huge), err, sizeof err) == NULL && strstr(err, "64-bit"), "huge int: %s", err);
+  const char *inf = "[0.0, Infinity, -Infinity, 1e999]"; /* Python's json output for float("inf") */
+  JsonValue *iv = json_parse(a, inf, strlen(inf), err, sizeof err);
+  CHECK(iv && iv->n == 4 && iv->items[1].type == JSON_NUM && isinf(iv->items[1].number) && iv->items[1].number > 0 &&
+        iv->items[2].number < 0 && isinf(iv->items[2].number) && iv->items[3].number == iv->items[1].number, "Infinity: %s", err);
+  const char *infbad = "[Infinit]";
+  CHECK(json_parse(a, infbad, strlen(infbad), err, sizeof err) == NULL && strstr(err, "invalid number"), "Infinit: %s", err);
   arena_free(a);
 }
 
