@@ -51,7 +51,7 @@ function gpt_oss.build(cfg, b)
   local expert = b.layer("experts", M .. "GptOssExperts", { N = b.TOKENS, hidden_size = h, expert_dim = s.inter })
   expert["repeat"], expert.active = experts, k
   local mlp = b.block("mlp", M .. "GptOssMLP", {
-    b.layer("router", M .. "GptOssTopKRouter", { N = b.TOKENS, in_features = h, out_features = experts, bias = true }),
+    b.layer("router", M .. "GptOssTopKRouter", { N = b.TOKENS, hidden_dim = h, num_experts = experts }),
     b.layer("topk", "torch.topk", { rows = b.TOKENS, width = experts, k = k }),
     b.elementwise("softmax", "torch.nn.modules.activation.Softmax", k),
     expert,

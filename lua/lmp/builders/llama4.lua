@@ -138,7 +138,7 @@ function llama4.build(cfg, b)
   local expert = b.layer("experts", M .. "Llama4TextExperts", { N = b.TOKENS, hidden_size = h, expert_dim = s.inter })
   expert["repeat"], expert.active = experts, k
   local moe = b.block("feed_forward", M .. "Llama4TextMoe", {
-    b.layer("router", M .. "Llama4Router", { N = b.TOKENS, in_features = h, out_features = experts, bias = false }),
+    b.layer("router", M .. "Llama4Router", { N = b.TOKENS, in_features = h, out_features = experts }),
     b.layer("topk", "torch.topk", { rows = b.TOKENS, width = experts, k = k }),
     b.elementwise("sigmoid", "torch.nn.modules.activation.Sigmoid", experts),
     b.layer("routing_weight_mul", "torch.mul", { numel = ("(%s) * %d"):format(routed, h), broadcast_numel = routed }),
