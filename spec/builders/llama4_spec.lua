@@ -145,6 +145,10 @@ describe("llama4 builder", function ()
     -- no_rope_layers [] and moe_layers absent: every 4th layer NoPE, MoE every interleave_moe_layer_step (1)
     local m = lmp.build(text({ no_rope_layers = {}, moe_layers = h.REMOVE }))
     assert.are.same({ 36, 12 }, { m.layers[1].sub_layers[2]["repeat"], m.layers[1].sub_layers[3]["repeat"] })
+    -- moe_layers [] (not null): no MoE layer, 36 RoPE and 12 NoPE dense layers
+    m = lmp.build(text({ moe_layers = {} }))
+    assert.are.same({ 3, "Llama4TextMLP", "Llama4TextMLP" }, { #m.layers[1].sub_layers - 1,
+      m.layers[1].sub_layers[2].sub_layers[5].class:match("%.(%w+)$"), m.layers[1].sub_layers[3].sub_layers[5].class:match("%.(%w+)$") })
     -- moe_layers given: only those are MoE (layers 0 and 3: a RoPE and a NoPE one)
     m = lmp.build(text({ moe_layers = { 0, 3 } }))
     local notes = {}

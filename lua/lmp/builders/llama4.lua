@@ -28,19 +28,19 @@ local llama4 = { model_types = { "llama4_text", "llama4" } }
 
 local M = "transformers.models.llama4.modeling_llama4."
 
--- list(cfg, field) -> the config's list, or nil when it is absent, null or empty (the config
--- class then takes its default)
+-- list(cfg, field) -> the config's list, or nil when it is absent or null
 local function list(cfg, field)
   local v = cfg.raw[field]
   if v == nil or v == core.null then return nil end
   if type(v) ~= "table" then cfg:fail(field, "expected a list") end
-  return #v > 0 and v or nil
+  return v
 end
 
 -- the kind of each layer: "<rope|nope> <chunked|full> <moe|dense>"
 local function layer_kinds(cfg, n)
   local rope, moe, chunked = {}, {}, {}
   local flags = list(cfg, "no_rope_layers")
+  if flags and #flags == 0 then flags = nil end -- Llama4TextConfig: an empty list takes the default
   if flags and #flags ~= n then cfg:fail("no_rope_layers", ("expected %d entries (num_hidden_layers), got %d"):format(n, #flags)) end
   local interval = cfg:int("no_rope_layer_interval", 4)
   for i = 0, n - 1 do
@@ -48,7 +48,7 @@ local function layer_kinds(cfg, n)
     if flags and f ~= 0 and f ~= 1 and type(f) ~= "boolean" then cfg:fail("no_rope_layers", ("entry %d is not 0 or 1"):format(i + 1)) end
     if flags then rope[i] = f == 1 or f == true else rope[i] = (i + 1) % interval ~= 0 end
   end
-  local moe_list = list(cfg, "moe_layers")
+  local moe_list = list(cfg, "moe_layers") -- an empty list: no MoE layer
   if moe_list then
     for i, v in ipairs(moe_list) do
       if math.type(v) ~= "integer" or v < 0 or v >= n then cfg:fail("moe_layers", ("entry %d is not a layer index"):format(i)) end
