@@ -20,6 +20,8 @@ return {
     "transformers.models.granite.modeling_granite.apply_rotary_pos_emb",
     "transformers.models.starcoder2.modeling_starcoder2.apply_rotary_pos_emb",
     "transformers.models.phi3.modeling_phi3.apply_rotary_pos_emb",
+    -- GptOss: the same 3 FLOPs a value (first * cos - second * sin, ...); its cos and sin are head_dim / 2 wide
+    "transformers.models.gpt_oss.modeling_gpt_oss.apply_rotary_pos_emb",
   },
 
   required_parameters = function ()

@@ -52,7 +52,8 @@ describe("an unsupported model_type", function ()
     local closest = require("lmp.builders").closest
     assert.are.equal("gemma3_text", closest("gemma3"))  -- a prefix of it
     assert.are.equal("gpt_neox", closest("gpt_neo"))
-    assert.are.equal("llama", closest("llama4_text"))   -- it is a prefix of this one
+    assert.are.equal("llama", closest("llama3"))        -- it is a prefix of this one (llama4 is not)
+    assert.are.equal("llama4", closest("llama4_vision_model")) -- the longest prefix (llama4_text is not one)
     assert.are.equal("mistral", closest("mistral3"))
     assert.are.equal("qwen2", closest("qwen2_vl"))     -- its text backbone, not qwen2_moe (a longer shared prefix)
     assert.are.equal("qwen3", closest("qwen3_vl"))

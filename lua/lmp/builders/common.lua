@@ -176,6 +176,25 @@ function common.sdpa(name, heads, kv_heads, head_dim, masked, q_len, key_len)
     q_len = q_len or "${seq_len}", key_len = key_len or common.KEYS, masked = masked ~= false })
 end
 
+-- kinds(list, title, make) -> one entry per distinct kind of decoder layer, in order of first
+-- appearance: list[i] is layer i-1's kind (a string), make(kind, count) its block, given the
+-- repeat count and a note "title(kind): layers 0, 4, 8, ..." (Llama 4, gpt-oss)
+function common.kinds(list, title, make)
+  local order, idx = {}, {}
+  for i, kind in ipairs(list) do
+    if not idx[kind] then order[#order + 1], idx[kind] = kind, {} end
+    table.insert(idx[kind], i - 1)
+  end
+  local out = {}
+  for _, kind in ipairs(order) do
+    local at = idx[kind]
+    local layer = make(kind, #at)
+    layer.note = ("%s: layers %s%s"):format(title(kind), table.concat(at, ", ", 1, math.min(#at, 8)), #at > 8 and ", ..." or "")
+    out[#out + 1] = layer
+  end
+  return out
+end
+
 -- apply_rotary_pos_emb (class: the family's copy of it) turning `dims` values of each
 -- head of q (heads) and k (kv_heads): all of head_dim, or the first part of a partial rotary
 function common.rotary(class, heads, kv_heads, dims)
