@@ -20,6 +20,7 @@ return {
     "transformers.models.granite.modeling_granite.apply_rotary_pos_emb",
     "transformers.models.starcoder2.modeling_starcoder2.apply_rotary_pos_emb",
     "transformers.models.phi3.modeling_phi3.apply_rotary_pos_emb",
+    "transformers.models.deepseek_v3.modeling_deepseek_v3.apply_rotary_pos_emb",
   },
 
   required_parameters = function ()
