@@ -57,7 +57,7 @@ describe("deepseek_v3 builder", function ()
     local attn = sparse.sub_layers[2]
     assert.are.equal(M .. "DeepseekV3Attention", attn.class)
     assert.are.same({ "q_a_proj", "q_a_layernorm", "q_b_proj", "kv_a_proj_with_mqa", "kv_a_layernorm", "kv_b_proj",
-                      "apply_rotary_pos_emb", "cat_query", "cat_key", "past_key_value", "scaled_dot_product_attention",
+                      "apply_rotary_pos_emb_interleave", "cat_query", "cat_key", "past_key_value", "scaled_dot_product_attention",
                       "o_proj" }, names_of(attn))
     -- rope_interleave is left out of the config: DeepseekV3Config's default, true
     assert.are.equal(M .. "apply_rotary_pos_emb_interleave", attn.sub_layers[7].class)

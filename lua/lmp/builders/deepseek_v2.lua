@@ -68,13 +68,15 @@ function deepseek_v2.attention(b, s, names)
   local cache = b.kv_cache("past_key_value", 1, s.kv_lora + s.rope)
   cache.parameters.values = false
   cache.note = "MLA latent: kv_lora_rank + qk_rope_head_dim a token (transformers caches the expanded K and V)"
+  local rotary = b.rotary(names.rotary, heads, 1, s.rope)
+  rotary.name = names.rotary:match("[%w_]+$") -- the function's own name (V2's apply_rotary_emb)
   local sdpa = b.sdpa("scaled_dot_product_attention", heads, heads, s.qk, true)
   sdpa.parameters.v_head_dim = s.v
   return b.block("self_attn", names.module .. names.prefix .. "Attention", b.append(q, {
     b.linear("kv_a_proj_with_mqa", h, s.kv_lora + s.rope, s.attention_bias),
     norm("kv_a_layernorm", s.kv_lora),
     b.linear("kv_b_proj", s.kv_lora, heads * (s.nope + s.v), false),
-    b.rotary(names.rotary, heads, 1, s.rope),
+    rotary,
     b.elementwise("cat_query", "torch.cat", heads * s.qk),
     b.elementwise("cat_key", "torch.cat", heads * s.qk),
     cache,
