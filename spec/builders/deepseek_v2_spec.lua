@@ -104,6 +104,17 @@ describe("deepseek_v2 builder", function ()
     --   = 3,145,728 + 1,536 + 4,718,592 = 7,865,856: 27 * (7,865,856 - 6,291,456) = 42,508,800 more
     local r = analyze(h.build(edited(NAME, { q_lora_rank = 1536 })))
     assert.are.equal(15706484224 + 42508800, r.totals.params)
+    -- left out (not null), q_lora_rank is DeepseekV2Config's default, 1536
+    assert.are.equal(15706484224 + 42508800, analyze(h.build(edited(NAME, { q_lora_rank = h.REMOVE }))).totals.params)
+  end)
+
+  it("takes DeepseekV2Config's defaults for the structural fields left out, and null shared experts as none", function ()
+    -- first_k_dense_replace 0: all 27 layers MoE, layer 0's dense 81,007,104 replaced by 584,847,872: +503,840,768;
+    -- n_shared_experts left out: 2 (as the config); null: no shared experts, 26 * 17,301,504 = 449,839,104 fewer
+    local function params(edits) return analyze(h.build(edited(NAME, edits))).totals.params end
+    assert.are.equal(15706484224 + 503840768, params({ first_k_dense_replace = h.REMOVE }))
+    assert.are.equal(15706484224, params({ n_shared_experts = h.REMOVE, topk_method = h.REMOVE }))
+    assert.are.equal(15706484224 - 449839104, params({ n_shared_experts = lmp.null }))
   end)
 
   describe("refuses bad configs, naming the field", function ()

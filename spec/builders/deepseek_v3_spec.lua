@@ -113,6 +113,16 @@ describe("deepseek_v3 builder", function ()
                       "topk", "routed_scaling_mul" }, names_of(attn_moe.sub_layers[5].sub_layers[1]))
   end)
 
+  it("takes DeepseekV3Config's defaults for the structural fields left out (the released values)", function ()
+    -- first_k_dense_replace 3, n_shared_experts 1, n_group 8, topk_group 4, norm_topk_prob true,
+    -- rope_interleave true, q_lora_rank 1536: the same model, count and layer FLOPs as above
+    local cfg = edited(NAME, { first_k_dense_replace = h.REMOVE, n_shared_experts = h.REMOVE, n_group = h.REMOVE,
+                               topk_group = h.REMOVE, norm_topk_prob = h.REMOVE, q_lora_rank = h.REMOVE })
+    local r = analyze(h.build(cfg), 3)
+    assert.are.equal(671026404352, r.totals.params)
+    assert.are.equal(151235429504 * 58, r:find("^model%.layers%.3$")[1].flops)
+  end)
+
   describe("refuses bad configs, naming the field", function ()
     it("groups that do not divide the experts", function ()
       assert.error_matches(build_error(edited(NAME, { n_group = 7 })), "n_routed_experts: 256 is not a multiple of n_group")

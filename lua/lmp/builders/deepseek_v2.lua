@@ -29,6 +29,7 @@
 --              moe_intermediate_size * n_shared_experts) added.
 -- moe_layer_freq: transformers' DeepseekV2DecoderLayer ignores it (MoE in every layer from
 -- first_k_dense_replace); a value other than 1 is refused rather than modelled wrongly.
+local core = require "lmp.core"
 local llama = require "lmp.builders.llama"
 local qwen2_moe = require "lmp.builders.qwen2_moe"
 
@@ -36,20 +37,24 @@ local deepseek_v2 = { model_types = { "deepseek_v2" } }
 
 local M = "transformers.models.deepseek_v2.modeling_deepseek_v2."
 
--- shape(cfg) -> llama.shape's sizes and MLA's (q_lora, kv_lora, nope, rope, v) and MoE's
--- (experts, k, moe_inter, shared_inter, first_dense)
-function deepseek_v2.shape(cfg)
+-- shape(cfg, defaults) -> llama.shape's sizes and MLA's (q_lora, kv_lora, nope, rope, v) and MoE's
+-- (experts, k, moe_inter, shared_inter, first_dense). Sizes are required, as llama.shape's are;
+-- the fields whose absence changes the structure take the config class's default
+-- (defaults.first_dense, defaults.shared: DeepseekV2Config's 0 and 2, V3's 3 and 1). q_lora_rank
+-- null is a single q_proj; absent it is both classes' 1536.
+function deepseek_v2.shape(cfg, defaults)
   local rope = cfg:int("qk_rope_head_dim")
   local s = llama.shape(cfg, { head_dim = rope }) -- the configs' head_dim is qk_rope_head_dim
   if s.mlp_bias then cfg:fail("mlp_bias", "true is not modelled (no released DeepSeek config has MLP biases)") end
-  s.q_lora = cfg:has("q_lora_rank") and cfg:int("q_lora_rank") or nil
+  if cfg.raw.q_lora_rank ~= core.null then s.q_lora = cfg:int("q_lora_rank", 1536) end
   s.kv_lora, s.nope, s.rope, s.v = cfg:int("kv_lora_rank"), cfg:int("qk_nope_head_dim"), rope, cfg:int("v_head_dim")
   s.qk = s.nope + s.rope
   s.experts, s.k = cfg:int("n_routed_experts"), cfg:int("num_experts_per_tok")
   if s.k > s.experts then cfg:fail("num_experts_per_tok", ("%d is more than n_routed_experts (%d)"):format(s.k, s.experts)) end
   s.moe_inter = cfg:int("moe_intermediate_size")
-  s.shared_inter = s.moe_inter * cfg:int("n_shared_experts", 0, { min = 0 })
-  s.first_dense = cfg:int("first_k_dense_replace", 0, { min = 0 })
+  -- null: no shared experts (V2's `if config.n_shared_experts is not None`)
+  s.shared_inter = s.moe_inter * (cfg.raw.n_shared_experts == core.null and 0 or cfg:int("n_shared_experts", defaults.shared))
+  s.first_dense = cfg:int("first_k_dense_replace", defaults.first_dense, { min = 0 })
   if cfg:int("moe_layer_freq", 1) ~= 1 then
     cfg:fail("moe_layer_freq", "only 1 is modelled (transformers builds an MoE in every layer from first_k_dense_replace)")
   end
@@ -107,7 +112,7 @@ function deepseek_v2.decoder(cfg, b, s, names, gate, combine)
 end
 
 function deepseek_v2.build(cfg, b)
-  local s = deepseek_v2.shape(cfg)
+  local s = deepseek_v2.shape(cfg, { first_dense = 0, shared = 2 })
   local T, E, k = b.TOKENS, s.experts, s.k
   local routed = ("(%s) * %d"):format(T, k) -- (token, chosen expert) pairs
   local gate = {

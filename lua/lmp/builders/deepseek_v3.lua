@@ -21,9 +21,9 @@ local deepseek_v3 = { model_types = { "deepseek_v3" } }
 local M = "transformers.models.deepseek_v3.modeling_deepseek_v3."
 
 function deepseek_v3.build(cfg, b)
-  local s = deepseek_v2.shape(cfg)
+  local s = deepseek_v2.shape(cfg, { first_dense = 3, shared = 1 })
   local T, E, k = b.TOKENS, s.experts, s.k
-  local groups, keep = cfg:int("n_group"), cfg:int("topk_group")
+  local groups, keep = cfg:int("n_group", 8), cfg:int("topk_group", 4) -- DeepseekV3Config's defaults
   local per = cfg:divides("n_routed_experts", E, "n_group", groups)
   if per < 2 then cfg:fail("n_group", ("%d groups of %d experts: each group's top 2 needs 2"):format(groups, per)) end
   if keep > groups then cfg:fail("topk_group", ("%d is more than n_group (%d)"):format(keep, groups)) end
@@ -39,7 +39,7 @@ function deepseek_v3.build(cfg, b)
     b.layer("group_topk", "torch.topk", { rows = T, width = groups, k = keep }),
     b.layer("topk", "torch.topk", { rows = T, width = E, k = k }),
   }
-  if cfg:bool("norm_topk_prob", false) then
+  if cfg:bool("norm_topk_prob", true) then
     local eps = b.add("denominator_add", 1)
     eps.parameters.broadcast_numel = 1
     b.append(gate, {
