@@ -27,6 +27,8 @@
 --              moe_intermediate_size, num_experts_per_tok active), each token's k outputs times
 --              their weights and summed, and shared_experts (a DeepseekV2MLP of
 --              moe_intermediate_size * n_shared_experts) added.
+-- (Later releases fuse the experts into one DeepseekV2Experts of 3-D weights and make the gate a
+-- Linear: the same parameters and products.)
 -- moe_layer_freq: transformers' DeepseekV2DecoderLayer ignores it (MoE in every layer from
 -- first_k_dense_replace); a value other than 1 is refused rather than modelled wrongly.
 local core = require "lmp.core"
