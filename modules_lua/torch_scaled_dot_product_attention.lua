@@ -1,5 +1,8 @@
 -- torch.nn.functional.scaled_dot_product_attention: softmax(Q K^T * scale [+ mask]) V, per head.
 -- matmul_flops = QK^T + PV = 4*B*H*q*key*d (FlopCounterMode's sdpa count); K/V read at kv_bits.
+-- v_head_dim (lmp's own, default 0: head_dim) is the values' head size when it differs from the
+-- queries' and keys' (DeepSeek's MLA: scores over qk_head_dim 192, values of 128): QK^T is then
+-- 2*B*H*q*key*d and PV 2*B*H*q*key*dv, and the output has dv values a head.
 local function check(p)
   if p.num_heads % p.num_kv_heads ~= 0 then
     error(string.format("num_heads (%d) must be a multiple of num_kv_heads (%d)",
@@ -7,10 +10,12 @@ local function check(p)
   end
 end
 
+local function v_dim(p) return p.v_head_dim > 0 and p.v_head_dim or p.head_dim end
+
 local function matmuls(p)
   local rows = kernels.mul(p.batch_size, p.num_heads, p.q_len)
   return kernels.add(kernels.matmul(rows, p.head_dim, p.key_len),   -- scores = Q K^T
-                     kernels.matmul(rows, p.key_len, p.head_dim))   -- out = probs V
+                     kernels.matmul(rows, p.key_len, v_dim(p)))     -- out = probs V
 end
 
 return {
@@ -21,6 +26,7 @@ return {
     -- attn_mask=None, dropout_p=0.0, is_causal=False, ...) applies no mask
     return { batch_size = "int", num_heads = "posint", num_kv_heads = "posint", q_len = "int",
              key_len = "int", head_dim = "posint", masked = { type = "bool", default = false },
+             v_head_dim = { type = "int", default = 0 },
              a_bits = "posint", kv_bits = "posint" }
   end,
 
@@ -45,18 +51,20 @@ return {
   memory = function (p)
     check(p)
     local q = kernels.mul(p.batch_size, p.num_heads, p.q_len, p.head_dim)
-    local kv = kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, p.head_dim)
+    local k = kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, p.head_dim)
+    local v = kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, v_dim(p))
+    local out = kernels.mul(p.batch_size, p.num_heads, p.q_len, v_dim(p))
     local scores = kernels.mul(p.batch_size, p.num_heads, p.q_len, p.key_len)
     return {
-      reads = kernels.add(kernels.bytes(q, p.a_bits), kernels.mul(2, kernels.bytes(kv, p.kv_bits))),
-      writes = kernels.bytes(q, p.a_bits),
+      reads = kernels.add(kernels.bytes(q, p.a_bits), kernels.bytes(k, p.kv_bits), kernels.bytes(v, p.kv_bits)),
+      writes = kernels.bytes(out, p.a_bits),
       intermediates = kernels.mul(2, kernels.bytes(scores, p.a_bits)),  -- scores and probabilities
     }
   end,
 
   -- four products (FlopCounterMode's sdpa backward): dV = P^T dO, dP = dO V^T, dQ = dS K, dK = dS^T Q,
   -- 8*B*H*q*key*d; per score the softmax, scale and mask backward; with num_kv_heads < num_heads the
-  -- gradients of the shared K and V heads are summed over their groups (B*(H - Hkv)*key*d adds each)
+  -- gradients of the shared K and V heads are summed over their groups (B*(H - Hkv)*key*(d + dv) adds)
   backward = function (p)
     check(p)
     local C = kernels.BACKWARD_COST
@@ -64,7 +72,7 @@ return {
     local products = kernels.mul(2, matmuls(p))
     local scores = kernels.mul(rows, p.key_len)
     local per = C.scale + C.softmax + (p.masked and C.mask or 0)
-    local group_sum = kernels.mul(2, p.batch_size, p.num_heads - p.num_kv_heads, p.key_len, p.head_dim)
+    local group_sum = kernels.mul(p.batch_size, p.num_heads - p.num_kv_heads, p.key_len, kernels.add(p.head_dim, v_dim(p)))
     return { flops = kernels.add(products, kernels.elementwise(scores, per), kernels.elementwise(group_sum, C.add)),
              matmul_flops = products }
   end,
@@ -75,6 +83,9 @@ return {
         head_dim = 128, masked = true, a_bits = 16, kv_bits = 16 },
       { batch_size = 3, num_heads = 8, num_kv_heads = 2, q_len = 1, key_len = 77,
         head_dim = 64, masked = false, a_bits = 4, kv_bits = 8 },
+      -- DeepSeek-V3's MLA decode step: 128 heads, scores over 192, values of 128
+      { batch_size = 2, num_heads = 128, num_kv_heads = 128, q_len = 1, key_len = 4096,
+        head_dim = 192, v_head_dim = 128, masked = true, a_bits = 16, kv_bits = 16 },
     }
   end,
 }

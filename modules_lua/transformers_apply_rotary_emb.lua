@@ -5,6 +5,8 @@ local function values(p) return kernels.mul(p.batch_size, p.seq_len, p.head_dim,
 
 return {
   full_class_name = "transformers.models.llama4.modeling_llama4.apply_rotary_emb",
+  -- DeepSeek-V2's is the same complex multiply over a freqs_cis table of the same shape
+  also = { "transformers.models.deepseek_v2.modeling_deepseek_v2.apply_rotary_emb" },
 
   required_parameters = function ()
     return { batch_size = "int", seq_len = "int", num_heads = "posint", num_kv_heads = "posint",

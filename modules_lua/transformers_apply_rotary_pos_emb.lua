@@ -22,6 +22,7 @@ return {
     "transformers.models.phi3.modeling_phi3.apply_rotary_pos_emb",
     -- GptOss: the same 3 FLOPs a value (first * cos - second * sin, ...); its cos and sin are head_dim / 2 wide
     "transformers.models.gpt_oss.modeling_gpt_oss.apply_rotary_pos_emb",
+    "transformers.models.deepseek_v3.modeling_deepseek_v3.apply_rotary_pos_emb",
   },
 
   required_parameters = function ()

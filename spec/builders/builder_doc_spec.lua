@@ -45,7 +45,7 @@ describe("an unsupported model_type", function ()
     assert.matches(path .. ': model_type "gemma3" is not supported (the closest is gemma3_text)', err, 1, true)
     assert.matches("`lmp export-torch --hf ORG/NAME`", err, 1, true)
     assert.matches("write a builder (docs/builders.md)", err, 1, true)
-    assert.matches("; supported: bert, bloom, falcon, gemma, gemma2, gemma3_text,", err, 1, true)
+    assert.matches("; supported: bert, bloom, deepseek_v2, deepseek_v3, falcon, gemma, gemma2, gemma3_text,", err, 1, true)
   end)
 
   it("picks the longest shared prefix, then the smallest edit distance", function ()

@@ -25,8 +25,9 @@ local DOCUMENTED = {
   -- torch.nn.PReLU(num_parameters=1, init=0.25, device=None, dtype=None): one slope shared by all channels
   ["torch.nn.modules.activation.PReLU"] = { num_parameters = 1 },
   -- F.scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-  --                                is_causal=False, scale=None, enable_gqa=False): no mask
-  ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false },
+  --                                is_causal=False, scale=None, enable_gqa=False): no mask; v_head_dim
+  --                                is lmp's own (0: head_dim), the values' head size (DeepSeek's MLA)
+  ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false, v_head_dim = 0 },
   -- T5Attention._relative_position_bucket(relative_position, bidirectional=True, num_buckets=32, max_distance=128)
   ["transformers.models.t5.modeling_t5.T5Attention._relative_position_bucket"] = { bidirectional = true },
   -- torch.nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, ...)
@@ -44,6 +45,8 @@ local DOCUMENTED = {
   ["torch.sub"] = { broadcast_numel = 0 },
   -- and one product unless more are batched
   ["torch.matmul"] = { batch = 1 },
+  -- lmp's own: false for a cache of one tensor a token (DeepSeek's MLA latent) in place of K and V
+  ["transformers.cache_utils.StaticCache"] = { values = true },
 }
 -- The others take nothing with a default that changes a count: Embedding(num_embeddings,
 -- embedding_dim, padding_idx=None, ...), Dropout(p=0.5, inplace=False), Softmax(dim=None),

@@ -1,5 +1,5 @@
 -- MistralRMSNorm, MixtralRMSNorm, Qwen2RMSNorm, T5LayerNorm and the Qwen3, Qwen2-MoE, Qwen3-MoE,
--- OLMo2, Granite and Phi-3 RMSNorms compute what LlamaRMSNorm
+-- OLMo2, Granite, Phi-3 and DeepSeek-V2/V3 RMSNorms compute what LlamaRMSNorm
 -- computes (transformers copies it), so their calculator files are aliases of it
 -- (same_as). Each must answer by its own name and key with LlamaRMSNorm's figures.
 local lmp = require "lmp"
@@ -15,6 +15,8 @@ local ALIASES = {
   { "transformers.models.olmo2.modeling_olmo2.Olmo2RMSNorm", "transformers_Olmo2RMSNorm" },
   { "transformers.models.granite.modeling_granite.GraniteRMSNorm", "transformers_GraniteRMSNorm" },
   { "transformers.models.phi3.modeling_phi3.Phi3RMSNorm", "transformers_Phi3RMSNorm" },
+  { "transformers.models.deepseek_v2.modeling_deepseek_v2.DeepseekV2RMSNorm", "transformers_DeepseekV2RMSNorm" },
+  { "transformers.models.deepseek_v3.modeling_deepseek_v3.DeepseekV3RMSNorm", "transformers_DeepseekV3RMSNorm" },
 }
 
 for _, alias in ipairs(ALIASES) do

@@ -60,6 +60,27 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
     assert.are.equal(16, m.intermediates)
   end)
 
+  it("prices values of their own head size (v_head_dim, DeepSeek's MLA)", function ()
+    -- DeepSeek-V3 layer, 128 tokens: 128 heads, scores over 192 (nope 128 + rope 64), values of 128
+    local p = { batch_size = 1, num_heads = 128, num_kv_heads = 128, q_len = 128, key_len = 128,
+                head_dim = 192, v_head_dim = 128, masked = true }
+    -- QK^T 2*128*128*128*192 = 805,306,368; PV 2*128*128*128*128 = 536,870,912; 1,342,177,280
+    assert.are.equal(1342177280, lmp.compute_matmul_flops(NAME, p))
+    -- scores 128*128*128 = 2,097,152 * 7 = 14,680,064; 1,356,857,344
+    assert.are.equal(1356857344, lmp.compute_flops(NAME, p))
+    local m = lmp.compute_memory(NAME, p)
+    -- Q and K 128*128*192 = 3,145,728 el * 2 B = 6,291,456 each; V 128*128*128 = 2,097,152 el, 4,194,304 B
+    assert.are.equal(6291456 * 2 + 4194304, m.reads)
+    assert.are.equal(4194304, m.writes) -- the output has 128 values a head
+    -- backward: dV, dP over 128 and dQ, dK over 192: 2 * 1,342,177,280 = 2,684,354,560; scores * 5 = 10,485,760
+    assert.are.same({ flops = 2684354560 + 10485760, matmul_flops = 2684354560 }, lmp.compute_backward(NAME, p))
+    -- 0 (the default) is head_dim: the same as leaving it out
+    local same = { batch_size = 1, num_heads = 2, num_kv_heads = 1, q_len = 3, key_len = 5, head_dim = 8, masked = false }
+    local zero = { v_head_dim = 0 }
+    for k, v in pairs(same) do zero[k] = v end
+    assert.are.equal(lmp.compute_flops(NAME, same), lmp.compute_flops(NAME, zero))
+  end)
+
   it("answers to its db key", function ()
     -- 4*1*1*1*1*1 = 4, + 1*(1 + 5) = 10
     assert.are.equal(10, lmp.compute_flops("torch_scaled_dot_product_attention",

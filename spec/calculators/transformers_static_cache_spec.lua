@@ -61,6 +61,16 @@ describe("transformers.cache_utils.StaticCache", function ()
     assert.are.equal(20480, m.state)
   end)
 
+  it("caches one tensor a token with values = false (DeepSeek's MLA latent)", function ()
+    -- DeepSeek-V3 layer: latent 512 + rope key 64 = 576 values, one head; 1 new token over 4095 cached
+    local m = lmp.compute_memory(NAME, { batch_size = 2, num_kv_heads = 1, head_dim = 576, new_tokens = 1,
+                                         cached_tokens = 4095, values = false })
+    -- new: 2*1*1*576 = 1,152 el * 2 B = 2,304 read and written (no V)
+    assert.are.same({ 2304, 2304 }, { m.reads, m.writes })
+    -- state: 2*4096*576 = 4,718,592 el * 2 B = 9,437,184
+    assert.are.equal(9437184, m.state)
+  end)
+
   it("has no backward pass: training runs without a cache", function ()
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME, prefill))
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,

@@ -12,7 +12,7 @@ local builders = {}
 builders.FAMILIES = { "llama", "mistral", "mixtral", "qwen2", "gemma", "gemma2", "gemma3", "phi", "gpt2", "gpt_neox", "opt",
                       "bloom", "falcon", "bert", "t5",
                       "qwen3", "qwen2_moe", "qwen3_moe", "olmo2", "granite", "starcoder2", "phi3", "mamba2",
-                      "llama4", "gpt_oss" }
+                      "llama4", "gpt_oss", "deepseek_v2", "deepseek_v3" }
 
 local by_type -- model_type -> family module, filled on first use
 

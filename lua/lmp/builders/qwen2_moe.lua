@@ -19,7 +19,8 @@ local qwen2_moe = { model_types = { "qwen2_moe" } }
 
 local M = "transformers.models.qwen2_moe.modeling_qwen2_moe."
 
--- gated_mlp(b, name, class, h, f, act): gate_proj, act_fn, up_proj, mul, down_proj
+-- gated_mlp(b, name, class, h, f, act [, rep]): gate_proj, act_fn, up_proj, mul, down_proj
+-- (also DeepSeek-V2/V3's MLPs, deepseek_v2.lua)
 local function gated_mlp(b, name, class, h, f, act, rep)
   return b.block(name, class, {
     b.linear("gate_proj", h, f, false),
@@ -92,6 +93,8 @@ function qwen2_moe.moe(cfg, b, s, module, prefix, shared)
   end
   return { mlps = runs, experts = experts, k = k }
 end
+
+qwen2_moe.gated_mlp = gated_mlp
 
 function qwen2_moe.build(cfg, b)
   local s = llama.shape(cfg)
