@@ -319,16 +319,15 @@ class Node:
 class Tracer(TorchFunctionMode):
     """One forward: the module tree it runs and the compute of each composite's own code."""
 
-    def __init__(self, model, known, warn):
+    def __init__(self, model, known):
         super().__init__()
-        self.known, self.warn = known, warn
+        self.known = known
         self.names = {m: n for n, m in model.named_modules()}
         self.root = Node("", "")
-        self.stack = [self.root]
-        self.inside_basic = 0
+        self.stack = [self.root]  # the composites running, innermost last
+        self.inside_basic = 0  # > 0 inside a basic layer's forward: its calls are its calculator's
         self.seen = {}  # module -> first Node it ran as
         self.counts = {}  # (parent Node, name) -> calls so far
-        self.model = model
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -394,7 +393,6 @@ class Tracer(TorchFunctionMode):
             return out
 
         module.forward = forward
-        return orig
 
 
 def first_tensor(args, kwargs):
@@ -510,21 +508,20 @@ def leaf_params(node, m, args, kwargs, out, wanted):
 
 
 def trace(model, known, inputs, batch, size):
-    tracer = Tracer(model, known, None)
-    originals = []
-    for m in model.modules():
-        originals.append((m, tracer.wrap(m)))
-    top = Node("", "")
-    tracer.stack = [top]
+    tracer = Tracer(model, known)
+    originals = [(m, vars(m).get("forward")) for m in model.modules()]  # an instance's own forward, if any
+    for m, _ in originals:
+        tracer.wrap(m)
+    top = tracer.root
     try:
         with torch.no_grad(), tracer:
             model(inputs.make(batch, size))
     finally:
-        for m, orig in originals:
-            if "forward" in vars(m):
+        for m, own in originals:
+            if own is None:
                 del m.forward
             else:
-                m.forward = orig
+                m.forward = own
     return top.children
 
 
@@ -548,17 +545,15 @@ def solve(rows, rhs):
 
 def find_term(series):
     """series: {size: value} over consecutive sizes. The term t = (size + c) // S whose steps
-    the value's steps follow: (S, c), (1, 0) for the size itself, or None for no dependence."""
+    the value's steps follow: (S, c), (1, 0) for the size itself, None for no dependence on the
+    size, "none" when no such term fits."""
     sizes = sorted(series)
     steps = [x for x in sizes[1:] if series[x] != series[x - 1]]
     if not steps:
         return None
-    if len(steps) == 1:
-        fail_term = True
-        return ("one", steps[0]) if fail_term else None
     gaps = {b - a for a, b in zip(steps, steps[1:])}
-    if len(gaps) != 1:
-        return ("bad", None)
+    if len(gaps) != 1:  # one step only (a stride past the window) or uneven steps: no such term
+        return "none"
     s = gaps.pop()
     return (s, (-steps[0]) % s)
 
@@ -623,7 +618,7 @@ def render(formula, var):
     return s[2:] if s.startswith("+ ") else "-" + s[2:]
 
 
-def fit_all(grids, var, check, where):
+def fit_all(grids, var, where):
     """grids: {(batch, size): tree}. Every integer parameter -> an exact formula, or an error."""
     keys = list(grids)
     flat = {k: list(item for c in grids[k] for item in c.path_items()) for k in keys}
@@ -655,7 +650,7 @@ def fit_one(values, keys):
     base_batch = min(b for b, _ in keys)
     series = {x: v for (b, x), v in values.items() if b == base_batch}
     term = find_term(series) if len(series) > 1 else None
-    if term is not None and term[0] in ("one", "bad"):
+    if term == "none":
         return None
     coef = fit(values, term)
     return None if coef is None else (coef, term)
@@ -673,10 +668,6 @@ def to_layer(node, params_by_node, var):
         if not layer["sub_layers"]:
             return None
     return layer
-
-
-def strip_empty(layers):
-    return [x for x in layers if x is not None]
 
 
 def collapse(layers):
@@ -749,13 +740,6 @@ def main(argv):
         sizes, fixed = [size], f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     grids = {(b, x): run(b, x) for b in (1, 2, 3) for x in sizes}
     tree = grids[(1, size)]
-    paths = {}
-
-    def index(nodes, prefix, names):
-        for i, n in enumerate(nodes):
-            here = f"{prefix}{n.name}"
-            paths[here] = ".".join(names + [n.name])
-            index(n.children, f"{here}/{i}:", names + [n.name])
 
     # path_items' keys are "<name>/<i>:<child>..."; map them back to dotted names for messages
     def where(p):
@@ -764,7 +748,7 @@ def main(argv):
             parts.append(seg.split(":", 1)[-1])
         return ".".join(parts)
 
-    ref, formulas = fit_all(grids, var, None, where)
+    ref, formulas = fit_all(grids, var, where)
     # the check: a batch and a size never used to fit
     cb, cx = 5, size + 37 if fixed is None else size
     try:
@@ -792,7 +776,7 @@ def main(argv):
     assign(tree)
     top = Node("", "")
     top.children = tree
-    layers = strip_empty([to_layer(n, by_node, var) for n in tree])
+    layers = [x for x in (to_layer(n, by_node, var) for n in tree) if x is not None]
     name_of = {}
 
     def dotted(nodes, prefix):
