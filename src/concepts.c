@@ -54,6 +54,8 @@ const InputDef LMP_INPUTS[IN_COUNT] = {
     {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode"},
     {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode"},
     {"enc_len", "enc-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "encoder positions of an encoder-decoder model", NULL},
+    {"logits_len", "logits-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "last positions lm_head projects",
+     "generate's prefill: 1"},
     {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ..."},
     {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL},
     {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL},

@@ -245,7 +245,7 @@ typedef struct {
 } FigureDef;
 extern const FigureDef LMP_FIGURES_TABLE[N_COUNT];
 /* runtime inputs: the variables of ${...} templates and the parameters calculators may take */
-typedef enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT } Input;
+typedef enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_LOGITS, IN_WBITS, IN_ABITS, IN_KVBITS, IN_COUNT } Input;
 typedef struct {
   const char *name, *flag; /* "batch_size", the CLI's --batch */
   const char *kind;        /* the CLI's value kind: "count" or "bits" */

@@ -388,6 +388,7 @@ function cli.analyze_options(args)
     inputs.prompt_len, inputs.new_tokens = o.seq or core.INPUTS.seq_len.default, o["new-tokens"]
     if inputs.new_tokens < 1 then usage_error("analyze: --new-tokens must be at least 1") end
     check.phase, check.seq_len, check.enc_len = "prefill", inputs.prompt_len, o["enc-len"] or inputs.prompt_len
+    check.logits_len = o["logits-len"] or 1
   end
   lmp.inputs(check)
   return o, inputs, format

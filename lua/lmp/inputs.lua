@@ -5,8 +5,8 @@ local util = require "lmp.util"
 
 local inputs = {}
 
--- the values an input left out takes (an input defaulting to another one, enc_len to
--- seq_len, is filled in from it by inputs.check)
+-- the values an input left out takes (an input defaulting to another one, enc_len and
+-- logits_len to seq_len, is filled in from it by inputs.check)
 inputs.DEFAULTS = {}
 local NAMES = {}
 for _, row in ipairs(core.INPUTS) do
@@ -40,6 +40,9 @@ function inputs.check(given)
     if math.type(v) ~= "integer" then util.fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
     if v < row.min then util.fail(("input %s must be >= %d, got %d"):format(k, row.min, v)) end
     if v > row.max then util.fail(("input %s must be at most %d, got %d"):format(k, row.max, v)) end
+  end
+  if out.logits_len > out.seq_len then
+    util.fail(("input logits_len must be at most seq_len (%d), got %d"):format(out.seq_len, out.logits_len))
   end
   out.phase = out.phase or (out.kv_len > 0 and "decode" or "prefill")
   if not ANALYSIS_PHASE[out.phase] then

@@ -54,12 +54,14 @@ describe("generate", function ()
   it("Llama-2-7B: a 2048-token prompt and 100 new tokens, summed exactly", function ()
     local m = models()
     local r = lmp.generate(m, { prompt_len = 2048, new_tokens = 100 })
-    -- prefill: 2*2048*6,607,077,376 + 4*32*2048^2*4096 = 29,261,612,187,648
+    -- prefill: the 32 layers' linears 6,607,077,376 - 131,072,000 = 6,476,005,376 over 2048 tokens,
+    -- lm_head over the last one only (generate's logits_to_keep=1), attention over 2048^2:
+    --   2*2048*6,476,005,376 + 2*131,072,000 + 4*32*2048^2*4096 = 28,725,003,419,648
     -- then 99 decode steps over 2048..2146 cached tokens, attending 2049..2147 keys:
     --   99 * 2*6,607,077,376 = 1,308,201,320,448
     --   4*32*4096 * (2049 + ... + 2147) = 524,288 * 207,702 = 108,895,666,176
-    -- total 29,261,612,187,648 + 1,308,201,320,448 + 108,895,666,176 = 30,678,709,174,272
-    assert.are.equal(30678709174272, r.totals.matmul_flops)
+    -- total 28,725,003,419,648 + 1,308,201,320,448 + 108,895,666,176 = 30,142,100,406,272
+    assert.are.equal(30142100406272, r.totals.matmul_flops)
     -- the cache after the last step holds 2147 tokens: 2*32*32*2147*128*2 = 1,125,646,336
     assert.are.equal(1125646336, r.totals.state_bytes)
     assert.are.equal(LLAMA_PARAMS, r.totals.params)
@@ -70,7 +72,7 @@ describe("generate", function ()
   it("Mistral-7B: agrees with summing every step one by one", function ()
     local _, m = models()
     local r = lmp.generate(m, { prompt_len = 5, new_tokens = 40, batch_size = 3 })
-    local want = lmp.analyze(m, { seq_len = 5, batch_size = 3 }).totals
+    local want = lmp.analyze(m, { seq_len = 5, batch_size = 3, logits_len = 1 }).totals
     local sum = { matmul_flops = want.matmul_flops, flops = want.flops, reads_bytes = want.reads_bytes,
                   writes_bytes = want.writes_bytes }
     for kv = 5, 5 + 38 do
@@ -78,11 +80,25 @@ describe("generate", function ()
       for k in pairs(sum) do sum[k] = sum[k] + t[k] end
     end
     for k, v in pairs(sum) do assert.are.equal(v, r.totals[k], k) end
-    -- matmuls by hand: prefill 2*15*7,110,393,856 + 4*32*3*32*5*5*128 = 213,311,815,680 + 39,321,600
+    -- matmuls by hand: prefill 2*15*(7,110,393,856 - 131,072,000) + 2*3*131,072,000 (lm_head: the last
+    --   token of each sequence) + 4*32*3*32*5*5*128 = 209,379,655,680 + 786,432,000 + 39,321,600
     -- decode: 39 steps * 2*3*7,110,393,856 = 1,663,832,162,304, plus 4*32*3*32*128 * (6 + ... + 44)
     --   = 1,572,864 * 975 = 1,533,542,400
-    -- total 213,351,137,280 + 1,663,832,162,304 + 1,533,542,400 = 1,878,716,841,984
-    assert.are.equal(1878716841984, r.totals.matmul_flops)
+    -- total 210,205,409,280 + 1,663,832,162,304 + 1,533,542,400 = 1,875,571,113,984
+    assert.are.equal(1875571113984, r.totals.matmul_flops)
+  end)
+
+  it("projects only the prompt's last position through lm_head, as transformers' generate does", function ()
+    local m = models()
+    local r = lmp.generate(m, { prompt_len = 2048, new_tokens = 256 })
+    local all = lmp.generate(m, { prompt_len = 2048, new_tokens = 256, logits_len = 2048 })
+    -- every logit of the prompt costs 2*B*(P-1)*hidden*vocab = 2*2047*4096*32000 = 536,608,768,000 more
+    assert.are.equal(536608768000, all.totals.flops - r.totals.flops)
+    assert.are.equal(1, r.inputs.logits_len)
+    -- the prefill phase keeps the plain forward's logits: every position
+    assert.are.equal(2 * 2048 * 4096 * 32000, lmp.analyze(m, { seq_len = 2048 }):find("lm_head")[1].matmul_flops)
+    assert.error_matches(function () lmp.generate(m, { prompt_len = 8, new_tokens = 2, logits_len = 9 }) end,
+      "logits_len must be at most seq_len %(8%), got 9")
   end)
 end)
 

@@ -94,7 +94,8 @@ function bert.build(cfg, b)
       b.elementwise("transform_act_fn", act, h),
       b.layer_norm("LayerNorm", h, true),
     }),
-    b.lm_head("decoder", h, vocab, true, tied and "bert.embeddings.word_embeddings"),
+    -- every position (BertForMaskedLM has no logits_to_keep)
+    b.lm_head("decoder", h, vocab, true, tied and "bert.embeddings.word_embeddings", b.TOKENS),
   }
   -- tied, the decoder counts no parameters: its bias is the head's `bias` Parameter
   if tied then predictions[#predictions + 1] = b.layer("bias", "torch.nn.parameter.Parameter", { numel = vocab }) end

@@ -135,9 +135,11 @@ function common.linear(name, in_features, out_features, bias, N)
 end
 
 -- the output projection to the vocabulary; tied_to (the input embedding's path, or
--- nil/false when untied) shares its weights
-function common.lm_head(name, hidden, vocab, bias, tied_to)
-  local head = common.linear(name, hidden, vocab, bias)
+-- nil/false when untied) shares its weights. Its rows are the last logits_len positions of
+-- each sequence (a causal LM's logits_to_keep; every position unless told), or N.
+common.LOGITS = "${batch_size} * ${logits_len}"
+function common.lm_head(name, hidden, vocab, bias, tied_to, N)
+  local head = common.linear(name, hidden, vocab, bias, N or common.LOGITS)
   head.weights_tied_to = tied_to or nil
   return head
 end

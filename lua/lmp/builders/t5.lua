@@ -179,7 +179,8 @@ function t5.build(cfg, b)
     stack("decoder", b.TOKENS, decoder_block, dec_layers),
   }
   if tied then out[#out + 1] = b.scale("scale_decoder_outputs", dm) end
-  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared")
+  -- every decoder position (T5ForConditionalGeneration has no logits_to_keep)
+  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared", b.TOKENS)
   return out
 end
 
