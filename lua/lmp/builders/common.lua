@@ -185,6 +185,17 @@ function common.rotary(class, heads, kv_heads, dims)
     num_heads = heads, num_kv_heads = kv_heads, head_dim = dims })
 end
 
+-- the model's rotary embedding (class: the family's LlamaRotaryEmbedding copy), as transformers
+-- 4.48 to 4.57 lay it out: one module under the model, registered after its final norm (where
+-- print(model) shows it) and called once a forward before the decoder layers, computing the
+-- cos/sin tables of the seq_len new positions from inv_freq @ position_ids (a matmul
+-- FlopCounterMode counts; position_ids of batch_size rows, as generate passes them). dims: the
+-- values of a head it turns (head_dim, or the rotary dim of a partial rotary).
+function common.rotary_embedding(class, dims, name)
+  return common.layer(name or "rotary_emb", class,
+    { batch_size = "${batch_size}", seq_len = "${seq_len}", head_dim = dims })
+end
+
 -- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache.
 -- With a sliding window of `window` tokens the cache keeps at most the last `window`
 -- (transformers' sliding-window cache layers): it writes min(seq_len, window) tokens and
