@@ -156,6 +156,7 @@ typedef struct Model {
   Node *roots;
   size_t nroots;
   size_t n_nodes, n_basic;
+  int encoder_only; /* the file's "encoder_only": no KV cache, no decode or generation (BERT) */
 } Model;
 #define MODEL_MT "lmp.Model"
 #define MODEL_MAX_DEPTH 64
@@ -250,7 +251,7 @@ typedef struct {
   const char *name, *flag; /* "batch_size", the CLI's --batch */
   const char *kind;        /* the CLI's value kind: "count" or "bits" */
   int64_t def, min, max;
-  const char *default_from; /* another input whose value is the default (enc_len: seq_len) */
+  const char *default_from; /* inputs whose sum is the default ("kv_len + seq_len" for enc_len) */
   const char *bytes_name;   /* a bit width's whole-byte variable ("w_dtype_bytes"), or NULL */
   const char *doc, *note;   /* what it is; what the CLI help adds after the default */
 } InputDef;
