@@ -438,12 +438,15 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
       if (x->type != JSON_OBJ) load_fail(&ld, x, "expected an object (the Hugging Face config), got %s", json_type_name(x->type));
       json_push_lua(L, x);
       lua_setiuservalue(L, model_idx, 1);
+    } else if (strcmp(k, "encoder_only") == 0) {
+      if (x->type != JSON_BOOL) load_fail(&ld, x, "expected true or false, got %s", json_type_name(x->type));
+      m->encoder_only = x->boolean;
     } else if (strcmp(k, "layers") == 0) {
       if (x->type != JSON_ARR) load_fail(&ld, x, "expected an array of layers, got %s", json_type_name(x->type));
       if (x->n == 0) load_fail(&ld, x, "a model needs at least one layer");
       layers = x;
     } else {
-      load_fail(&ld, x, "unknown field \"%s\" (a model file has model_id, config, layers, note)", k);
+      load_fail(&ld, x, "unknown field \"%s\" (a model file has model_id, config, encoder_only, layers, note)", k);
     }
     ld.path[mark] = '\0';
   }
@@ -537,6 +540,8 @@ static int model_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)m->n_nodes);
   } else if (strcmp(k, "basic_layer_count") == 0) {
     lua_pushinteger(L, (lua_Integer)m->n_basic);
+  } else if (strcmp(k, "encoder_only") == 0) {
+    lua_pushboolean(L, m->encoder_only);
   } else {
     lua_pushnil(L);
   }

@@ -49,7 +49,8 @@ else the file HF_TOKEN_PATH or HF_HOME/token that `huggingface-cli login` writes
 -- the options of the runtime inputs (core.INPUTS): --batch N, ... with their defaults
 local METAVAR = { count = "N", bits = "B" }
 local function input_option(row)
-  local default = row.default_from and ("default: --" .. core.INPUTS[row.default_from].flag)
+  local default = row.default_from
+    and ("default: " .. row.default_from:gsub("[%w_]+", function (name) return "--" .. core.INPUTS[name].flag end))
     or ("default " .. row.default)
   return { row.flag, row.kind, METAVAR[row.kind], ("%s (%s%s)"):format(row.doc, default, row.note and ("; " .. row.note) or "") }
 end
@@ -404,6 +405,7 @@ function cli.analyze_options(args)
     inputs.prompt_len, inputs.new_tokens = o.seq or core.INPUTS.seq_len.default, o["new-tokens"]
     if inputs.new_tokens < 1 then usage_error("analyze: --new-tokens must be at least 1") end
     check.phase, check.seq_len, check.enc_len = "prefill", inputs.prompt_len, o["enc-len"] or inputs.prompt_len
+    check.logits_len = o["logits-len"] or 1
   end
   lmp.inputs(check)
   return o, inputs, format

@@ -49,7 +49,7 @@ end
 local json = require "lmp.json"
 
 -- the key order of exported model files, so that they read top-down
-local MODEL_KEY_ORDER = { "model_id", "name", "class", "repeat", "active", "weights_tied_to", "note",
+local MODEL_KEY_ORDER = { "model_id", "encoder_only", "name", "class", "repeat", "active", "weights_tied_to", "note",
                           "parameters", "config", "sub_layers", "layers" }
 
 -- model_json(model_table) -> the standard model JSON text (pretty, exact integers)
@@ -117,9 +117,19 @@ end
 --   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
 -- Figures are exact Lua integers (an exact decimal string past 2^63-1).
 -- opts.depth limits the levels materialised in result.tree.
+-- an encoder-only model (the model file's encoder_only: BERT) keeps no KV cache and generates
+-- nothing: a decode step, a prefill after cached tokens and generate are refused, naming both
+local function check_encoder_only(model, phase, kv_len)
+  if not model.encoder_only or (phase ~= "decode" and phase ~= "generate" and kv_len == 0) then return end
+  local what = phase == "prefill" and ("a prefill after %d cached tokens"):format(kv_len) or ("phase " .. phase)
+  core.error(core.EXIT.USAGE, ("%s is an encoder-only model (no KV cache, nothing to generate): %s does not apply " ..
+    "to it, only prefill and train"):format(model.model_id or model.file, what))
+end
+
 function lmp.analyze(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
   local checked = inputs.check(given)
+  check_encoder_only(model, checked.phase, checked.kv_len)
   local raw = core.analyze(model, checked, registry.lookup, opts or {})
   table.sort(raw.unknown_modules, function (a, b) return a.class < b.class end)
   raw.model_id = model.model_id or model.file
@@ -146,7 +156,9 @@ function lmp.sweep(model, points, opts)
       given = { phase = opts.phase }
       for k, v in pairs(point) do given[k] = v end
     end
-    out[i] = core.analyze(model, inputs.check(given), registry.lookup, kept).totals
+    local checked = inputs.check(given)
+    check_encoder_only(model, checked.phase, checked.kv_len)
+    out[i] = core.analyze(model, checked, registry.lookup, kept).totals
   end
   return out
 end
@@ -156,6 +168,7 @@ end
 -- exactly in closed form (see lmp.phases)
 function lmp.generate(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
+  check_encoder_only(model, "generate", 0)
   return results.dress(require("lmp.phases").generate(lmp.analyze, model, given, opts))
 end
 

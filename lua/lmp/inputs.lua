@@ -5,8 +5,9 @@ local util = require "lmp.util"
 
 local inputs = {}
 
--- the values an input left out takes (an input defaulting to another one, enc_len to
--- seq_len, is filled in from it by inputs.check)
+-- the values an input left out takes (an input defaulting to others is filled in by
+-- inputs.check with their sum: enc_len with kv_len + seq_len, the positions the encoder saw
+-- by this step, in decode too; logits_len with seq_len)
 inputs.DEFAULTS = {}
 local NAMES = {}
 for _, row in ipairs(core.INPUTS) do
@@ -35,11 +36,24 @@ function inputs.check(given)
   end
   for _, row in ipairs(core.INPUTS) do
     local k = row.name
-    if out[k] == nil and row.default_from then out[k] = out[row.default_from] end
+    if out[k] == nil and row.default_from then
+      local sum = 0
+      for name in row.default_from:gmatch("[%w_]+") do
+        local v = out[name]
+        if math.type(v) ~= "integer" or v < 0 or v > math.maxinteger - sum then
+          util.fail(("input %s: its default %s is not an integer in range"):format(k, row.default_from))
+        end
+        sum = sum + v
+      end
+      out[k] = sum
+    end
     local v = out[k]
     if math.type(v) ~= "integer" then util.fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
     if v < row.min then util.fail(("input %s must be >= %d, got %d"):format(k, row.min, v)) end
     if v > row.max then util.fail(("input %s must be at most %d, got %d"):format(k, row.max, v)) end
+  end
+  if out.logits_len > out.seq_len then
+    util.fail(("input logits_len must be at most seq_len (%d), got %d"):format(out.seq_len, out.logits_len))
   end
   out.phase = out.phase or (out.kv_len > 0 and "decode" or "prefill")
   if not ANALYSIS_PHASE[out.phase] then

@@ -101,6 +101,9 @@ end
 -- generate(analyze, model, inputs, opts): a prefill of prompt_len tokens, which yields the
 -- first new token, then new_tokens - 1 decode steps of one token each over prompt_len,
 -- prompt_len + 1, ... cached tokens (what Hugging Face generate(max_new_tokens = G) runs).
+-- generate passes logits_to_keep=1 to the forward (GenerationMixin._supports_logits_to_keep,
+-- transformers 4.45 on): the prefill projects only its last position through lm_head, so
+-- its logits_len is 1 (inputs.logits_len, at most prompt_len, overrides it).
 -- analyze(model, inputs, opts) -> result is lmp.analyze, which runs each step.
 function phases.generate(analyze, model, inputs, opts)
   inputs = inputs or {}
@@ -109,10 +112,11 @@ function phases.generate(analyze, model, inputs, opts)
   if math.type(G) ~= "integer" or G < 1 then util.fail("generate: new_tokens must be an integer >= 1") end
   local base = {}
   for k, v in pairs(inputs) do
-    if k ~= "prompt_len" and k ~= "new_tokens" and k ~= "seq_len" and k ~= "kv_len" and k ~= "phase" then base[k] = v end
+    if k ~= "prompt_len" and k ~= "new_tokens" and k ~= "seq_len" and k ~= "kv_len" and k ~= "phase" and k ~= "logits_len" then base[k] = v end
   end
   local function run(seq, kv, run_opts)
-    local i = { seq_len = seq, kv_len = kv, phase = kv == 0 and "prefill" or "decode", enc_len = inputs.enc_len or P }
+    local i = { seq_len = seq, kv_len = kv, phase = kv == 0 and "prefill" or "decode", enc_len = inputs.enc_len or P,
+                logits_len = kv == 0 and inputs.logits_len or 1 }
     for k, v in pairs(base) do i[k] = v end
     return analyze(model, i, run_opts)
   end

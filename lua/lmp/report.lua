@@ -254,7 +254,7 @@ end
 -- the run's inputs. Summed over the basic rows, each *_total column is the JSON total.
 -- The figures come from core.FIGURES: those a repeat multiplies (per instance and total),
 -- then the maxima (peak_activation_bytes, one column). The inputs are core.INPUTS' but
--- enc_len, which came after the CSV's columns were fixed (docs/csv.md).
+-- enc_len and logits_len, which came after the CSV's columns were fixed (docs/csv.md).
 report.CSV_FIGURES, report.CSV_MAXIMA = {}, {}
 for _, f in ipairs(core.FIGURES) do
   local list = f.scale == "peak" and report.CSV_MAXIMA or report.CSV_FIGURES
@@ -262,7 +262,7 @@ for _, f in ipairs(core.FIGURES) do
 end
 report.CSV_INPUTS = { "phase" }
 for _, row in ipairs(core.INPUTS) do
-  if row.name ~= "enc_len" then report.CSV_INPUTS[#report.CSV_INPUTS + 1] = row.name end
+  if row.name ~= "enc_len" and row.name ~= "logits_len" then report.CSV_INPUTS[#report.CSV_INPUTS + 1] = row.name end
 end
 
 -- a // b on exact figures; x // 0 is 0

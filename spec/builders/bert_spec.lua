@@ -89,6 +89,31 @@ describe("bert builder", function ()
     assert.are.equal(132955194, analyze(build(edited({ tie_word_embeddings = false }))).totals.params)
   end)
 
+  it("refuses a decode step and a generation: an encoder-only model has neither", function ()
+    local m = lmp.load_config(R .. NAME)
+    assert.is_true(m.encoder_only)
+    assert.error_matches(function () analyze(m, { seq_len = 1, kv_len = 127 }) end,
+      "bert%-base%-uncased.json is an encoder%-only model .*: phase decode does not apply")
+    assert.error_matches(function () analyze(m, { seq_len = 8, kv_len = 3, phase = "prefill" }) end,
+      "a prefill after 3 cached tokens does not apply")
+    assert.error_matches(function () lmp.generate(m, { prompt_len = 8, new_tokens = 2 }) end,
+      "encoder%-only model .*: phase generate does not apply")
+    -- prefill and train still run
+    assert.is_true(analyze(m).complete)
+    assert.is_true(analyze(m, { seq_len = 16, phase = "train" }).complete)
+  end)
+
+  it("marks the built model, its export and the bundled file encoder_only", function ()
+    assert.is_true(lmp.load_model("models/bert-base-uncased.json").encoder_only)
+    assert.matches('"encoder_only": true', lmp.model_json(lmp.build(lmp.read_config(R .. NAME))), 1, true)
+    local out, err, code = h.run("analyze", "models/bert-base-uncased.json", "--phase", "decode", "--kv-len", "5")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("lmp: google-bert/bert-base-uncased is an encoder-only model (no KV cache, nothing to generate): " ..
+      "phase decode does not apply to it, only prefill and train\n", err)
+    assert.is_false(lmp.load_model("models/llama-2-7b-hf.json").encoder_only)
+  end)
+
   describe("refuses, naming the field,", function ()
     it("a missing field", function ()
       assert.error_matches(build_error(edited({ num_attention_heads = REMOVE })), "num_attention_heads: missing")

@@ -102,6 +102,43 @@ describe("rotary functions", function ()
       assert.are.equal(3 * p.batch_size * p.seq_len * p.head_dim * (p.num_heads + p.num_kv_heads), rotary[1].flops)
     end
   end)
+
+  it("compute the tables once a forward, in the model's rotary_emb, at the rotary width", function ()
+    -- transformers 4.48 to 4.57: <Family>Model.rotary_emb, inv_freq @ position_ids, a matmul of
+    -- 2 * B * (dims / 2) * seq = B * seq * dims FLOPs (FlopCounterMode's count); at batch 3, seq 16
+    -- that is 48 * dims. dims: head_dim, or the rotary part of a partial rotary.
+    local cases = {
+      { "meta-llama--Llama-2-7b-hf.json", "model", "llama", "Llama", 128 },       -- 4096 / 32
+      { "mistralai--Mistral-7B-v0.1.json", "model", "mistral", "Mistral", 128 },
+      { "Qwen--Qwen2-7B.json", "model", "qwen2", "Qwen2", 128 },                   -- 3584 / 28
+      { "google--gemma-2b.json", "model", "gemma", "Gemma", 256 },                 -- head_dim 256
+      { "microsoft--phi-2.json", "model", "phi", "Phi", 32 },                      -- int(80 * 0.4)
+      { "tiiuae--falcon-7b.json", "transformer", "falcon", "Falcon", 64 },         -- 4544 / 71
+      { "EleutherAI--pythia-160m.json", "gpt_neox", "gpt_neox", "GPTNeoX", 16 },   -- int(64 * 0.25)
+      { "mistralai--Mixtral-8x7B-v0.1.json", "model", "mixtral", "Mixtral", 128 },
+      { "Qwen--Qwen3-8B.json", "model", "qwen3", "Qwen3", 128 },                   -- head_dim 128
+      { "Qwen--Qwen1.5-MoE-A2.7B.json", "model", "qwen2_moe", "Qwen2Moe", 128 },   -- 2048 / 16
+      { "Qwen--Qwen3-30B-A3B.json", "model", "qwen3_moe", "Qwen3Moe", 128 },
+      { "allenai--OLMo-2-1124-7B.json", "model", "olmo2", "Olmo2", 128 },
+      { "ibm-granite--granite-3.1-2b-instruct.json", "model", "granite", "Granite", 64 }, -- 2048 / 32
+      { "bigcode--starcoder2-3b.json", "model", "starcoder2", "Starcoder2", 128 }, -- 3072 / 24
+      { "microsoft--Phi-3-mini-4k-instruct.json", "model", "phi3", "Phi3", 96 },   -- 3072 / 32
+    }
+    for _, c in ipairs(cases) do
+      local r = lmp.analyze(lmp.load_config(h.CONFIGS .. c[1]), { batch_size = 3, seq_len = 16 })
+      local rope = r:find("RotaryEmbedding$")
+      assert.are.equal(1, #rope, c[1])
+      assert.are.equal(c[2] .. ".rotary_emb", rope[1].path, c[1])
+      assert.are.equal(("transformers.models.%s.modeling_%s.%sRotaryEmbedding"):format(c[3], c[3], c[4]), rope[1].class)
+      assert.are.equal(48 * c[5], rope[1].matmul_flops, c[1])
+      assert.are.equal(1, rope[1]["repeat"], c[1])
+    end
+    -- the models without rotary: learned or ALiBi positions, T5's relative buckets
+    for _, name in ipairs({ "openai-community--gpt2.json", "facebook--opt-125m.json", "bigscience--bloom-560m.json",
+                            "google-t5--t5-small.json", "google-bert--bert-base-uncased.json" }) do
+      assert.are.same({}, lmp.analyze(lmp.load_config(h.CONFIGS .. name), { seq_len = 16 }):find("RotaryEmbedding$"), name)
+    end
+  end)
 end)
 
 describe("the shared config checks", function ()

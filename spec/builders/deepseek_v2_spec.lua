@@ -77,8 +77,9 @@ describe("deepseek_v2 builder", function ()
     -- norms 2 * 128 * 2048 * 4 = 2,097,152; residual adds 524,288 -> layer 21,457,126,144
     -- layer 0: 3,693,502,464 + 2,621,440 + 3 * 2 * 128 * 2048 * 10944 + 128 * 10944 * 5 = 20,916,551,680
     -- model: 20,916,551,680 + 26 * 21,457,126,144 + norm 1,048,576 + lm_head 2 * 128 * 2048 * 102400
-    --   (53,687,091,200) + rotary table (inv_freq @ position_ids: 0 on this branch) = 632,489,971,200
-    local rotary_table = 0
+    --   (53,687,091,200) = 632,489,971,200, + the model's rotary_emb once a forward over the 64 rope dims:
+    --   inv_freq @ position_ids 2 * 1 * 32 * 1 * 128 = 8,192, cos, sin and two scalings 4 * 128 * 64 = 32,768
+    local rotary_table = 8192 + 32768
     local r = analyze(lmp.load_config(R .. NAME), 2)
     assert.are.equal(21457126144 * 26, r:find("^model%.layers%.1$")[1].flops)
     assert.are.equal(632489971200 + rotary_table, r.totals.flops)

@@ -71,15 +71,16 @@ describe("gemma2 builder", function ()
   describe("decode: sliding layers read and cache at most 4096 tokens, global ones every token", function ()
     -- one token: Linear weights 26 * 77,856,768 + lm_head 589,824,000 = 2,614,099,968, x 2 = 5,228,199,936;
     -- attention 4 * 8 * keys * 256 = 8,192 * keys a layer: 13 layers at min(kv_len, 4095) + 1 keys and
-    -- 13 at kv_len + 1; the cache 2 * 4 * 256 * 2 bytes = 4,096 bytes a token a layer
+    -- 13 at kv_len + 1; the cache 2 * 4 * 256 * 2 bytes = 4,096 bytes a token a layer;
+    -- rotary_emb's inv_freq @ position_ids, once a forward: 1 * 256 = 256
     it("below the window (kv_len 1000): both kinds 1001 tokens", function ()
       local r = decode(1000)
-      assert.are.equal(5228199936 + 26 * 8192 * 1001, r.totals.matmul_flops) -- 5,441,404,928
+      assert.are.equal(5228199936 + 26 * 8192 * 1001 + 256, r.totals.matmul_flops) -- 5,441,405,184
       assert.are.equal(26 * 4096 * 1001, r.footprint.kv_cache)               -- 106,602,496
     end)
     it("beyond it (kv_len 10000): sliding layers 4096, global 10001", function ()
       local r = decode(10000)
-      assert.are.equal(5228199936 + 13 * 8192 * (4096 + 10001), r.totals.matmul_flops) -- 6,729,474,048
+      assert.are.equal(5228199936 + 13 * 8192 * (4096 + 10001) + 256, r.totals.matmul_flops) -- 6,729,474,304
       assert.are.equal(13 * 4096 * (4096 + 10001), r.footprint.kv_cache)               -- 750,637,056
     end)
   end)
@@ -97,13 +98,19 @@ describe("gemma2 builder", function ()
   it("drops the soft-caps a config leaves null", function ()
     local r = analyze(h.build(edited(NAME, { attn_logit_softcapping = lmp.core.null, final_logit_softcapping = lmp.core.null })))
     assert.are.same({}, r:find("softcapping"))
-    -- 26 layers' score caps 26 * 393,216 and the final one 98,304,000 fewer FLOPs
-    assert.are.equal(673308750080 - 26 * 393216 - 3 * 128 * 256000, r.totals.flops)
+    -- 26 layers' score caps 26 * 393,216 and the final one 98,304,000 fewer FLOPs than 673,308,750,080
+    -- without the rotary tables; rotary_emb adds 5 * 128 * 256 = 163,840 (its matmul and 4 FLOPs a value)
+    assert.are.equal(673308750080 - 26 * 393216 - 3 * 128 * 256000 + 5 * 128 * 256, r.totals.flops)
   end)
 
-  pending("Gemma2Model.rotary_emb: current transformers computes the cos/sin tables on every forward " ..
-    "(inv_freq @ position_ids, head_dim * seq_len FLOPs a forward, FlopCounterMode counts it); " ..
-    "to be counted once issue 13 section 3's rotary change lands in the builders")
+  it("computes the rotary tables once a forward in Gemma2Model.rotary_emb", function ()
+    local r = lmp.analyze((lmp.load_config(R .. NAME)), { batch_size = 2, seq_len = 128 }, { depth = 2 })
+    local rope = r:find("^model%.rotary_emb$")
+    assert.are.equal(1, #rope)
+    assert.are.equal(M .. "Gemma2RotaryEmbedding", rope[1].class)
+    -- inv_freq @ position_ids, [2, 128, 1] x [2, 1, 128]: 2 * 2 * 128 * 128 = 65,536 = B * seq * head_dim
+    assert.are.equal(65536, rope[1].matmul_flops)
+  end)
 
   describe("refuses bad configs, naming the field", function ()
     it("layer_types of the wrong length", function ()

@@ -81,10 +81,11 @@ describe("gemma3_text builder", function ()
     --   weights (26 * 26,836,992 + lm_head 1152 * 262144 = 999,751,680) x 2 = 1,999,503,360, and
     --   4,096 * keys a layer: 22 sliding layers at min(kv, 511) + 1 keys (501 .. 511, then 512 for
     --   18 steps: 5,566 + 9,216 = 14,782), 4 global at kv + 1 (501 .. 529: 14,935)
-    --   29 * 1,999,503,360 + 22 * 4096 * 14,782 + 4 * 4096 * 14,935 = 59,562,328,064
+    --   and rotary_emb and rotary_emb_local, 1 * 256 each: 29 * 2 * 256 = 14,848
+    --   29 * 1,999,503,360 + 22 * 4096 * 14,782 + 4 * 4096 * 14,935 + 14,848 = 59,562,342,912
     -- the cache after the last step (529 tokens): 22 * 1024 * 512 + 4 * 1024 * 529 = 13,701,120
     local r = lmp.generate((lmp.load_config(R .. NAME)), { prompt_len = 500, new_tokens = 30 })
-    assert.are.equal(59562328064, r.steps.decode.matmul_flops)
+    assert.are.equal(59562342912, r.steps.decode.matmul_flops)
     assert.are.equal(13701120, r.footprint.kv_cache)
   end)
 
@@ -103,9 +104,16 @@ describe("gemma3_text builder", function ()
     assert.are.equal(M .. "logit_softcapping", m.layers[3].class)
   end)
 
-  pending("Gemma3TextModel.rotary_emb and rotary_emb_local: two rotary tables computed every forward " ..
-    "(head_dim * seq_len FLOPs each, FlopCounterMode counts them); " ..
-    "to be counted once issue 13 section 3's rotary change lands in the builders")
+  it("computes two rotary tables a forward, Gemma3TextModel.rotary_emb and rotary_emb_local", function ()
+    local r = lmp.analyze((lmp.load_config(R .. NAME)), { batch_size = 2, seq_len = 128 }, { depth = 2 })
+    for _, name in ipairs({ "rotary_emb", "rotary_emb_local" }) do
+      local rope = r:find("^model%." .. name .. "$")
+      assert.are.equal(1, #rope, name)
+      assert.are.equal(M .. "Gemma3RotaryEmbedding", rope[1].class)
+      -- inv_freq @ position_ids: 2 * 2 * (256 / 2) * 128 = 65,536 = B * seq * head_dim
+      assert.are.equal(65536, rope[1].matmul_flops)
+    end
+  end)
 
   describe("refuses bad configs, naming the field", function ()
     it("a wrong type", function ()

@@ -96,18 +96,20 @@ describe("gpt_oss builder", function ()
   it("sums the matmul FLOPs of a 128-token prefill", function ()
     -- a layer's products: q, o 2 * 2 * 128 * 2880 * 4096 = 6,039,797,760; k, v 754,974,720; attention 268,435,456;
     --   router 23,592,960; 4 experts 4 * 6,370,099,200 = 25,480,396,800 -> 32,567,197,696; x 24 = 781,612,744,704
-    -- lm_head 2 * 128 * 2880 * 201088 = 148,258,160,640; rotary tables 0 (not counted on this branch)
-    local rotary_tables = 0
+    -- lm_head 2 * 128 * 2880 * 201088 = 148,258,160,640; the rotary tables once a forward,
+    -- inv_freq @ position_ids: 2 * 1 * (64 / 2) * 1 * 128 = 8,192
+    local rotary_tables = 8192
     assert.are.equal(781612744704 + 148258160640 + rotary_tables, analyze(load()).totals.matmul_flops)
   end)
 
   describe("decode: sliding layers read and cache at most 128 tokens, full ones every token", function ()
     -- one token: Linear weights it runs through 24 * (2880 * 9216 + 2880 * 32 + 4 * 3 * 2880 * 2880) = 24 * 126,167,040
     -- = 3,028,008,960 + lm_head 579,133,440 = 3,607,142,400, x 2 = 7,214,284,800; attention 4 * 64 * 64 = 16,384
-    -- FLOPs a key; the cache 2 * 8 * 64 * 2 bytes = 2,048 bytes a token a layer
+    -- FLOPs a key; the rotary tables of the one new position 2 * 32 * 1 * 1 = 64; the cache 2 * 8 * 64 * 2 bytes
+    -- = 2,048 bytes a token a layer
     it("beyond the window (kv_len 1000): sliding layers 128 keys, full 1001", function ()
       local r = analyze(load(), { batch_size = 1, seq_len = 1, kv_len = 1000 })
-      assert.are.equal(7214284800 + 16384 * 12 * (128 + 1001), r.totals.matmul_flops) -- 7,436,255,232
+      assert.are.equal(7214284800 + 16384 * 12 * (128 + 1001) + 64, r.totals.matmul_flops) -- 7,436,255,296
       assert.are.equal(12 * 2048 * (128 + 1001), r.footprint.kv_cache)               -- 27,746,304
     end)
     it("within it (kv_len 100): both kinds 101", function ()
@@ -122,9 +124,6 @@ describe("gpt_oss builder", function ()
     local m = lmp.build(edited(NAME, { layer_types = types }))
     assert.are.same({ 4, 20 }, { m.layers[1].sub_layers[2]["repeat"], m.layers[1].sub_layers[3]["repeat"] })
   end)
-
-  pending("GptOssModel.rotary_emb: current transformers computes the cos/sin tables on every forward " ..
-    "(inv_freq @ position_ids, head_dim / 2 * seq_len FLOPs a forward); to be counted once issue 13 section 3's rotary change lands")
 
   describe("refuses bad configs, naming the field", function ()
     it("a missing expert count", function ()

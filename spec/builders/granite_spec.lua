@@ -29,8 +29,9 @@ describe("granite builder", function ()
   it("prices batch 1, seq 128 in closed form", function ()
     -- Linear weights: 40 * (8,388,608 + 2,097,152 + 50,331,648) + lm_head 2048 * 49155
     --   = 40 * 60,817,408 + 100,669,440 = 2,533,365,760; x 2 * 128 = 648,541,634,560
-    -- attention: 4 * 40 * 32 * 128 * 128 * 64 = 5,368,709,120; total 653,910,343,680
-    assert.are.equal(653910343680, analyze().totals.matmul_flops)
+    -- attention: 4 * 40 * 32 * 128 * 128 * 64 = 5,368,709,120; rotary_emb's inv_freq @ position_ids, once a forward: 128 * 64 = 8,192
+    -- total 653,910,351,872
+    assert.are.equal(653910351872, analyze().totals.matmul_flops)
   end)
 
   it("prices one decoder layer by hand, two residual multiplies included", function ()
@@ -50,9 +51,12 @@ describe("granite builder", function ()
     assert.are.equal(6291840, r:find("^logits_scaling$")[1].flops)
   end)
 
-  pending("logits_scaling divides the logits lm_head computes (its numel is lm_head's N as built): " ..
-    "when generate's prefill keeps one logit (logits_to_keep=1, issue 13 section 3) and that is done " ..
-    "at walk time, the division must be shrunk with lm_head")
+  it("divides only the logits lm_head computes: generate's prefill keeps the last position's", function ()
+    local r = lmp.generate(lmp.load_config(R .. NAME), { prompt_len = 128, new_tokens = 1, batch_size = 3 })
+    -- logits_to_keep=1: 3 sequences * 1 position * 49155 = 147,465 logits, as many divisions
+    assert.are.equal(147465, r:find("^logits_scaling$")[1].flops)
+    assert.are.equal(2 * 3 * 2048 * 49155, r:find("^lm_head$")[1].matmul_flops) -- 603,967,680
+  end)
 
   it("refuses a multiplier that is not a number", function ()
     assert.error_matches(build_error(edited(NAME, { residual_multiplier = "0.22" })), "residual_multiplier: expected a number")

@@ -113,9 +113,9 @@ describe("llama4 builder", function ()
 
   it("sums the matmul FLOPs of a 128-token prefill", function ()
     -- a layer's products: 16,106,127,360 + 335,544,320 + 20,971,520 + 2 * 32,212,254,720 = 80,887,152,640;
-    -- x 48 = 3,882,583,326,720; lm_head 2 * 128 * 5120 * 202048 = 264,828,354,560; rotary tables 0 (not counted
-    -- on this branch) -> 4,147,411,681,280
-    local rotary_tables = 0
+    -- x 48 = 3,882,583,326,720; lm_head 2 * 128 * 5120 * 202048 = 264,828,354,560 -> 4,147,411,681,280; and
+    -- freqs_cis once a forward, inv_freq @ position_ids: 2 * 1 * (128 / 2) * 1 * 128 = 16,384
+    local rotary_tables = 16384
     assert.are.equal(3882583326720 + 264828354560 + rotary_tables, analyze(scout()).totals.matmul_flops)
   end)
 
@@ -123,10 +123,11 @@ describe("llama4 builder", function ()
     -- one token at kv_len 10000: Linear weights a token runs through 48 * (62,914,560 + 81,920 + 2 * 125,829,120)
     -- = 15,103,426,560 + lm_head 1,034,485,760 = 16,137,912,320, x 2 = 32,275,824,640; attention
     -- 4 * 40 * 128 = 20,480 FLOPs a key: 36 chunked layers at min(10000, 8191) + 1 = 8192 keys, 12 global
-    -- at 10001; the cache 2 * 8 * 128 * 2 bytes = 4,096 bytes a token a layer
+    -- at 10001; the rotary tables of the one new position 2 * 64 * 1 * 1 = 128; the cache 2 * 8 * 128 * 2 bytes
+    -- = 4,096 bytes a token a layer
     it("beyond the chunk (kv_len 10000)", function ()
       local r = analyze(scout(), { batch_size = 1, seq_len = 1, kv_len = 10000 })
-      assert.are.equal(32275824640 + 20480 * (36 * 8192 + 12 * 10001), r.totals.matmul_flops) -- 40,773,468,160
+      assert.are.equal(32275824640 + 20480 * (36 * 8192 + 12 * 10001) + 128, r.totals.matmul_flops) -- 40,773,468,288
       assert.are.equal(36 * 4096 * 8192 + 12 * 4096 * 10001, r.footprint.kv_cache)         -- 1,699,528,704
     end)
     it("below it (kv_len 1000): every layer 1001 tokens", function ()
@@ -147,18 +148,15 @@ describe("llama4 builder", function ()
     assert.are.same({ 36, 12 }, { m.layers[1].sub_layers[2]["repeat"], m.layers[1].sub_layers[3]["repeat"] })
     -- moe_layers [] (not null): no MoE layer, 36 RoPE and 12 NoPE dense layers
     m = lmp.build(text({ moe_layers = {} }))
-    assert.are.same({ 3, "Llama4TextMLP", "Llama4TextMLP" }, { #m.layers[1].sub_layers - 1,
+    assert.are.same({ 3, "Llama4TextMLP", "Llama4TextMLP" }, { #m.layers[1].sub_layers - 2, -- less norm and rotary_emb
       m.layers[1].sub_layers[2].sub_layers[5].class:match("%.(%w+)$"), m.layers[1].sub_layers[3].sub_layers[5].class:match("%.(%w+)$") })
     -- moe_layers given: only those are MoE (layers 0 and 3: a RoPE and a NoPE one)
     m = lmp.build(text({ moe_layers = { 0, 3 } }))
     local notes = {}
-    for i = 2, #m.layers[1].sub_layers - 1 do notes[#notes + 1] = m.layers[1].sub_layers[i].note:match("^[^:]*") end
+    for i = 2, #m.layers[1].sub_layers - 2 do notes[#notes + 1] = m.layers[1].sub_layers[i].note:match("^[^:]*") end -- the kinds: embed_tokens before, norm and rotary_emb after
     assert.are.same({ "RoPE, chunked_attention (chunk 8192), Llama4TextMoe", "RoPE, chunked_attention (chunk 8192), Llama4TextMLP",
                       "NoPE, full_attention, Llama4TextMoe", "NoPE, full_attention, Llama4TextMLP" }, notes)
   end)
-
-  pending("Llama4TextModel.rotary_emb: current transformers computes freqs_cis on every forward " ..
-    "(inv_freq @ position_ids, head_dim * seq_len FLOPs a forward); to be counted once issue 13 section 3's rotary change lands")
 
   describe("refuses bad configs, naming the field", function ()
     it("a llama4 config without its text_config", function ()

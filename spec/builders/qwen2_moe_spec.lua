@@ -47,8 +47,9 @@ describe("qwen2_moe builder", function ()
   it("prices batch 1, seq 128 in closed form, 4 experts and the shared one a token", function ()
     -- Linear weights a token goes through: 24 * (4 * 2048^2 + 122,880 + 4 * 8,650,752 + 34,603,008 + 2048)
     --   + lm_head 2048 * 151936 = 24 * 86,108,160 + 311,164,928 = 2,377,760,768; x 2 * 128 = 608,706,756,608
-    -- attention: 4 * 24 * 16 * 128^3 = 3,221,225,472; total 611,927,982,080
-    assert.are.equal(611927982080, analyze(lmp.load_config(R .. NAME)).totals.matmul_flops)
+    -- attention: 4 * 24 * 16 * 128^3 = 3,221,225,472; rotary_emb's inv_freq @ position_ids, once a forward: 128 * 128 = 16,384
+    -- total 611,927,998,464
+    assert.are.equal(611927998464, analyze(lmp.load_config(R .. NAME)).totals.matmul_flops)
   end)
 
   it("prices one decoder layer by hand", function ()

@@ -1,7 +1,8 @@
 -- The T5 builder (lua/lmp/builders/t5.lua) on google-t5/t5-small (T5ForConditionalGeneration):
 -- encoder and decoder stacks, relative attention bias in each stack's first block, T5LayerNorm,
 -- no biases, cross-attention, lm_head tied to shared (with the d_model^-0.5 output scaling).
--- The encoder runs in the prefill only, over ${enc_len} positions (default: seq_len).
+-- The encoder runs in the prefill only, over ${enc_len} positions (default: kv_len + seq_len, the
+-- prompt it saw, in decode too).
 -- Every expected figure is derived by hand in the comments.
 local lmp = require "lmp"
 local h = require "spec.helpers"
@@ -97,6 +98,24 @@ describe("t5 builder", function ()
     -- the cache holds self K/V for 128 tokens and cross K/V for 128 positions in each of 6 layers:
     -- 2 * 6 * 2 (K and V) * 8 * 64 * 128 * 2 B = 3,145,728
     assert.are.equal(3145728, r.totals.state_bytes)
+  end)
+
+  it("takes the encoder length a decode step means by default: kv_len + seq_len", function ()
+    -- one token over 127 cached: enc_len 127 + 1 = 128, the figures of the step above
+    --   (80,084,992 matmul FLOPs; the cross K/V of 128 positions in the cache: 3,145,728 bytes)
+    local r = lmp.analyze(reference(), { batch_size = 1, seq_len = 1, kv_len = 127 })
+    assert.are.equal(128, r.inputs.enc_len)
+    assert.are.equal(80084992, r.totals.matmul_flops)
+    assert.are.equal(3145728, r.totals.state_bytes)
+    -- over 511 cached, enc_len 512: decoder 76,939,264 + self 12,288 * 512 + cross 12,288 * 512
+    --   = 76,939,264 + 6,291,456 + 6,291,456 = 89,522,176
+    assert.are.equal(89522176, lmp.analyze(reference(), { batch_size = 1, seq_len = 1, kv_len = 511 }).totals.matmul_flops)
+    -- the CLI: --phase decode --kv-len 127 says enc_len 128; --enc-len still overrides it
+    local out, err, code = h.run("analyze", "models/t5-small.json", "--phase", "decode", "--kv-len", "127", "--format", "json")
+    assert.are.equal(0, code, err)
+    assert.are.equal(128, lmp.json_decode(out).inputs.enc_len)
+    out = h.run("analyze", "models/t5-small.json", "--phase", "decode", "--kv-len", "127", "--enc-len", "40", "--format", "json")
+    assert.are.equal(40, lmp.json_decode(out).inputs.enc_len)
   end)
 
   it("builds the gated FF (flan-t5) and an untied lm_head", function ()

@@ -52,5 +52,13 @@ describe("cli.analyze_options", function ()
     assert.matches("seq_len must be >= 1",
       usage_error(cli.analyze_options, { "--model-json", "m", "--phase", "generate", "--new-tokens", "2", "--seq", "0" }), 1, true)
     assert.matches("analyze: name one model: MODEL", usage_error(cli.analyze_options, { "--batch", "2" }), 1, true)
+    -- --logits-len: 1 to --seq (generate: to the prompt's --seq); decode's seq_len is 1
+    assert.matches("logits_len must be at most seq_len (16), got 17",
+      usage_error(cli.analyze_options, { "--model-json", "m", "--seq", "16", "--logits-len", "17" }), 1, true)
+    assert.matches("logits_len must be >= 1, got 0", usage_error(cli.analyze_options, { "--model-json", "m", "--logits-len", "0" }), 1, true)
+    assert.matches("logits_len must be at most seq_len (1), got 2",
+      usage_error(cli.analyze_options, { "--model-json", "m", "--phase", "decode", "--kv-len", "9", "--logits-len", "2" }), 1, true)
+    assert.matches("logits_len must be at most seq_len (16), got 17", usage_error(cli.analyze_options,
+      { "--model-json", "m", "--phase", "generate", "--seq", "16", "--new-tokens", "2", "--logits-len", "17" }), 1, true)
   end)
 end)

@@ -51,6 +51,8 @@ describe("model loading", function ()
       load_error('{"layers": [{"name": "a", ' .. LINEAR .. ', "repaet": 2}]}'), 1, true)
     assert.matches("$.layers: a model needs at least one layer", load_error('{"layers": []}'), 1, true)
     assert.matches('a model file needs "layers"', load_error('{"model_id": "x"}'), 1, true)
+    assert.matches("$.encoder_only: expected true or false, got a string",
+      load_error('{"encoder_only": "yes", "layers": [{"name": "a", ' .. LINEAR .. '}]}'), 1, true)
     assert.matches("$.layers[0].parameters.N: a parameter must be",
       load_error('{"layers": [{"name": "a", ' .. LINEAR .. ', "parameters": {"N": [1]}}]}'), 1, true)
     assert.matches("has both sub_layers and parameters",

@@ -29,17 +29,18 @@ local function has(text, line) assert.is_truthy(squeeze(text):find(line, 1, true
     the rest of a layer: 2 RMSNorms 2*4*4096 S = 32,768 S, 2 residual adds 8,192 S
     layer = 404,870,912 S + 16,608 S^2; x32 = 12,955,869,184 S + 531,456 S^2
     model: + final norm 16,384 S + lm_head 2*4096*32000 S = 262,144,000 S (embedding 0)
-           = 13,218,029,568 S + 531,456 S^2
+           + rotary_emb (inv_freq @ position_ids 128 S; cos, sin, 2 scalings 4*128 S) 640 S
+           = 13,218,030,208 S + 531,456 S^2
   Mistral-7B: as Llama but 8 KV heads and MLP 14336.
     self_attn: q,o 2 * 2*S*4096^2 = 67,108,864 S; k,v 2 * 2*S*4096*1024 = 16,777,216 S;
                rotary 3*S*128*(32 + 8) = 15,360 S; sdpa 16,608 S^2 (32 query heads, as Llama)
                attention = 83,901,440 S + 16,608 S^2
     mlp:       6*4096*14336 S = 352,321,536 S + SiLU 57,344 S + mul 14,336 S = 352,393,216 S
     layer = 83,901,440 + 352,393,216 + 40,960 = 436,335,616 S + 16,608 S^2
-    model = 32 * 436,335,616 S + 16,384 S + 262,144,000 S + 531,456 S^2
-          = 14,224,900,096 S + 531,456 S^2
+    model = 32 * 436,335,616 S + 16,384 S + 262,144,000 S + 640 S + 531,456 S^2
+          = 14,224,900,736 S + 531,456 S^2
   Decode of one token over K cached: the same with S = 1 and key_len K + 1:
-    Llama 13,218,029,568 + 531,456 (K + 1); Mistral 14,224,900,096 + 531,456 (K + 1).
+    Llama 13,218,030,208 + 531,456 (K + 1); Mistral 14,224,900,736 + 531,456 (K + 1).
 ]]
 
 describe("examples/compare_models.lua", function ()
@@ -51,14 +52,15 @@ describe("examples/compare_models.lua", function ()
     -- Mistral: per layer 2*4096^2 + 2*4096*1024 + 3*4096*14336 + 2*4096 = 218,112,000; x32
     --   = 6,979,584,000; + 131,072,000 + 4,096 + 131,072,000 = 7,241,732,096
     has(out, "parameters 6,738,415,616 7,241,732,096")
-    -- per token at S = 2048: 13,218,029,568 + 531,456*2048 = 14,306,451,456;
-    --   14,224,900,096 + 1,088,421,888 = 15,313,321,984
-    has(out, "prefill FLOPs/token (seq 2048) 14,306,451,456 15,313,321,984")
+    -- per token at S = 2048: 13,218,030,208 + 531,456*2048 = 14,306,452,096;
+    --   14,224,900,736 + 1,088,421,888 = 15,313,322,624
+    has(out, "prefill FLOPs/token (seq 2048) 14,306,452,096 15,313,322,624")
     -- matmuls: 2*S*(Linear weights) + 32 layers * 16,384*S^2 (= 2,199,023,255,552 at 2048)
-    --   Llama: 2*2048*6,607,077,376 = 27,062,588,932,096; total 29,261,612,187,648 of
-    --     2048*14,306,451,456 = 29,299,612,581,888 FLOPs: 99.870 %
-    --   Mistral: 2*2048*7,110,393,856 = 29,124,173,234,176; total 31,323,196,489,728 of
-    --     2048*15,313,321,984 = 31,361,683,423,232 FLOPs: 99.877 %
+    --   + rotary_emb 128*S (262,144)
+    --   Llama: 2*2048*6,607,077,376 = 27,062,588,932,096; total 29,261,612,449,792 of
+    --     2048*14,306,452,096 = 29,299,613,892,608 FLOPs: 99.870 %
+    --   Mistral: 2*2048*7,110,393,856 = 29,124,173,234,176; total 31,323,196,751,872 of
+    --     2048*15,313,322,624 = 31,361,684,733,952 FLOPs: 99.877 %
     --   (Linear weights: 32 * (4*4096^2 + 3*4096*11008) + 4096*32000 = 6,607,077,376 and
     --    32 * (2*4096^2 + 2*4096*1024 + 3*4096*14336) + 4096*32000 = 7,110,393,856)
     has(out, "matmul share 99.870 % 99.877 %")
@@ -66,9 +68,9 @@ describe("examples/compare_models.lua", function ()
     has(out, "weights, 16-bit (bytes) 13,476,831,232 14,483,464,192")
     -- K and V: 2 * 32 layers * KV heads * 128 * 2 bytes: 32 heads 524,288; 8 heads 131,072
     has(out, "KV cache per token (bytes) 524,288 131,072")
-    -- one token over 2048 cached (2049 keys): 13,218,029,568 + 531,456*2049 = 14,306,982,912;
-    --   14,224,900,096 + 1,088,953,344 = 15,313,853,440
-    has(out, "decode FLOPs/token (2048 cached) 14,306,982,912 15,313,853,440")
+    -- one token over 2048 cached (2049 keys): 13,218,030,208 + 531,456*2049 = 14,306,983,552;
+    --   14,224,900,736 + 1,088,953,344 = 15,313,854,080
+    has(out, "decode FLOPs/token (2048 cached) 14,306,983,552 15,313,854,080")
   end)
 
   it("takes other models, config.json files included", function ()
@@ -126,7 +128,7 @@ end)
 describe("examples/arithmetic_intensity.lua", function ()
   it("ranks Llama-2-7B's layers in decode by FLOPs per byte", function ()
     local out = run("examples/arithmetic_intensity.lua")
-    -- one token over 4095 cached (4096 keys): 13,218,029,568 + 531,456*4096 = 15,394,873,344 FLOPs
+    -- one token over 4095 cached (4096 keys): 13,218,030,208 + 531,456*4096 = 15,394,873,984 FLOPs
     -- bytes read + written, per layer: 2 RMSNorms (x 8,192 + weight 8,192 in, 8,192 out)
     --   2*24,576; 2 adds (2*8,192 in, 8,192 out) 2*24,576; q,k,v,o 4*(8,192 + 33,554,432 + 8,192)
     --   = 134,283,264; rotary q,k 16,384 + cos,sin 512 in, 16,384 out = 33,280; attention
@@ -134,8 +136,9 @@ describe("examples/arithmetic_intensity.lua", function ()
     --   3*(90,177,536 + 8,192 + 22,016) = 270,623,232; SiLU 44,032; mul 66,048
     --   KV-cache write: the new token's K and V read (2*32*128*2 = 16,384) and written (16,384)
     --   layer 472,306,176; x32 = 15,113,797,632; + embedding 16,392 + norm 24,576
-    --   + lm_head 8,192 + 262,144,000 + 64,000 = 15,376,054,792
-    has(out, "whole model: 15,394,873,344 FLOPs, 15,376,054,792 bytes read + written: 1.001 FLOP/byte")
+    --   + lm_head 8,192 + 262,144,000 + 64,000 + rotary_emb (inv_freq 64*4 + position 8 in, cos and sin
+    --   2*128*2 out) 776 = 15,376,055,568
+    has(out, "whole model: 15,394,873,984 FLOPs, 15,376,055,568 bytes read + written: 1.001 FLOP/byte")
     local rows = {}
     for line in out:gmatch("[^\n]+") do
       if line:match("^model") or line:match("^lm_head") then rows[#rows + 1] = squeeze(line) end
@@ -155,8 +158,8 @@ describe("examples/arithmetic_intensity.lua", function ()
     assert.are.equal("model.norm LlamaRMSNorm 16,384 24,576 0.6667", rows[8])
     -- rotary: 3*128*(32 + 32) = 24,576 FLOPs over 33,280 bytes = 0.73846
     assert.are.equal("model.layers.self_attn.apply_rotary_pos_emb apply_rotary_pos_emb 24,576 33,280 0.7385", rows[9])
-    -- q_proj: 2*4096^2 = 33,554,432 FLOPs over 33,570,816 bytes = 0.99951
-    assert.are.equal("model.layers.self_attn.q_proj Linear 33,554,432 33,570,816 0.9995", rows[10])
+    -- rotary_emb: 128 + 4*128 = 640 FLOPs over 776 bytes = 0.82474
+    assert.are.equal("model.rotary_emb LlamaRotaryEmbedding 640 776 0.8247", rows[10])
   end)
 end)
 
@@ -191,15 +194,15 @@ describe("examples/export_csv.lua", function ()
 
   it("writes one row per basic layer of Llama-2-7B, exact integers", function ()
     local out = run("examples/export_csv.lua", file)
-    -- 19 rows: embedding, 16 basic layers in a decoder layer (2 norms, q k v, rotary, KV-cache
-    -- write, attention, o, 2 adds, gate, SiLU, up, mul, down), final norm, lm_head (a count of
-    -- the model file's layers, a smoke check)
-    has(out, "wrote 19 layers to " .. file)
-    -- the totals derived above at S = 2048: 13,218,029,568*2048 + 531,456*2048^2; params as above
-    has(out, "SUMPRODUCT(runs, flops) = 29299612581888 = totals.flops")
+    -- 20 rows: embedding, 16 basic layers in a decoder layer (2 norms, q k v, rotary, KV-cache
+    -- write, attention, o, 2 adds, gate, SiLU, up, mul, down), final norm, rotary_emb, lm_head (a
+    -- count of the model file's layers, a smoke check)
+    has(out, "wrote 20 layers to " .. file)
+    -- the totals derived above at S = 2048: 13,218,030,208*2048 + 531,456*2048^2; params as above
+    has(out, "SUMPRODUCT(runs, flops) = 29299613892608 = totals.flops")
     has(out, "SUMPRODUCT(instances, params) = 6738415616 = totals.params")
     local csv = rows()
-    assert.are.equal(20, #csv) -- the header and 19 layers
+    assert.are.equal(21, #csv) -- the header and 20 layers
     assert.are.equal("path,class,instances,runs,flops,matmul_flops,params,reads_bytes,writes_bytes,"
       .. "intermediates_bytes,weight_bytes,state_bytes", csv[1])
     -- q_proj over 2048 tokens: 2*2048*4096^2 = 68,719,476,736 FLOPs; 4096^2 = 16,777,216

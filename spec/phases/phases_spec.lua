@@ -13,6 +13,7 @@ local function models()
   return llama, mistral
 end
 
+-- Both run model.rotary_emb once a forward: inv_freq @ position_ids, B * seq * 128 matmul FLOPs.
 -- Llama-2-7B: hidden 4096, 32 layers, 32 heads of 128 (32 KV heads), MLP 11008, vocab 32000.
 -- Linear weights (every matrix a token multiplies through, lm_head included):
 --   32 * (4*4096^2 + 3*4096*11008) + 4096*32000 = 32 * 202,375,168 + 131,072,000 = 6,607,077,376
@@ -27,8 +28,9 @@ describe("decode", function ()
   it("Llama-2-7B: one token over 2047 cached: matmuls, KV-cache reads and writes", function ()
     local m = models()
     local r = lmp.analyze(m, { seq_len = 1, kv_len = 2047 })
-    -- 2*1*6,607,077,376 + 4*32 layers*1*32 heads*1*2048 keys*128 = 13,214,154,752 + 1,073,741,824
-    assert.are.equal(14287896576, r.totals.matmul_flops)
+    -- 2*1*6,607,077,376 + 4*32 layers*1*32 heads*1*2048 keys*128 + rotary 1*1*128
+    --   = 13,214,154,752 + 1,073,741,824 + 128 = 14,287,896,704
+    assert.are.equal(14287896704, r.totals.matmul_flops)
     -- the cache after the step: K and V, 32 layers, 32 heads, 2048 tokens, 128 dims, 2 bytes
     -- 2*32*32*2048*128*2 = 1,073,741,824
     assert.are.equal(1073741824, r.totals.state_bytes)
@@ -41,9 +43,9 @@ describe("decode", function ()
   it("Mistral-7B (GQA): K/V traffic and cache scale with the 8 KV heads, not the 32 query heads", function ()
     local _, m = models()
     local r = lmp.analyze(m, { seq_len = 1, kv_len = 4095, batch_size = 2, kv_bits = 8 })
-    -- matmuls: 2*2 tokens*7,110,393,856 + 4*32 layers*2*32 heads*1*4096 keys*128
-    --        = 28,441,575,424 + 4,294,967,296 = 32,736,542,720
-    assert.are.equal(32736542720, r.totals.matmul_flops)
+    -- matmuls: 2*2 tokens*7,110,393,856 + 4*32 layers*2*32 heads*1*4096 keys*128 + rotary 2*1*128
+    --        = 28,441,575,424 + 4,294,967,296 + 256 = 32,736,542,976
+    assert.are.equal(32736542976, r.totals.matmul_flops)
     -- cache: 2 (K,V) * 32 layers * 2 batch * 8 heads * 4096 tokens * 128 * 1 byte = 536,870,912
     assert.are.equal(536870912, r.totals.state_bytes)
     -- the same context with 32 KV heads would hold 4x that: the GQA saving
@@ -54,12 +56,14 @@ describe("generate", function ()
   it("Llama-2-7B: a 2048-token prompt and 100 new tokens, summed exactly", function ()
     local m = models()
     local r = lmp.generate(m, { prompt_len = 2048, new_tokens = 100 })
-    -- prefill: 2*2048*6,607,077,376 + 4*32*2048^2*4096 = 29,261,612,187,648
+    -- prefill: the 32 layers' linears 6,607,077,376 - 131,072,000 = 6,476,005,376 over 2048 tokens,
+    -- lm_head over the last one only (generate's logits_to_keep=1), attention over 2048^2:
+    --   2*2048*6,476,005,376 + 2*131,072,000 + 4*32*2048^2*4096 + rotary 2048*128 = 28,725,003,681,792
     -- then 99 decode steps over 2048..2146 cached tokens, attending 2049..2147 keys:
-    --   99 * 2*6,607,077,376 = 1,308,201,320,448
+    --   99 * (2*6,607,077,376 + rotary 128) = 1,308,201,333,120
     --   4*32*4096 * (2049 + ... + 2147) = 524,288 * 207,702 = 108,895,666,176
-    -- total 29,261,612,187,648 + 1,308,201,320,448 + 108,895,666,176 = 30,678,709,174,272
-    assert.are.equal(30678709174272, r.totals.matmul_flops)
+    -- total 28,725,003,681,792 + 1,308,201,333,120 + 108,895,666,176 = 30,142,100,681,088
+    assert.are.equal(30142100681088, r.totals.matmul_flops)
     -- the cache after the last step holds 2147 tokens: 2*32*32*2147*128*2 = 1,125,646,336
     assert.are.equal(1125646336, r.totals.state_bytes)
     assert.are.equal(LLAMA_PARAMS, r.totals.params)
@@ -70,7 +74,7 @@ describe("generate", function ()
   it("Mistral-7B: agrees with summing every step one by one", function ()
     local _, m = models()
     local r = lmp.generate(m, { prompt_len = 5, new_tokens = 40, batch_size = 3 })
-    local want = lmp.analyze(m, { seq_len = 5, batch_size = 3 }).totals
+    local want = lmp.analyze(m, { seq_len = 5, batch_size = 3, logits_len = 1 }).totals
     local sum = { matmul_flops = want.matmul_flops, flops = want.flops, reads_bytes = want.reads_bytes,
                   writes_bytes = want.writes_bytes }
     for kv = 5, 5 + 38 do
@@ -78,11 +82,26 @@ describe("generate", function ()
       for k in pairs(sum) do sum[k] = sum[k] + t[k] end
     end
     for k, v in pairs(sum) do assert.are.equal(v, r.totals[k], k) end
-    -- matmuls by hand: prefill 2*15*7,110,393,856 + 4*32*3*32*5*5*128 = 213,311,815,680 + 39,321,600
-    -- decode: 39 steps * 2*3*7,110,393,856 = 1,663,832,162,304, plus 4*32*3*32*128 * (6 + ... + 44)
-    --   = 1,572,864 * 975 = 1,533,542,400
-    -- total 213,351,137,280 + 1,663,832,162,304 + 1,533,542,400 = 1,878,716,841,984
-    assert.are.equal(1878716841984, r.totals.matmul_flops)
+    -- matmuls by hand: prefill 2*15*(7,110,393,856 - 131,072,000) + 2*3*131,072,000 (lm_head: the last
+    --   token of each sequence) + 4*32*3*32*5*5*128 + rotary 3*5*128
+    --   = 209,379,655,680 + 786,432,000 + 39,321,600 + 1,920 = 210,205,411,200
+    -- decode: 39 steps * (2*3*7,110,393,856 + rotary 3*128) = 1,663,832,177,280, plus
+    --   4*32*3*32*128 * (6 + ... + 44) = 1,572,864 * 975 = 1,533,542,400
+    -- total 210,205,411,200 + 1,663,832,177,280 + 1,533,542,400 = 1,875,571,130,880
+    assert.are.equal(1875571130880, r.totals.matmul_flops)
+  end)
+
+  it("projects only the prompt's last position through lm_head, as transformers' generate does", function ()
+    local m = models()
+    local r = lmp.generate(m, { prompt_len = 2048, new_tokens = 256 })
+    local all = lmp.generate(m, { prompt_len = 2048, new_tokens = 256, logits_len = 2048 })
+    -- every logit of the prompt costs 2*B*(P-1)*hidden*vocab = 2*2047*4096*32000 = 536,608,768,000 more
+    assert.are.equal(536608768000, all.totals.flops - r.totals.flops)
+    assert.are.equal(1, r.inputs.logits_len)
+    -- the prefill phase keeps the plain forward's logits: every position
+    assert.are.equal(2 * 2048 * 4096 * 32000, lmp.analyze(m, { seq_len = 2048 }):find("lm_head")[1].matmul_flops)
+    assert.error_matches(function () lmp.generate(m, { prompt_len = 8, new_tokens = 2, logits_len = 9 }) end,
+      "logits_len must be at most seq_len %(8%), got 9")
   end)
 end)
 
@@ -106,11 +125,12 @@ describe("training", function ()
   it("Llama-2-7B: forward + backward matmuls derived per module, and Adam memory", function ()
     local m = models()
     local r = lmp.analyze(m, { seq_len = 2048, phase = "train" })
-    -- forward: 2*2048*6,607,077,376 + 4*32*2048^2*4096 = 29,261,612,187,648
+    -- forward: 2*2048*6,607,077,376 + 4*32*2048^2*4096 = 29,261,612,187,648, + rotary 2048*128 = 262,144
     -- backward: every Linear has an input and a weight gradient (2 products of the forward's
-    -- size), attention four products against the forward's two: 2 * forward = 58,523,224,375,296
+    -- size), attention four products against the forward's two: 2 * 29,261,612,187,648
+    -- = 58,523,224,375,296; the rotary tables none (torch.no_grad)
     assert.are.equal(58523224375296, r.totals.backward_matmul_flops)
-    assert.are.equal(87784836562944, r.totals.matmul_flops)
+    assert.are.equal(87784836825088, r.totals.matmul_flops) -- 29,261,612,449,792 + 58,523,224,375,296
     -- mixed-precision Adam: 2 (weights) + 2 (gradients) + 12 (fp32 master, m, v) bytes a parameter
     assert.are.equal(LLAMA_PARAMS * 2, r.footprint.weights)
     assert.are.equal(LLAMA_PARAMS * 2, r.footprint.gradients)
@@ -121,9 +141,10 @@ describe("training", function ()
     local _, m = models()
     local r = lmp.analyze(m, { seq_len = 512, batch_size = 2, phase = "train" })
     -- forward: 2*1024*7,110,393,856 + 4*32*2*32*512^2*128 = 14,562,086,617,088 + 274,877,906,944
-    --        = 14,836,964,524,032; backward twice that: 29,673,929,048,064
+    --        = 14,836,964,524,032; backward twice that: 29,673,929,048,064; the rotary tables
+    --   2*512*128 = 131,072 in the forward only
     assert.are.equal(29673929048064, r.totals.backward_matmul_flops)
-    assert.are.equal(44510893572096, r.totals.matmul_flops)
+    assert.are.equal(44510893703168, r.totals.matmul_flops) -- 14,836,964,655,104 + 29,673,929,048,064
     assert.are.equal(MISTRAL_PARAMS, r.totals.params)
   end)
 

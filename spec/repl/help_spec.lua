@@ -40,7 +40,8 @@ describe("help and docs/lua-api.md", function ()
     assert.are.same(sigs, ours)
     -- the paragraph is the guide's text under the heading, line breaks joined
     assert.are.equal("Loads and checks a model file. The model is a handle with a few fields: `model_id`, " ..
-      "`file`, `config` (the file's `config` table, or nil), `layer_count`, `basic_layer_count`.",
+      "`file`, `config` (the file's `config` table, or nil), `layer_count`, `basic_layer_count`, " ..
+      "`encoder_only` (the file's flag: `analyze` and `generate` refuse decode and generate for it).",
       squeeze(help.find(lmp.load_model).text))
     -- a paragraph stops at a blank line, a code block or a heading, and skips the blank lines before it
     local parsed = help.parse("### lmp.f(x)\n\none\ntwo\n\nthree\n### lmp.g()\nfour\n```lua\n### lmp.no()\n```\n")

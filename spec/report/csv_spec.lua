@@ -160,8 +160,9 @@ describe("--format csv", function ()
   it("gives the published parameter counts and Llama's matmul FLOPs by hand", function ()
     local llama = python_sums(analyze("--model-json", "models/llama-2-7b-hf.json", "--format", "csv"))
     local T, d, ff, L, V = 2048, 4096, 11008, 32, 32000
-    -- per layer q,k,v,o (d x d) and gate, up, down (d x ff), QK^T and PV over T x T; lm_head
-    assert.are.equal(L * (2 * T * (4 * d * d + 3 * d * ff) + 2 * 2 * T * T * d) + 2 * T * d * V,
+    -- per layer q,k,v,o (d x d) and gate, up, down (d x ff), QK^T and PV over T x T; lm_head;
+    -- rotary_emb's inv_freq @ position_ids over T positions of head_dim 128
+    assert.are.equal(L * (2 * T * (4 * d * d + 3 * d * ff) + 2 * 2 * T * T * d) + 2 * T * d * V + T * 128,
       llama.csv.matmul_flops)
     assert.are.equal(6738415616, llama.csv.params)
     local mixtral = python_sums(analyze("--model-json", "models/mixtral-8x7b-v0.1.json", "--format", "csv"))

@@ -6,7 +6,9 @@
 -- on each sequence's first token). The encoder attends bidirectionally over the seq_len
 -- tokens of this step (no KV cache, no mask once every token is real); absolute position
 -- embeddings only. Base class names (4.41-4.47 instantiate BertSdpaSelfAttention, the same work).
-local bert = { model_types = { "bert" } }
+-- encoder_only: the model it builds has no decode step and generates nothing (lmp.analyze refuses
+-- decode and generate for it)
+local bert = { model_types = { "bert" }, encoder_only = true }
 
 local M = "transformers.models.bert.modeling_bert."
 
@@ -94,7 +96,8 @@ function bert.build(cfg, b)
       b.elementwise("transform_act_fn", act, h),
       b.layer_norm("LayerNorm", h, true),
     }),
-    b.lm_head("decoder", h, vocab, true, tied and "bert.embeddings.word_embeddings"),
+    -- every position (BertForMaskedLM has no logits_to_keep)
+    b.lm_head("decoder", h, vocab, true, tied and "bert.embeddings.word_embeddings", b.TOKENS),
   }
   -- tied, the decoder counts no parameters: its bias is the head's `bias` Parameter
   if tied then predictions[#predictions + 1] = b.layer("bias", "torch.nn.parameter.Parameter", { numel = vocab }) end

@@ -135,9 +135,11 @@ function common.linear(name, in_features, out_features, bias, N)
 end
 
 -- the output projection to the vocabulary; tied_to (the input embedding's path, or
--- nil/false when untied) shares its weights
-function common.lm_head(name, hidden, vocab, bias, tied_to)
-  local head = common.linear(name, hidden, vocab, bias)
+-- nil/false when untied) shares its weights. Its rows are the last logits_len positions of
+-- each sequence (a causal LM's logits_to_keep; every position unless told), or N.
+common.LOGITS = "${batch_size} * ${logits_len}"
+function common.lm_head(name, hidden, vocab, bias, tied_to, N)
+  local head = common.linear(name, hidden, vocab, bias, N or common.LOGITS)
   head.weights_tied_to = tied_to or nil
   return head
 end
@@ -200,6 +202,17 @@ end
 function common.rotary(class, heads, kv_heads, dims)
   return common.layer("apply_rotary_pos_emb", class, { batch_size = "${batch_size}", seq_len = "${seq_len}",
     num_heads = heads, num_kv_heads = kv_heads, head_dim = dims })
+end
+
+-- the model's rotary embedding (class: the family's LlamaRotaryEmbedding copy), as transformers
+-- 4.48 to 4.57 lay it out: one module under the model, registered after its final norm (where
+-- print(model) shows it) and called once a forward before the decoder layers, computing the
+-- cos/sin tables of the seq_len new positions from inv_freq @ position_ids (a matmul
+-- FlopCounterMode counts; position_ids of batch_size rows, as generate passes them). dims: the
+-- values of a head it turns (head_dim, or the rotary dim of a partial rotary).
+function common.rotary_embedding(class, dims, name)
+  return common.layer(name or "rotary_emb", class,
+    { batch_size = "${batch_size}", seq_len = "${seq_len}", head_dim = dims })
 end
 
 -- the new tokens' K and V written into the KV cache (kv_bits); its state is the whole cache.

@@ -9,6 +9,8 @@
 -- (ln_attn / ln_mlp in the new architecture), mlp_output += attention_output, then the residual
 -- add; otherwise attention, residual add, post_attention_layernorm, MLP, residual add.
 -- ALiBi (Falcon-RW) is not supported: it adds a bias to the scores that sdpa here does not price.
+-- FalconModel.rotary_emb computes the cos/sin tables every forward (transformers 4.46 on, where
+-- the model owns it; common.rotary_embedding).
 
 local falcon = { model_types = { "falcon" } }
 
@@ -74,6 +76,7 @@ function falcon.build(cfg, b)
       b.embedding("word_embeddings", vocab, h),
       b.block("h", M .. "FalconDecoderLayer", body, layers),
       b.layer_norm("ln_f", h, true),
+      b.rotary_embedding(M .. "FalconRotaryEmbedding", d),
     }),
     b.lm_head("lm_head", h, vocab, false, tied and "transformer.word_embeddings"),
   }

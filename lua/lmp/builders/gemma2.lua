@@ -6,7 +6,8 @@
 -- changes) and soft-caps them (attn_logit_softcapping, eager_attention_forward's three ops).
 -- Layers alternate sliding-window (even indices, `sliding_window` tokens) and global
 -- attention, or follow the config's layer_types: the two kinds are two `layers` entries with
--- their repeat counts, in that order. The rotary tables are not counted (as for Llama).
+-- their repeat counts, in that order. Gemma2Model.rotary_emb computes the rotary tables every
+-- forward (as Llama's, common.rotary_embedding).
 -- gemma3_text (builders/gemma3.lua) builds on decoder() below.
 local llama = require "lmp.builders.llama"
 
@@ -50,6 +51,8 @@ end
 --   o.attn_softcap         soft-cap the attention scores (Gemma 2 only)
 --   o.qk_norm              q_norm and k_norm over each head (Gemma 3)
 --   o.embed                the embedding layers (Embedding + normalizer, or Gemma3's scaled one)
+--   o.rotary               the model's rotary embeddings' names (default { "rotary_emb" }; Gemma 3
+--                          adds rotary_emb_local), each computing head_dim-wide tables a forward
 function gemma2.decoder(cfg, b, s, o)
   local h, d, heads, kv_heads = s.hidden, s.head_dim, s.heads, s.kv_heads
   local norm_class = o.module .. o.prefix .. "RMSNorm"
@@ -113,6 +116,9 @@ function gemma2.decoder(cfg, b, s, o)
     end
   end
   model[#model + 1] = norm("norm")
+  for _, name in ipairs(o.rotary or { "rotary_emb" }) do
+    model[#model + 1] = b.rotary_embedding(o.module .. o.prefix .. "RotaryEmbedding", d, name)
+  end
   local head = b.lm_head("lm_head", h, s.vocab, false, s.tied and "model.embed_tokens")
   local top = { b.block("model", o.module .. (o.model_class or o.prefix .. "Model"), model), head }
   if final_cap then

@@ -5,7 +5,8 @@
 -- over each head's head_dim values, before the rotary embedding. Five sliding-window layers
 -- to one global: layer_types when the config gives it, else every sliding_window_pattern-th
 -- layer (default 6) is global. Local and global layers use different rope bases
--- (rope_local_base_freq, rope_theta): tables, so no count changes. Gemma3Attention passes no
+-- (rope_local_base_freq, rope_theta): Gemma3TextModel computes two tables every forward,
+-- rotary_emb and rotary_emb_local (transformers 4.50 to 4.57). Gemma3Attention passes no
 -- softcap to its attention function, so attn_logit_softcapping changes nothing;
 -- final_logit_softcapping applies when set (null in the released configs).
 -- The multimodal "gemma3" model_type (Gemma3ForConditionalGeneration, a SigLIP vision tower)
@@ -22,7 +23,7 @@ function gemma3.build(cfg, b)
   local pattern = cfg:int("sliding_window_pattern", 6)
   cfg:num("rope_local_base_freq", 10000)
   return gemma2.decoder(cfg, b, s, {
-    module = M, prefix = "Gemma3", model_class = "Gemma3TextModel", qk_norm = true,
+    module = M, prefix = "Gemma3", model_class = "Gemma3TextModel", qk_norm = true, rotary = { "rotary_emb", "rotary_emb_local" },
     sliding = gemma2.sliding(cfg, s.layers, function (i) return (i + 1) % pattern ~= 0 end),
     embed = { b.layer("embed_tokens", M .. "Gemma3TextScaledWordEmbedding",
                       { N = b.TOKENS, num_embeddings = s.vocab, embedding_dim = s.hidden }) },

@@ -7,7 +7,9 @@
 -- torch.cat joins them back to the pass-through rest. use_parallel_residual (default true):
 -- x + attn(ln1(x)) + mlp(ln2(x)), computed as (mlp + attn) + x, two adds; otherwise the
 -- sequential x = x + attn(ln1(x)); x = x + mlp(ln2(x)). From 4.48 the slicing and the cat
--- happen inside apply_rotary_pos_emb: the same work. Base class names (not GPTNeoXSdpaAttention).
+-- happen inside apply_rotary_pos_emb: the same work, and GPTNeoXModel.rotary_emb computes the
+-- rotary_ndims-wide cos/sin tables every forward (common.rotary_embedding; before 4.48 each
+-- attention layer held cached tables). Base class names (not GPTNeoXSdpaAttention).
 
 local gpt_neox = { model_types = { "gpt_neox" } }
 
@@ -71,6 +73,7 @@ function gpt_neox.build(cfg, b)
       b.dropout("emb_dropout", h),
       b.block("layers", M .. "GPTNeoXLayer", body, layers),
       b.layer_norm("final_layer_norm", h, true),
+      b.rotary_embedding(M .. "GPTNeoXRotaryEmbedding", rotary),
     }),
     b.lm_head("embed_out", h, vocab, false, tied and "gpt_neox.embed_in"),
   }

@@ -75,6 +75,7 @@ function gpt_oss.build(cfg, b)
     }, count)
   end))
   model[#model + 1] = norm("norm")
+  model[#model + 1] = b.rotary_embedding(M .. "GptOssRotaryEmbedding", d) -- the cos/sin tables, once a forward
   return {
     b.block("model", M .. "GptOssModel", model),
     b.lm_head("lm_head", h, s.vocab, false, s.tied and "model.embed_tokens"),

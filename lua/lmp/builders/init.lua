@@ -85,7 +85,8 @@ function builders.closest(model_type)
   return best
 end
 
--- build(config, opts) -> model table { model_id, config, layers }
+-- build(config, opts) -> model table { model_id, encoder_only, config, layers }; encoder_only
+-- when the family's module says so (BERT: no KV cache, no generation)
 --   config: the decoded config.json; opts.source names it in errors; opts.model_id
 function builders.build(config, opts)
   opts = opts or {}
@@ -108,6 +109,7 @@ function builders.build(config, opts)
   local layers = family.build(cfg, common)
   return {
     model_id = opts.model_id or (type(config._name_or_path) == "string" and config._name_or_path) or model_type,
+    encoder_only = family.encoder_only or nil,
     config = config,
     layers = layers,
   }

@@ -1,9 +1,9 @@
 -- Llama 1/2/3/3.1 (transformers models/llama/modeling_llama.py): LlamaForCausalLM =
 -- LlamaModel (embed_tokens, layers x N, norm) + lm_head. Grouped-query attention through
--- num_key_value_heads, head_dim from the config when given. The rotary cos/sin tables are
--- buffers computed once (not per forward); applying them is apply_rotary_pos_emb. RoPE
--- scaling (rope_scaling "linear", "dynamic", "llama3", ...) only changes those tables, so it
--- changes no count. Other Llama-shaped families (Mistral, Mixtral, Qwen2, Gemma) call
+-- num_key_value_heads, head_dim from the config when given. LlamaModel.rotary_emb computes the
+-- cos/sin tables every forward (inv_freq @ position_ids, transformers 4.48 on: common.rotary_embedding);
+-- applying them is apply_rotary_pos_emb. RoPE scaling (rope_scaling "linear", "dynamic", "llama3",
+-- ...) only changes the tables' values, so it changes no count. Other Llama-shaped families (Mistral, Mixtral, Qwen2, Gemma) call
 -- decoder() with their own names.
 local llama = { model_types = { "llama" } }
 
@@ -66,6 +66,7 @@ end
 --   names.mlps       { {mlp = block, count = n}, ... }: layers that differ in their MLP, in order
 --                    (Qwen2-MoE's decoder_sparse_step and mlp_only_layers)
 --   names.embed      layers run on the embeddings before the first decoder layer (Gemma's scale)
+--   s.rotary_dim     the values of each head the rotary turns (default head_dim; Phi-3's partial rotary)
 --   names.attention  a block replacing self_attn (Phi-3's fused qkv_proj, Qwen3's q/k norms)
 --   names.layer      function(norm, attention, mlp) -> a decoder layer's sub-layers in place
 --                    of the pre-norm order (OLMo2's post-norms, Granite's residual multiplier)
@@ -109,6 +110,7 @@ function llama.decoder(cfg, b, s, names)
     end
   end
   model[#model + 1] = norm("norm")
+  model[#model + 1] = b.rotary_embedding(names.module .. names.prefix .. "RotaryEmbedding", s.rotary_dim or s.head_dim)
   return {
     b.block("model", names.module .. names.prefix .. "Model", model),
     b.lm_head("lm_head", h, s.vocab, false, s.tied and "model.embed_tokens"),

@@ -165,6 +165,7 @@ function llama4.build(cfg, b)
     }, count)
   end))
   model[#model + 1] = norm("norm")
+  model[#model + 1] = b.rotary_embedding(M .. "Llama4TextRotaryEmbedding", d) -- freqs_cis, once a forward
   return {
     b.block("model", M .. "Llama4TextModel", model),
     b.lm_head("lm_head", h, s.vocab, false, s.tied and "model.embed_tokens"),

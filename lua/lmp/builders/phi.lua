@@ -5,6 +5,8 @@
 -- Attention: q/k/v and dense all with biases; partial rotary: only the first
 -- rotary_dim = int(partial_rotary_factor * head_dim) values of each head are rotated (the
 -- tables are that wide), then torch.cat joins them back to the pass-through rest.
+-- PhiModel.rotary_emb computes those tables every forward (transformers 4.48 on, where the
+-- model owns it: common.rotary_embedding).
 
 local phi = { model_types = { "phi" } }
 
@@ -61,6 +63,7 @@ function phi.build(cfg, b)
       b.dropout("embed_dropout", h),
       layer,
       b.layer_norm("final_layernorm", h, true),
+      b.rotary_embedding(M .. "PhiRotaryEmbedding", rotary_dim),
     }),
     b.lm_head("lm_head", h, vocab, true, tied and "model.embed_tokens"),
   }

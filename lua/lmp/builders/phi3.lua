@@ -17,10 +17,11 @@ function phi3.build(cfg, b)
   local s = llama.shape(cfg)
   local h, d, f = s.hidden, s.head_dim, s.inter
   local window = cfg:has("sliding_window") and cfg:int("sliding_window") or nil
+  s.rotary_dim = cfg:rotary_dims("partial_rotary_factor", 1.0, d)
   local names = { module = M, prefix = "Phi3", norm = M .. "Phi3RMSNorm" }
   names.attention = b.block("self_attn", M .. "Phi3Attention", {
     b.linear("qkv_proj", h, (s.heads + 2 * s.kv_heads) * d, false),
-    b.rotary(M .. "apply_rotary_pos_emb", s.heads, s.kv_heads, cfg:rotary_dims("partial_rotary_factor", 1.0, d)),
+    b.rotary(M .. "apply_rotary_pos_emb", s.heads, s.kv_heads, s.rotary_dim),
     b.kv_cache("past_key_value", s.kv_heads, d, window),
     b.sdpa("scaled_dot_product_attention", s.heads, s.kv_heads, d, true, nil, b.window_keys(window)),
     b.linear("o_proj", s.heads * d, h, false),

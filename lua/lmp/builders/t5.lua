@@ -8,7 +8,8 @@
 -- decoder's cross-attention adds only the encoder mask. The scores, bias add, softmax and
 -- probs @ V are the scaled_dot_product_attention layer (an additive mask, scale 1).
 --
--- Runtime: the encoder runs once, in the prefill (kv_len == 0), over ${enc_len} positions;
+-- Runtime: the encoder runs once, in the prefill (kv_len == 0), over ${enc_len} positions
+-- (default kv_len + seq_len: in a decode step, the prompt the encoder saw);
 -- the decoder processes ${seq_len} tokens over ${kv_len} cached ones and cross-attends to
 -- enc_len encoder positions, whose K and V are projected and cached in the prefill only.
 -- With tied embeddings the decoder output is scaled by d_model^-0.5 before lm_head.
@@ -179,7 +180,8 @@ function t5.build(cfg, b)
     stack("decoder", b.TOKENS, decoder_block, dec_layers),
   }
   if tied then out[#out + 1] = b.scale("scale_decoder_outputs", dm) end
-  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared")
+  -- every decoder position (T5ForConditionalGeneration has no logits_to_keep)
+  out[#out + 1] = b.lm_head("lm_head", dm, vocab, false, tied and "shared", b.TOKENS)
   return out
 end
 

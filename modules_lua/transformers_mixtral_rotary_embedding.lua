@@ -1,0 +1,7 @@
+-- transformers.models.mixtral.modeling_mixtral.MixtralRotaryEmbedding:
+-- the same forward as LlamaRotaryEmbedding (inv_freq @ position_ids, then cos and sin; transformers
+-- copies it), with the same parameters: priced by that calculator.
+return {
+  full_class_name = "transformers.models.mixtral.modeling_mixtral.MixtralRotaryEmbedding",
+  same_as = "transformers.models.llama.modeling_llama.LlamaRotaryEmbedding",
+}

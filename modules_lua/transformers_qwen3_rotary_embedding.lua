@@ -1,0 +1,7 @@
+-- transformers.models.qwen3.modeling_qwen3.Qwen3RotaryEmbedding:
+-- the same forward as LlamaRotaryEmbedding (inv_freq @ position_ids, then cos and sin; transformers
+-- copies it), with the same parameters: priced by that calculator.
+return {
+  full_class_name = "transformers.models.qwen3.modeling_qwen3.Qwen3RotaryEmbedding",
+  same_as = "transformers.models.llama.modeling_llama.LlamaRotaryEmbedding",
+}
