@@ -797,7 +797,8 @@ def main(argv):
     layers = collapse(layers) if not any_ties(top) else layers
     unknown = sorted({n.cls for n in walk_nodes(top) if n.basic and n.cls not in known})
     torch_params = sum(numel(p) for p in model.parameters())
-    doc = {"model_id": source, "note": (f"exported by lmp export-torch from {source} with --input {inputs.spec}; "
+    # one traced forward, no KV cache: lmp refuses decode and generate on it (a builder models those)
+    doc = {"model_id": source, "encoder_only": True, "note": (f"exported by lmp export-torch from {source} with --input {inputs.spec}; "
                                          f"formulas fitted at batch 1-3, {var} {sizes[0]}-{sizes[-1]}, "
                                          f"checked at batch {cb}, {var} {cx}"), "layers": layers}
     summary = {"torch_params": torch_params, "unknown": unknown, "var": var, "size": size,

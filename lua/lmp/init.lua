@@ -117,13 +117,14 @@ end
 --   result.unknown_modules  { {class=, count=}, ... }; result.complete is false when not empty
 -- Figures are exact Lua integers (an exact decimal string past 2^63-1).
 -- opts.depth limits the levels materialised in result.tree.
--- an encoder-only model (the model file's encoder_only: BERT) keeps no KV cache and generates
--- nothing: a decode step, a prefill after cached tokens and generate are refused, naming both
+-- a model file with no decode step (its encoder_only: BERT, and lmp export-torch's traces of one
+-- forward) keeps no KV cache and generates nothing: a decode step, a prefill after cached tokens
+-- and generate are refused, naming both
 local function check_encoder_only(model, phase, kv_len)
   if not model.encoder_only or (phase ~= "decode" and phase ~= "generate" and kv_len == 0) then return end
   local what = phase == "prefill" and ("a prefill after %d cached tokens"):format(kv_len) or ("phase " .. phase)
-  core.error(core.EXIT.USAGE, ("%s is an encoder-only model (no KV cache, nothing to generate): %s does not apply " ..
-    "to it, only prefill and train"):format(model.model_id or model.file, what))
+  core.error(core.EXIT.USAGE, ("%s has no decode step (encoder_only: no KV cache, nothing to generate): %s does not " ..
+    "apply to it, only prefill and train"):format(model.model_id or model.file, what))
 end
 
 function lmp.analyze(model, given, opts)

@@ -93,11 +93,11 @@ describe("bert builder", function ()
     local m = lmp.load_config(R .. NAME)
     assert.is_true(m.encoder_only)
     assert.error_matches(function () analyze(m, { seq_len = 1, kv_len = 127 }) end,
-      "bert%-base%-uncased.json is an encoder%-only model .*: phase decode does not apply")
+      "bert%-base%-uncased.json has no decode step .*: phase decode does not apply")
     assert.error_matches(function () analyze(m, { seq_len = 8, kv_len = 3, phase = "prefill" }) end,
       "a prefill after 3 cached tokens does not apply")
     assert.error_matches(function () lmp.generate(m, { prompt_len = 8, new_tokens = 2 }) end,
-      "encoder%-only model .*: phase generate does not apply")
+      "has no decode step .*: phase generate does not apply")
     -- prefill and train still run
     assert.is_true(analyze(m).complete)
     assert.is_true(analyze(m, { seq_len = 16, phase = "train" }).complete)
@@ -109,8 +109,8 @@ describe("bert builder", function ()
     local out, err, code = h.run("analyze", "models/bert-base-uncased.json", "--phase", "decode", "--kv-len", "5")
     assert.are.equal(2, code)
     assert.are.equal("", out)
-    assert.are.equal("lmp: google-bert/bert-base-uncased is an encoder-only model (no KV cache, nothing to generate): " ..
-      "phase decode does not apply to it, only prefill and train\n", err)
+    assert.are.equal("lmp: google-bert/bert-base-uncased has no decode step (encoder_only: no KV cache, nothing to " ..
+      "generate): phase decode does not apply to it, only prefill and train\n", err)
     assert.is_false(lmp.load_model("models/llama-2-7b-hf.json").encoder_only)
   end)
 

@@ -78,6 +78,10 @@ describe("lmp export-torch", function ()
     assert.equal(tostring(7815168000 + 512000000 + 64000), lmp_counts(file, { seq_len = 1000 }).matmul_flops)
     -- params: embed 256,000, lm_head 256,000, final norm 512; a layer 4*65,536 + 3*176,128 + 2*512
     assert.equal(tostring(256000 * 2 + 512 + 3 * (4 * 65536 + 3 * 176128 + 1024)), lmp_counts(file, {}).params)
+    -- one traced forward has no KV cache: a decode step is refused, not priced as the forward
+    local _, err, code = helpers.run("analyze", file, "--phase", "decode", "--kv-len", "10")
+    assert.equal(2, code)
+    assert.truthy(err:find("has no decode step (encoder_only: no KV cache", 1, true), err)
   end)
 
   it("--hf ORG/NAME builds the config's model (a stand-in transformers: Debian 12 has none)", function ()
