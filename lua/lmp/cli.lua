@@ -85,6 +85,8 @@ local function analyze_options()
   end
   for _, opt in ipairs({
       { "depth", "int", "N", "levels of the tree to show (default: as many as fit; 0: the totals alone)" },
+      { "hw", "list", "NAME|FILE", "time on this hardware, per layer and in total (repeatable; lmp hw list)" },
+      { "gpus", "int", "N", "with --hw: does it fit in the memory of N of them (default 1)" },
       { "format", "string", "F", choices(report.FORMATS) },
       { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
       { "offline", "flag", nil, "never ask an LLM, even with LMP_GENERATE=1" },
@@ -114,11 +116,23 @@ Counts take k = 1024 and M = 1024 k: --seq 8k is 8192 tokens, --kv-len 32k is 32
 ]] .. bits_text() .. "\n" .. [[
 The table fits the terminal (COLUMNS, else the terminal's width; 100 columns when stdout
 is not a terminal) by showing fewer levels (said under the table), then cutting names.
+--hw adds each layer's arithmetic intensity, bound and predicted time on that hardware, and
+the totals: time to first token (prefill), time per output token (decode), step time
+(train), tokens/s, MFU, memory-bandwidth use, energy per token (at the board power), and
+whether the footprint fits in --gpus N of it (10% kept for the runtime). Times are
+predictions of a calibrated roofline (docs/hardware.md, docs/validation.md).
 An unknown module (no calculator) is reported (exit 1) with the `lmp generate` command that
 fills it. With --generate (or LMP_GENERATE=1) analyze asks the LLM (ANTHROPIC_API_KEY, or
 OPENAI_BASE_URL [+ OPENAI_API_KEY]) for each, checks it in the sandbox, stores it in
 $XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; each call's tokens and estimated
 cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).]] },
+  { name = "hw", summary = "the hardware presets: list them, show one with its sources",
+    usage = { "lmp hw list", "lmp hw show NAME|FILE" }, options = { MODULES },
+    text = [[
+A hardware file (docs/hardware.md) gives memory, bandwidth, peak FLOP/s per compute type,
+links and power, each figure with its source, and the time model's efficiencies. NAME is
+looked up in LMP_HW_PATH, then $XDG_DATA_HOME/lmp/hardware (~/.local/share/lmp/hardware),
+then the bundled presets; a FILE (a path, or ending in .json) is read as given.]] },
   { name = "export", summary = "write the model JSON a config builds, to read or edit",
     usage = { "lmp export MODEL [--out FILE]", "lmp export --config PATH | --model-id ORG/NAME [--revision REV] [--out FILE]" },
     options = { MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
@@ -395,6 +409,8 @@ function cli.analyze_options(args)
   if not report.FORMATS[format] then
     usage_error("analyze: --format must be " .. util.either(names_of(report.FORMATS)) .. ", got '" .. format .. "'")
   end
+  if o.gpus and not o.hw then usage_error("analyze: --gpus N goes with --hw NAME (the memory of N of them)") end
+  if o.gpus == 0 then usage_error("analyze: --gpus must be at least 1") end
   local inputs = { phase = phase }
   for _, row in ipairs(core.INPUTS) do inputs[row.name] = o[row.flag] end
   if phase == "decode" and inputs.seq_len == nil then inputs.seq_len = 1 end
@@ -416,9 +432,11 @@ function cli.analyze(args)
   apply_modules(o)
   local phase = o.phase or core.PHASES[1].name
   local model = load_model(o, { o.model }, "analyze")
+  local hws = o.hw and require("lmp.timing").hardware_list({ hw = o.hw }) or nil
   local function run()
-    if phase == "generate" then return lmp.generate(model, inputs, { depth = o.depth }) end
-    return lmp.analyze(model, inputs, { depth = o.depth })
+    local run_opts = { depth = o.depth, hw = hws, gpus = o.gpus }
+    if phase == "generate" then return lmp.generate(model, inputs, run_opts) end
+    return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
   local failure
@@ -615,6 +633,68 @@ function cli.models(args)
   end
   out(("%d models in %s\n"):format(#list, require("lmp.hub").bundled_dir()))
   return EXIT.OK
+end
+
+-- ---- hw ----
+
+local function hw_show(spec)
+  local hw = lmp.hardware(spec)
+  local hardware = require "lmp.hardware"
+  local lines = { ("%s: %s%s"):format(hw.name, hw.title or "", hw.file and ("  (" .. hw.file .. ")") or "") }
+  for _, f in ipairs(hardware.FIELDS) do
+    local v = hw[f[1]]
+    if v ~= nil then
+      local text
+      if type(v) == "table" then
+        local parts = {}
+        for _, d in ipairs(hardware.DTYPES) do if v[d] then parts[#parts + 1] = ("%s %g"):format(d, v[d]) end end
+        text = table.concat(parts, ", ")
+      else
+        text = ("%g"):format(v)
+      end
+      lines[#lines + 1] = ("  %-16s %s %s"):format(f[1], text, f[4])
+      lines[#lines + 1] = ("  %-16s   source: %s"):format("", hw.sources[f[1]])
+    end
+  end
+  lines[#lines + 1] = "  efficiency (lmp's time model" .. (hw.calibration and ", calibrated" or "") .. "):"
+  for _, e in ipairs(hardware.EFFICIENCY) do
+    lines[#lines + 1] = ("    %-20s %g"):format(e[1], hw.efficiency[e[1]])
+  end
+  if hw.note then lines[#lines + 1] = "  note: " .. hw.note end
+  out(table.concat(lines, "\n") .. "\n")
+end
+
+function cli.hw(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS.hw), "hw")
+  apply_modules(o)
+  local sub = pos[1]
+  if sub == "list" and #pos == 1 then
+    local rows, w = { { "name", "title", "memory", "bandwidth", "bf16 dense", "power", "from" } }, {}
+    for _, h in ipairs(lmp.hardware_list()) do
+      local hw = h.hw
+      if hw then
+        local t = hw.tensor_TFLOPS
+        rows[#rows + 1] = { h.name, hw.title or "", ("%g GiB"):format(hw.memory_GiB), ("%g GB/s"):format(hw.memory_GBps),
+          (t.bf16 or t.fp16) and ("%g TFLOP/s"):format(t.bf16 or t.fp16) or "-", hw.power_W and ("%g W"):format(hw.power_W) or "-",
+          h.origin }
+      else
+        rows[#rows + 1] = { h.name, "(unreadable: " .. h.error .. ")", "", "", "", "", h.origin }
+      end
+    end
+    for _, r in ipairs(rows) do for k, cell in ipairs(r) do w[k] = math.max(w[k] or 0, #cell) end end
+    for _, r in ipairs(rows) do
+      local cells = {}
+      for k, cell in ipairs(r) do
+        cells[k] = (k >= 3 and k <= 6) and (string.rep(" ", w[k] - #cell) .. cell) or (cell .. string.rep(" ", w[k] - #cell))
+      end
+      out((table.concat(cells, "  "):gsub("%s+$", "")) .. "\n")
+    end
+    return EXIT.OK
+  elseif sub == "show" and #pos == 2 then
+    hw_show(pos[2])
+    return EXIT.OK
+  end
+  usage_error("hw: expected `lmp hw list` or `lmp hw show NAME|FILE` (see lmp hw --help)")
 end
 
 -- ---- module ----

@@ -6,6 +6,8 @@ local paths = require "lmp.paths"
 local inputs = require "lmp.inputs"
 local results = require "lmp.result"
 local util = require "lmp.util"
+local timing = require "lmp.timing"
+local hardware = require "lmp.hardware"
 require "lmp.kernels" -- adds the Lua-written kernels before any calculator loads
 
 local fail = util.fail
@@ -31,6 +33,9 @@ local lmp = {
   inputs = inputs.check,
   Result = results.Result,
   Node = results.Node,
+  -- hardware (lmp.hardware): lmp.hardware(name_or_file) -> the checked table; the presets
+  hardware = hardware.load,
+  hardware_list = hardware.list,
 }
 
 -- load_model(path) -> model (JSON file in the standard model format)
@@ -127,11 +132,21 @@ local function check_encoder_only(model, phase, kv_len)
     "apply to it, only prefill and train"):format(model.model_id or model.file, what))
 end
 
+-- opts.hw (a name, file or hardware table, or a list of them) adds the time on each:
+-- node.time[name] on every node and result.timing (lmp.timing); opts.gpus: the fit verdict's
+-- device count (default 1).
 function lmp.analyze(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
   local checked = inputs.check(given)
   check_encoder_only(model, checked.phase, checked.kv_len)
-  local raw = core.analyze(model, checked, registry.lookup, opts or {})
+  opts = opts or {}
+  local hws = timing.hardware_list(opts)
+  local walk_opts = opts
+  if #hws > 0 and opts.depth then -- every basic layer is priced: walk them all, then cut the tree
+    walk_opts = {}
+    for k, v in pairs(opts) do if k ~= "depth" then walk_opts[k] = v end end
+  end
+  local raw = core.analyze(model, checked, registry.lookup, walk_opts)
   table.sort(raw.unknown_modules, function (a, b) return a.class < b.class end)
   raw.model_id = model.model_id or model.file
   raw.inputs = checked
@@ -141,6 +156,10 @@ function lmp.analyze(model, given, opts)
     end
   end
   raw.footprint = require("lmp.phases").footprint(raw)
+  if #hws > 0 then
+    timing.step(raw, hws, opts.gpus)
+    timing.prune(raw, opts.depth)
+  end
   return results.dress(raw)
 end
 

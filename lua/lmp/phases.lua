@@ -157,6 +157,10 @@ function phases.generate(analyze, model, inputs, opts)
   end
   result.totals = totals
   result.footprint = phases.footprint({ totals = totals, inputs = { phase = "generate", w_bits = result.inputs.w_bits } })
+  if prefill.timing then -- opts.hw: the time to first token, then each decode step's (lmp.timing)
+    require("lmp.timing").generate(result, prefill, function (kv) return run(1, kv, { depth = 0, hw = opts.hw }) end,
+      require("lmp.timing").hardware_list(opts), opts.gpus)
+  end
   return result
 end
 

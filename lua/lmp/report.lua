@@ -2,6 +2,7 @@
 -- integers (or exact decimal strings past 2^63-1) and are written as such, never through
 -- a float; only the human-unit columns round.
 local core = require "lmp.core"
+local results = require "lmp.result"
 
 local exact = core.exact
 local report = {}
@@ -265,22 +266,6 @@ for _, row in ipairs(core.INPUTS) do
   if row.name ~= "enc_len" and row.name ~= "logits_len" then report.CSV_INPUTS[#report.CSV_INPUTS + 1] = row.name end
 end
 
--- a // b on exact figures; x // 0 is 0
-local function div(a, b) return b == 0 and 0 or exact.div(a, b) end
-
--- the multipliers a node applies to one instance's figures (src/walk.c scale_by_repeat):
--- r its repeat, a its active instances, w the instances a batch of `tokens` can touch
-local function own_multipliers(n, tokens)
-  local r = n["repeat"]
-  local a = n.active or r
-  local touched = a < r and exact.mul(a, tokens)
-  return { r = r, a = a, w = touched and exact.cmp(touched, r) < 0 and touched or r }
-end
-
--- the multiplier of each figure's scale (core.FIGURES): "reads" is the activation part by
--- the active instances and the weight part by the touched ones
-local MULTIPLIER = { ["repeat"] = "r", active = "a", touched = "w" }
-
 function report.csv(result)
   local i = result.inputs
   local generate = i.phase == "generate" -- the tree is the prefill's
@@ -302,21 +287,7 @@ function report.csv(result)
   -- above: the cumulative multipliers of the node's ancestors
   local function walk(nodes, depth, above)
     for _, n in ipairs(nodes or {}) do
-      local own = own_multipliers(n, tokens)
-      local cum = { r = exact.mul(above.r, own.r), a = exact.mul(above.a, own.a), w = exact.mul(above.w, own.w) }
-      local per, all = {}, {}
-      for _, f in ipairs(report.CSV_FIGURES) do
-        local scale = core.FIGURES[f].scale
-        if scale == "reads" then
-          local act, weights = div(exact.sub(n[f], n.weight_bytes), own.a), div(n.weight_bytes, own.w)
-          per[f] = exact.add(act, weights)
-          all[f] = exact.add(exact.mul(act, cum.a), exact.mul(weights, cum.w))
-        else
-          local m = MULTIPLIER[scale]
-          per[f] = div(n[f] or 0, own[m])
-          all[f] = exact.mul(per[f], cum[m])
-        end
-      end
+      local own, cum, per, all = results.instance_figures(n, above, tokens)
       local row = { csv_field(n.path), depth, csv_field(n.name), csv_field(n.class),
                     n.children == nil and n.parameters ~= nil and "true" or "false",
                     own.r, own.a, cum.r, cum.a, cum.w }
@@ -330,7 +301,7 @@ function report.csv(result)
       walk(n.children, depth + 1, cum)
     end
   end
-  walk(result.tree, 0, { r = 1, a = 1, w = 1 })
+  walk(result.tree, 0, results.UNIT)
   return table.concat(lines, "\n") .. "\n"
 end
 

@@ -68,4 +68,50 @@ function result.dress(raw)
   return setmetatable(raw, Result)
 end
 
+-- ---- one node's figures per instance and over all instances (CSV, lmp.roofline) ----
+
+local core = require "lmp.core"
+local exact = core.exact
+
+-- a // b on exact figures; x // 0 is 0
+local function div(a, b) return b == 0 and 0 or exact.div(a or 0, b) end
+
+-- the multipliers a node applies to one instance's figures (src/walk.c scale_by_repeat):
+-- r its repeat, a its active instances, w the instances a batch of `tokens` can touch
+local function own_multipliers(n, tokens)
+  local r = n["repeat"]
+  local a = n.active or r
+  local touched = a < r and exact.mul(a, tokens)
+  return { r = r, a = a, w = touched and exact.cmp(touched, r) < 0 and touched or r }
+end
+
+-- the multiplier of each figure's scale (core.FIGURES): "reads" is the activation part by
+-- the active instances and the weight part by the touched ones
+local MULTIPLIER = { ["repeat"] = "r", active = "a", touched = "w" }
+result.UNIT = { r = 1, a = 1, w = 1 } -- the multipliers above a root
+
+-- instance_figures(node, above, tokens) -> own, cum, per, all: the node's own multipliers,
+-- those with its ancestors' (above), its figures for one instance, and for all instances
+-- in the model. tokens: batch_size x seq_len of the run.
+function result.instance_figures(n, above, tokens)
+  local own = own_multipliers(n, tokens)
+  local cum = { r = exact.mul(above.r, own.r), a = exact.mul(above.a, own.a), w = exact.mul(above.w, own.w) }
+  local per, all = {}, {}
+  for _, f in ipairs(core.FIGURES) do
+    local name, scale = f.name, f.scale
+    if scale ~= "peak" then
+      if scale == "reads" then
+        local act, weights = div(exact.sub(n[name] or 0, n.weight_bytes or 0), own.a), div(n.weight_bytes, own.w)
+        per[name] = exact.add(act, weights)
+        all[name] = exact.add(exact.mul(act, cum.a), exact.mul(weights, cum.w))
+      else
+        local m = MULTIPLIER[scale]
+        per[name] = div(n[name] or 0, own[m])
+        all[name] = exact.mul(per[name], cum[m])
+      end
+    end
+  end
+  return own, cum, per, all
+end
+
 return result
