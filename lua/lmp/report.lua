@@ -101,10 +101,37 @@ local function cut(s, w)
   return s:sub(1, math.max(w - 1, 0)) .. "~"
 end
 
+-- 0.000123 -> "123 us": seconds in the unit that gives 3 significant digits
+function report.seconds(x)
+  if type(x) ~= "number" then return "?" end
+  local units = { { 1, "s" }, { 1e-3, "ms" }, { 1e-6, "us" }, { 1e-9, "ns" } }
+  for _, u in ipairs(units) do
+    if math.abs(x) >= u[1] or u[1] == 1e-9 then
+      local v = x / u[1]
+      return (v >= 100 and "%.0f %s" or v >= 10 and "%.1f %s" or "%.2f %s"):format(v, u[2])
+    end
+  end
+end
+
+-- the columns of a timed result (--hw): each hardware's time of the row, with the bound of
+-- a basic layer (c compute, m memory, l latency: the kernel floors)
+local BOUND_MARK = { compute = "c", memory = "m", latency = "l" }
+local function time_columns(result)
+  local cols = {}
+  for _, t in ipairs(result.timing or {}) do
+    cols[#cols + 1] = { header = t.hardware, cell = function (n)
+      local nt = n.time and n.time[t.hardware]
+      if not nt then return "?" end
+      return report.seconds(nt.seconds) .. (BOUND_MARK[nt.bound] and (" " .. BOUND_MARK[nt.bound]) or "  ")
+    end }
+  end
+  return cols
+end
+
 -- table_layout(rows) -> widths { name=, class=, rep=, cols = {...}, total= } of these rows
-local function table_layout(rows)
+local function table_layout(rows, headers)
   local w = { name = #"layer", class = #"class", rep = #"rep", cols = {}, mark = 0 }
-  for k, c in ipairs(COLUMNS) do w.cols[k] = #c[1] end
+  for k, h in ipairs(headers) do w.cols[k] = #h end
   for _, r in ipairs(rows) do
     w.name = math.max(w.name, #r.name)
     w.class = math.max(w.class, #r.class)
@@ -123,23 +150,28 @@ function report.table(result, opts)
   opts = opts or {}
   local lines = { phase_line(result) }
   local rows, levels = {}, 0
+  local timed = time_columns(result)
+  local headers = {}
+  for k, c in ipairs(COLUMNS) do headers[k] = c[1] end
+  for _, c in ipairs(timed) do headers[#headers + 1] = c.header end
   for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
     local cells = {}
     -- an unknown layer has no figures: "?" rather than a zero that reads as a count
     for k, c in ipairs(COLUMNS) do cells[k] = n.unknown and "?" or report.human(n[c[2]], c[3]) end
+    for _, c in ipairs(timed) do cells[#cells + 1] = c.cell(n) end
     rows[#rows + 1] = { depth = r.depth, name = string.rep("  ", r.depth) .. visible(n.name), class = short_class(n.class),
       rep = n["repeat"] > 1 and ("x" .. n["repeat"]) or "", cells = cells,
       mark = n.unknown and "  <- UNKNOWN" or (n.incomplete and "  (incomplete)" or "") }
     levels = math.max(levels, r.depth + 1)
   end
   local width = opts.width or math.huge
-  local shown, w = levels, table_layout(rows)
+  local shown, w = levels, table_layout(rows, headers)
   while opts.fit_depth and w.total > width and shown > 1 do
     shown = shown - 1
     local kept = {}
     for _, r in ipairs(rows) do if r.depth < shown then kept[#kept + 1] = r end end
-    rows, w = kept, table_layout(kept)
+    rows, w = kept, table_layout(kept, headers)
   end
   -- still too wide: cut the classes to 12 characters at least, then the names to 16
   local excess = w.total - width
@@ -157,14 +189,15 @@ function report.table(result, opts)
       for k, cw in ipairs(w.cols) do parts[#parts + 1] = "  " .. right(cells[k], cw) end
       return table.concat(parts)
     end
-    local header = {}
-    for k, c in ipairs(COLUMNS) do header[k] = c[1] end
     lines[#lines + 1] = ""
-    lines[#lines + 1] = line("layer", "class", "rep", header)
+    lines[#lines + 1] = line("layer", "class", "rep", headers)
     for _, r in ipairs(rows) do
       lines[#lines + 1] = line(cut(r.name, w.name), cut(r.class, w.class), r.rep, r.cells) .. r.mark
     end
     lines[#lines + 1] = "(a row's figures include its own xN repeat; the rows under it are for one instance of it)"
+    if #timed > 0 then
+      lines[#lines + 1] = "(time: predicted on the named hardware; bound c compute, m memory, l kernel floors)"
+    end
     if shown < levels then
       lines[#lines + 1] = ("(%d of %d levels shown, to fit %d columns; --depth %d shows all)"):format(shown, levels,
         width, levels)
@@ -201,6 +234,7 @@ function report.table(result, opts)
     total("peak_activation", f.peak_activation, report.human(f.peak_activation, true))
     total("total", f.total, report.human(f.total, true))
   end
+  for _, t in ipairs(result.timing or {}) do report.timing_lines(lines, result, t) end
   if #result.unknown_modules > 0 then
     lines[#lines + 1] = ""
     lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
@@ -212,6 +246,41 @@ function report.table(result, opts)
   return table.concat(lines, "\n") .. "\n"
 end
 
+-- the phase's headline times, as report.timing_lines and markdown print them
+local HEADLINE = {
+  { "ttft_s", "time to first token" }, { "tpot_s", "time per output token" }, { "step_s", "train step" },
+  { "decode_s", "decode steps" },
+}
+
+-- timing_lines(lines, result, t): a hardware's predicted totals under the table
+function report.timing_lines(lines, result, t)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = ("time on %s (%s), predicted"):format(t.hardware, t.title or t.hardware)
+  local function line(label, text) lines[#lines + 1] = ("  %-22s %s"):format(label, text) end
+  for _, h in ipairs(HEADLINE) do if t[h[1]] then line(h[2], report.seconds(t[h[1]])) end end
+  if result.inputs.phase == "generate" then line("total", report.seconds(t.seconds)) end
+  line("tokens/s", ("%.1f  (%s tokens in %s)"):format(t.tokens_per_s, report.grouped(math.tointeger(t.tokens) or t.tokens),
+    report.seconds(t.seconds)))
+  if t.mfu then line("MFU", ("%.1f%%  (of the %s peak)"):format(100 * t.mfu, t.peak_dtype)) end
+  line("bandwidth use", ("%.1f%%"):format(100 * t.mbu))
+  if t.seconds_by_bound then
+    local b = t.seconds_by_bound
+    local sum = b.compute + b.memory + b.latency
+    local function pct(x) return sum > 0 and ("%.0f%%"):format(100 * x / sum) or "0%" end
+    line("bound by", ("compute %s, memory %s, kernel floors %s of the time"):format(pct(b.compute), pct(b.memory), pct(b.latency)))
+  end
+  if t.energy_J_per_token then
+    line("energy", ("%.3g J a token at %g W"):format(t.energy_J_per_token, t.power_W or 0))
+  end
+  local f = t.fit
+  if f then
+    local gib = 2 ^ 30
+    line(("fits on %d?"):format(f.gpus), ("%s: needs %.2f GiB of %.2f GiB usable (%d x %g GiB, %d%% kept for the runtime), %s %.2f GiB"):format(
+      f.fits and "yes" or "NO", f.need_bytes / gib, f.usable_bytes / gib, f.gpus, f.capacity_bytes / f.gpus / gib,
+      math.floor(100 * f.reserve_fraction + 0.5), f.fits and "margin" or "short by", math.abs(f.margin_bytes) / gib))
+  end
+end
+
 -- ---- JSON ----
 
 local json = require "lmp.json"
@@ -220,7 +289,7 @@ local json = require "lmp.json"
 local EXACT = { count = true, macs = true, weights = true, gradients = true, optimizer = true, kv_cache = true,
                 saved_activations = true, peak_activation = true, total = true }
 for _, f in ipairs(core.FIGURES) do EXACT[f.name] = f.exact end
-local ARRAYS = { tree = true, children = true, unknown_modules = true }
+local ARRAYS = { tree = true, children = true, unknown_modules = true, timing = true }
 
 function report.to_json(value)
   return json.encode(value, { exact = EXACT, arrays = ARRAYS })
@@ -236,6 +305,7 @@ function report.json(result)
     totals = totals,
     footprint = result.footprint,
     steps = result.steps,
+    timing = result.timing,
     tree = result.tree,
     unknown_modules = result.unknown_modules,
     complete = result.complete,
@@ -283,6 +353,19 @@ function report.csv(result)
   local lines = { table.concat({ "path", "depth", "name", "class", "basic", "repeat", "active", "instances",
     "active_instances", "weight_instances", table.concat(report.CSV_FIGURES, ","), table.concat(report.CSV_MAXIMA, ","),
     table.concat(totals, ","), "weights_tied_to", "unknown", "model_id", table.concat(columns, ",") }, ",") }
+  -- with --hw, after the run's columns: the row's FLOPs per byte, and each hardware's time of
+  -- the row, of all its instances, and the bound
+  local timed = {}
+  for _, t in ipairs(result.timing or {}) do timed[#timed + 1] = t.hardware end
+  if #timed > 0 then
+    local extra = { "flop_per_byte" }
+    for _, h in ipairs(timed) do
+      extra[#extra + 1] = csv_field(h .. "_seconds")
+      extra[#extra + 1] = csv_field(h .. "_total_seconds")
+      extra[#extra + 1] = csv_field(h .. "_bound")
+    end
+    lines[1] = lines[1] .. "," .. table.concat(extra, ",")
+  end
   local tokens = exact.mul(i.batch_size, i.seq_len)
   -- above: the cumulative multipliers of the node's ancestors
   local function walk(nodes, depth, above)
@@ -297,7 +380,19 @@ function report.csv(result)
       row[#row + 1] = csv_field(n.weights_tied_to or "")
       row[#row + 1] = (n.unknown or n.incomplete) and "true" or "false"
       row[#row + 1] = csv_field(result.model_id or "")
-      lines[#lines + 1] = table.concat(row, ",") .. "," .. table.concat(run, ",")
+      local line = table.concat(row, ",") .. "," .. table.concat(run, ",")
+      if #timed > 0 then
+        local bytes = exact.add(n.reads_bytes or 0, n.writes_bytes or 0)
+        local extra = { exact.cmp(bytes, 0) > 0 and ("%.6g"):format(tonumber(n.flops) / tonumber(bytes)) or "" }
+        for _, h in ipairs(timed) do
+          local nt = n.time and n.time[h]
+          extra[#extra + 1] = nt and ("%.6g"):format(nt.seconds) or ""
+          extra[#extra + 1] = nt and ("%.6g"):format(nt.total_seconds) or ""
+          extra[#extra + 1] = nt and nt.bound or ""
+        end
+        line = line .. "," .. table.concat(extra, ",")
+      end
+      lines[#lines + 1] = line
       walk(n.children, depth + 1, cum)
     end
   end
@@ -306,21 +401,34 @@ function report.csv(result)
 end
 
 function report.markdown(result)
+  local timed = time_columns(result)
+  local head, rule, tail = "", "", ""
+  for _, c in ipairs(timed) do head, rule = head .. " " .. c.header .. " |", rule .. "---:|" end
+  for _, t in ipairs(result.timing or {}) do tail = tail .. " " .. report.seconds(t.seconds) .. " |" end
   local lines = { "**" .. phase_line(result) .. "**", "",
-    "| layer | class | repeat | FLOPs | matmul FLOPs | params | reads | writes | intermediates |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|" }
+    "| layer | class | repeat | FLOPs | matmul FLOPs | params | reads | writes | intermediates |" .. head,
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|" .. rule }
   for _, r in ipairs(flatten(result.tree, 0, {})) do
     local n = r.node
     local function fig(v) return n.unknown and "?" or report.grouped(v) end -- unknown: no figures, not zeros
+    local times = ""
+    for _, c in ipairs(timed) do times = times .. " " .. c.cell(n):gsub("%s+$", "") .. " |" end
     lines[#lines + 1] = ("| %s%s | `%s` | %s | %s | %s | %s | %s | %s | %s |"):format(
       string.rep("&nbsp;&nbsp;", r.depth), visible(n.name) .. (n.unknown and " **(unknown)**" or ""), short_class(n.class),
       n["repeat"], fig(n.flops), fig(n.matmul_flops), fig(n.params),
-      fig(n.reads_bytes), fig(n.writes_bytes), fig(n.intermediates_bytes))
+      fig(n.reads_bytes), fig(n.writes_bytes), fig(n.intermediates_bytes)) .. times
   end
   local t = result.totals
   lines[#lines + 1] = ("| **total** | | | %s | %s | %s | %s | %s | %s |"):format(report.grouped(t.flops),
     report.grouped(t.matmul_flops), report.grouped(t.params), report.grouped(t.reads_bytes),
-    report.grouped(t.writes_bytes), report.grouped(t.intermediates_bytes))
+    report.grouped(t.writes_bytes), report.grouped(t.intermediates_bytes)) .. tail
+  if result.timing then
+    local text = {}
+    for _, tm in ipairs(result.timing) do report.timing_lines(text, result, tm) end
+    for _, l in ipairs(text) do
+      if l ~= "" then lines[#lines + 1] = l:match("^  ") and ("- " .. l:gsub("^%s+", "")) or ("\n**" .. l .. "**\n") end
+    end
+  end
   if #result.unknown_modules > 0 then
     lines[#lines + 1] = ""
     lines[#lines + 1] = "Unknown modules (not counted): " .. table.concat((function ()

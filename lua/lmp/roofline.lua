@@ -175,8 +175,8 @@ roofline.RESERVE_FRACTION = 0.10
 -- fit(hw, footprint, gpus) -> { fits, need_bytes, usable_bytes, capacity_bytes, margin_bytes,
 -- gpus, reserve_fraction } for the footprint's total spread over `gpus` devices
 function roofline.fit(hw, footprint, gpus)
-  local capacity = hw.memory_GiB * 2 ^ 30 * gpus
-  local usable = capacity * (1 - roofline.RESERVE_FRACTION)
+  local capacity = math.floor(hw.memory_GiB * 2 ^ 30 + 0.5) * gpus
+  local usable = math.floor(capacity * (1 - roofline.RESERVE_FRACTION))
   local need = num(footprint and footprint.total)
   return { gpus = gpus, fits = need <= usable, need_bytes = need, capacity_bytes = capacity, usable_bytes = usable,
            margin_bytes = usable - need, reserve_fraction = roofline.RESERVE_FRACTION }

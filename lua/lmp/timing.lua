@@ -55,7 +55,7 @@ local PHASE_KEY = { prefill = "ttft_s", decode = "tpot_s", train = "step_s" }
 
 local function entry(hw, result, seconds, tokens, gpus)
   local s = roofline.summary(hw, result.totals, result.inputs, seconds, tokens)
-  s.hardware, s.title = hw.name, hw.title
+  s.hardware, s.title, s.power_W = hw.name, hw.title, hw.power_W
   s.fit = roofline.fit(hw, result.footprint, gpus or 1)
   return s
 end
@@ -69,7 +69,7 @@ function timing.step(result, hws, gpus)
   for _, hw in ipairs(hws) do
     local t = roofline.time_tree(result, hw)
     local e = entry(hw, result, t.seconds, tonumber(tokens), gpus)
-    e.compute_s, e.memory_s, e.floor_s, e.layers = t.compute_s, t.memory_s, t.floor_s, t.layers
+    e.compute_s, e.memory_s, e.floor_s, e.timed_layers = t.compute_s, t.memory_s, t.floor_s, t.layers
     e.seconds_by_bound = t.by_bound
     e[PHASE_KEY[i.phase]] = t.seconds
     result.timing[#result.timing + 1] = e
