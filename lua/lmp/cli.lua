@@ -133,6 +133,19 @@ A hardware file (docs/hardware.md) gives memory, bandwidth, peak FLOP/s per comp
 links and power, each figure with its source, and the time model's efficiencies. NAME is
 looked up in LMP_HW_PATH, then $XDG_DATA_HOME/lmp/hardware (~/.local/share/lmp/hardware),
 then the bundled presets; a FILE (a path, or ending in .json) is read as given.]] },
+  { name = "calibrate", summary = "fit a hardware file's efficiencies to measured kernel times",
+    usage = { "lmp calibrate --hw NAME|FILE MEASURED.csv [--out FILE] [--name NAME]" },
+    options = {
+      { "hw", "string", "NAME|FILE", "the hardware the measurements were taken on" },
+      { "out", "string", "FILE", "write the calibrated hardware file there (atomically)" },
+      { "name", "string", "NAME", "its name (default: the hardware's, with -calibrated)" },
+      { "no-loo", "flag", nil, "skip the leave-one-out error (one refit per measurement)" }, MODULES },
+    text = [[
+MEASURED.csv has a header naming the columns class, parameters and measured_us (and
+optionally label): the calculator that prices the kernel (torch.nn.modules.linear.Linear),
+its parameters as name=value;name=value (in_features=4096;out_features=4096;N=1), and the
+kernel's measured time in microseconds (docs/hardware.md). Prints the error before and after
+the fit and the leave-one-out error (each measurement predicted by a fit without it).]] },
   { name = "export", summary = "write the model JSON a config builds, to read or edit",
     usage = { "lmp export MODEL [--out FILE]", "lmp export --config PATH | --model-id ORG/NAME [--revision REV] [--out FILE]" },
     options = { MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
@@ -695,6 +708,43 @@ function cli.hw(args)
     return EXIT.OK
   end
   usage_error("hw: expected `lmp hw list` or `lmp hw show NAME|FILE` (see lmp hw --help)")
+end
+
+-- ---- calibrate ----
+
+local function pct(x) return ("%.1f%%"):format(100 * x) end
+
+function cli.calibrate(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS.calibrate), "calibrate")
+  apply_modules(o)
+  if not o.hw then usage_error("calibrate: --hw NAME|FILE is needed (the hardware the times were measured on)") end
+  if #pos ~= 1 then usage_error("calibrate: expected one CSV of measurements (see lmp calibrate --help)") end
+  local calibrate = require "lmp.calibrate"
+  local hw = lmp.hardware(o.hw)
+  local rep = calibrate.run(hw, pos[1], function (class, params) return lmp.compute(class, params) end,
+    { loo = not o["no-loo"] })
+  local lines = { ("%s: %d measurements on %s"):format(pos[1], #rep.rows, hw.name), "",
+    ("%-26s %10s %10s"):format("", "median", "worst") }
+  local function row(label, st)
+    local worst = st.worst_at and rep.rows[st.worst_at].label or ""
+    lines[#lines + 1] = ("%-26s %10s %10s   (worst: %s)"):format(label, pct(st.median), pct(st.worst), worst)
+  end
+  row("error before (the file's)", rep.before)
+  row("error after the fit", rep.after)
+  if rep.loo then row("leave-one-out error", rep.loo) end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "fitted:"
+  for _, k in ipairs(rep.keys) do
+    lines[#lines + 1] = ("  %-20s %10.4g   (was %g)"):format(k, rep.fitted[k], rep.start[k])
+  end
+  local file = calibrate.calibrated_file(hw, rep, pos[1], o.name)
+  if o.out then
+    local ok, err = core.write_file_atomic(o.out, report.to_json(file) .. "\n")
+    if not ok then usage_error(("calibrate: cannot write %s: %s"):format(o.out, err)) end
+    lines[#lines + 1] = ("wrote %s (use it as --hw %s)"):format(o.out, o.out)
+  end
+  out(table.concat(lines, "\n") .. "\n")
+  return EXIT.OK
 end
 
 -- ---- module ----

@@ -66,37 +66,52 @@ end
 local function ratio(a, b) return b > 0 and a / b or 0 end
 local function num(v) return tonumber(v) or 0 end
 
--- layer_time(hw, node, all, launches) -> { seconds, compute_s, memory_s, floor_s, bound,
--- intensity, op_class, dtype }. all: the layer's figures over all its instances; launches:
--- the kernels they run (one an instance)
-function roofline.layer_time(hw, node, all, launches)
-  local e = hw.efficiency
+-- terms(hw, node, all) -> what a layer's time is made of, before any efficiency: its
+-- operation class, matrix and other FLOPs, bytes moved, the tensor and vector peaks of its
+-- compute type, and its GEMM rows (tokens). all: the layer's figures over all its instances
+function roofline.terms(hw, node, all)
   local class = roofline.op_class(node)
   local tensor_type, tensor_peak, _, vector_peak = roofline.compute_types(hw, node, class)
   local flops, matmul = num(all.flops), num(all.matmul_flops)
-  local bytes = num(all.reads_bytes) + num(all.writes_bytes) + 2 * num(all.intermediates_bytes)
-  local ce, me
-  if class == "gemm" then
-    ce, me = e.gemm_compute, e.gemm_memory
-    local m = node.parameters and node.parameters.N
-    if e.gemm_half_m > 0 and math.type(m) == "integer" then ce = ce * m / (m + e.gemm_half_m) end
-  elseif class == "attention" then
-    ce, me = e.attention_compute, e.attention_memory
-  elseif class == "norm" then
-    ce, me = e.elementwise_compute, e.norm_memory
-  else
-    ce, me = e.elementwise_compute, e.elementwise_memory
-  end
+  local m = node.parameters and node.parameters.N
+  return { class = class, dtype = tensor_type, matmul = matmul, other = flops - matmul, flops = flops,
+           bytes = num(all.reads_bytes) + num(all.writes_bytes) + 2 * num(all.intermediates_bytes),
+           tensor_peak = tensor_peak or 0, vector_peak = vector_peak or 0,
+           m = math.type(m) == "integer" and m or nil }
+end
+
+-- the efficiencies of each operation class: compute, memory
+local CLASS_EFF = {
+  gemm = { "gemm_compute", "gemm_memory" }, attention = { "attention_compute", "attention_memory" },
+  norm = { "elementwise_compute", "norm_memory" }, elementwise = { "elementwise_compute", "elementwise_memory" },
+}
+
+-- time_of(terms, e, floor_us, launches) -> seconds, tc, tm, floor, bound: the model of the
+-- header with efficiencies e (hardware.EFFICIENCY's keys) and a kernel floor of floor_us
+function roofline.time_of(x, e, floor_us, launches)
+  local keys = CLASS_EFF[x.class]
+  local ce, me = e[keys[1]], e[keys[2]]
+  if x.class == "gemm" and e.gemm_half_m > 0 and x.m then ce = ce * x.m / (x.m + e.gemm_half_m) end
   -- a part with no published vector figure prices the non-matrix work on its bytes alone
-  local tc = ratio(matmul, (tensor_peak or 0) * ce) + ratio(flops - matmul, (vector_peak or 0) * e.elementwise_compute)
-  local tm = ratio(bytes, hw.memory_GBps * 1e9 * me)
+  local tc = ratio(x.matmul, x.tensor_peak * ce) + ratio(x.other, x.vector_peak * e.elementwise_compute)
+  local tm = ratio(x.bytes, x.bandwidth * me)
   local p = e.sharpness
   local roof = math.max(tc, tm)
   if roof > 0 then roof = roof * ((tc / roof) ^ p + (tm / roof) ^ p) ^ (1 / p) end
-  local floor = launches * hw.kernel_floor_us * 1e-6
+  local floor = launches * floor_us * 1e-6
   local bound = floor > math.max(tc, tm) and "latency" or (tc >= tm and "compute" or "memory")
-  return { seconds = roof + floor, compute_s = tc, memory_s = tm, floor_s = floor, bound = bound,
-           intensity = ratio(flops, bytes), op_class = class, dtype = tensor_type }
+  return roof + floor, tc, tm, floor, bound
+end
+
+-- layer_time(hw, node, all, launches) -> { seconds, compute_s, memory_s, floor_s, bound,
+-- intensity, op_class, dtype }: the layer's figures over all its instances (all), run as
+-- `launches` kernels (one an instance)
+function roofline.layer_time(hw, node, all, launches)
+  local x = roofline.terms(hw, node, all)
+  x.bandwidth = hw.memory_GBps * 1e9
+  local seconds, tc, tm, floor, bound = roofline.time_of(x, hw.efficiency, hw.kernel_floor_us, launches)
+  return { seconds = seconds, compute_s = tc, memory_s = tm, floor_s = floor, bound = bound,
+           intensity = ratio(x.flops, x.bytes), op_class = x.class, dtype = x.dtype }
 end
 
 -- time(result, hw) -> per-layer times in node.time[hw.name] of every basic node shown and
