@@ -234,7 +234,7 @@ function report.table(result, opts)
     total("peak_activation", f.peak_activation, report.human(f.peak_activation, true))
     total("total", f.total, report.human(f.total, true))
   end
-  for _, t in ipairs(result.timing or {}) do report.timing_lines(lines, result, t) end
+  for _, tm in ipairs(result.timing or {}) do report.timing_lines(lines, result, tm) end
   if #result.unknown_modules > 0 then
     lines[#lines + 1] = ""
     lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
@@ -259,8 +259,8 @@ function report.timing_lines(lines, result, t)
   local function line(label, text) lines[#lines + 1] = ("  %-22s %s"):format(label, text) end
   for _, h in ipairs(HEADLINE) do if t[h[1]] then line(h[2], report.seconds(t[h[1]])) end end
   if result.inputs.phase == "generate" then line("total", report.seconds(t.seconds)) end
-  line("tokens/s", ("%.1f  (%s tokens in %s)"):format(t.tokens_per_s, report.grouped(math.tointeger(t.tokens) or t.tokens),
-    report.seconds(t.seconds)))
+  line("tokens/s", ("%.1f  (%s token%s in %s)"):format(t.tokens_per_s, report.grouped(math.tointeger(t.tokens) or t.tokens),
+    t.tokens == 1 and "" or "s", report.seconds(t.seconds)))
   if t.mfu then line("MFU", ("%.1f%%  (of the %s peak)"):format(100 * t.mfu, t.peak_dtype)) end
   line("bandwidth use", ("%.1f%%"):format(100 * t.mbu))
   if t.seconds_by_bound then
