@@ -7,7 +7,7 @@ local core = require "lmp.core"
 -- every file embedded, as the build globs them
 local function data_files()
   local out = { "module_db.json" }
-  for _, dir in ipairs({ "modules_lua", "models", "docs", "python" }) do
+  for _, dir in ipairs({ "modules_lua", "models", "hardware", "docs", "python" }) do
     for _, name in ipairs(core.listdir(dir)) do
       if name:match("%.lua$") or name:match("%.json$") or name:match("%.md$") or name:match("%.py$") then out[#out + 1] = dir .. "/" .. name end
     end
@@ -31,7 +31,8 @@ describe("the bundled data compiled into lmp", function ()
     assert.equal("file", core.file_kind("(bundled)//models/./../module_db.json"))
     assert.is_nil(core.file_kind("(bundled)/models/nope.json"))
     assert.is_nil(core.file_kind("(bundled)x/module_db.json")) -- only the folder itself is special
-    assert.same({ "docs", "models", "module_db.json", "modules_lua", "python" }, core.listdir("(bundled)"))
+    assert.same({ "docs", "hardware", "models", "module_db.json", "modules_lua", "python" }, core.listdir("(bundled)"))
+    assert.same(core.listdir("hardware"), core.listdir("(bundled)/hardware"))
     assert.same(core.listdir("models"), core.listdir("(bundled)/models"))
     assert.same(core.listdir("modules_lua"), core.listdir("(bundled)/modules_lua"))
     local none, err = core.listdir("(bundled)/nope")
