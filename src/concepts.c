@@ -50,18 +50,20 @@ const FigureDef LMP_FIGURES_TABLE[N_COUNT] = {
 
 /* in the order of enum Input */
 const InputDef LMP_INPUTS[IN_COUNT] = {
-    {"batch_size", "batch", "count", 1, 1, INT64_MAX, NULL, NULL, "batch size", NULL, 0},
-    {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode", 0},
-    {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode", 0},
+    {"batch_size", "batch", "count", 1, 1, INT64_MAX, NULL, NULL, "batch size", NULL, 0, NULL},
+    {"seq_len", "seq", "count", 2048, 1, INT64_MAX, NULL, NULL, "tokens processed in this step", "1 for --phase decode", 0, NULL},
+    {"kv_len", "kv-len", "count", 0, 0, INT64_MAX, NULL, NULL, "tokens already in the KV cache", "needed for decode", 0, NULL},
     {"enc_len", "enc-len", "count", 0, 1, INT64_MAX, "kv_len + seq_len", NULL, "encoder positions of an encoder-decoder model",
-     NULL, 0},
+     NULL, 0, NULL},
     {"logits_len", "logits-len", "count", 0, 1, INT64_MAX, "seq_len", NULL, "last positions lm_head projects",
-     "generate's prefill: 1", 0},
-    {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ...", 0},
-    {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL, 0},
-    {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL, 0},
+     "generate's prefill: 1", 0, NULL},
+    {"w_bits", "w-bits", "bits", 16, 1, 64, NULL, "w_dtype_bytes", "bits per weight", "4, int4, nf4, fp8, bf16, ...", 0, NULL},
+    {"a_bits", "a-bits", "bits", 16, 1, 64, NULL, "a_dtype_bytes", "bits per activation", NULL, 0, NULL},
+    {"kv_bits", "kv-bits", "bits", 16, 1, 64, NULL, "kv_dtype_bytes", "bits per KV-cache entry", NULL, 0, NULL},
     {"image_size", "image-size", "count", 224, 1, INT64_MAX, NULL, NULL, "side of a square input image",
-     "export-torch's vision models", 1},
+     "export-torch's vision models", 1, NULL},
+    {"attention", "attention", "choice", 1, 0, 2, NULL, NULL, "eager (stores scores), sdpa or flash",
+     "BLOOM, T5: eager", 1, "eager sdpa flash"},
 };
 
 /* in the order of enum Phase */
@@ -139,6 +141,18 @@ static void push_input(lua_State *L, int i) {
   set_str(L, "doc", in->doc);
   set_str(L, "note", in->note);
   set_bool(L, "when_used", in->when_used);
+  if (in->choices != NULL) { /* choices: the names in order (value 0, 1, ...) */
+    lua_newtable(L);
+    lua_Integer k = 0;
+    for (const char *p = in->choices; *p;) {
+      const char *e = strchr(p, ' ');
+      size_t len = e ? (size_t)(e - p) : strlen(p);
+      lua_pushlstring(L, p, len);
+      lua_rawseti(L, -2, ++k);
+      p += len + (e != NULL);
+    }
+    lua_setfield(L, -2, "choices");
+  }
 }
 
 static void push_phase(lua_State *L, int i) {

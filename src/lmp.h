@@ -157,6 +157,7 @@ typedef struct Model {
   size_t nroots;
   size_t n_nodes, n_basic;
   int encoder_only; /* the file's "encoder_only": no KV cache, no decode or generation (BERT) */
+  const char *attention; /* the file's "attention": the implementation its transformers class runs by default */
 } Model;
 #define MODEL_MT "lmp.Model"
 #define MODEL_MAX_DEPTH 64
@@ -246,15 +247,16 @@ typedef struct {
 } FigureDef;
 extern const FigureDef LMP_FIGURES_TABLE[N_COUNT];
 /* runtime inputs: the variables of ${...} templates and the parameters calculators may take */
-typedef enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_LOGITS, IN_WBITS, IN_ABITS, IN_KVBITS, IN_IMAGE, IN_COUNT } Input;
+typedef enum { IN_BATCH, IN_SEQ, IN_KV, IN_ENC, IN_LOGITS, IN_WBITS, IN_ABITS, IN_KVBITS, IN_IMAGE, IN_ATTN, IN_COUNT } Input;
 typedef struct {
   const char *name, *flag; /* "batch_size", the CLI's --batch */
-  const char *kind;        /* the CLI's value kind: "count" or "bits" */
+  const char *kind;        /* the CLI's value kind: "count", "bits" or "choice" (a name of `choices`) */
   int64_t def, min, max;
   const char *default_from; /* inputs whose sum is the default ("kv_len + seq_len" for enc_len) */
   const char *bytes_name;   /* a bit width's whole-byte variable ("w_dtype_bytes"), or NULL */
   const char *doc, *note;   /* what it is; what the CLI help adds after the default */
   int when_used;            /* reported only when given or a model's formula reads it (image_size) */
+  const char *choices;      /* a "choice": its names, space-separated, the value being the index (0-based) */
 } InputDef;
 extern const InputDef LMP_INPUTS[IN_COUNT];
 typedef enum { PH_PREFILL, PH_DECODE, PH_TRAIN, PH_GENERATE, PH_COUNT } Phase;

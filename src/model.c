@@ -441,12 +441,16 @@ static void load_model_text(lua_State *L, const char *text, size_t len, const ch
     } else if (strcmp(k, "encoder_only") == 0) {
       if (x->type != JSON_BOOL) load_fail(&ld, x, "expected true or false, got %s", json_type_name(x->type));
       m->encoder_only = x->boolean;
+    } else if (strcmp(k, "attention") == 0) {
+      if (x->type != JSON_STR || !(strcmp(x->str, "eager") == 0 || strcmp(x->str, "sdpa") == 0 || strcmp(x->str, "flash") == 0))
+        load_fail(&ld, x, "expected \"eager\", \"sdpa\" or \"flash\" (the attention its transformers class runs)");
+      m->attention = x->str;
     } else if (strcmp(k, "layers") == 0) {
       if (x->type != JSON_ARR) load_fail(&ld, x, "expected an array of layers, got %s", json_type_name(x->type));
       if (x->n == 0) load_fail(&ld, x, "a model needs at least one layer");
       layers = x;
     } else {
-      load_fail(&ld, x, "unknown field \"%s\" (a model file has model_id, config, encoder_only, layers, note)", k);
+      load_fail(&ld, x, "unknown field \"%s\" (a model file has model_id, config, encoder_only, attention, layers, note)", k);
     }
     ld.path[mark] = '\0';
   }
@@ -542,6 +546,9 @@ static int model_index(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)m->n_basic);
   } else if (strcmp(k, "encoder_only") == 0) {
     lua_pushboolean(L, m->encoder_only);
+  } else if (strcmp(k, "attention") == 0) {
+    if (m->attention) lua_pushstring(L, m->attention);
+    else lua_pushnil(L);
   } else {
     lua_pushnil(L);
   }

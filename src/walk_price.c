@@ -201,6 +201,7 @@ static void push_param_table(Walk *w, const Node *n, const PVal *vals, const Cal
     if (lua_getfield(L, -1, LMP_INPUTS[i].name) == LUA_TNIL) {
       lua_pushinteger(L, w->in[i]);
       lua_setfield(L, -3, LMP_INPUTS[i].name);
+      w->used |= 1u << i; /* the run's value reached a calculator: reported (attention) */
     }
     lua_pop(L, 1);
   }

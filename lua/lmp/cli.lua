@@ -47,11 +47,11 @@ offline; with --revision (or for other ids) the config comes from the Hugging Fa
 else the file HF_TOKEN_PATH or HF_HOME/token that `huggingface-cli login` writes).]]
 
 -- the options of the runtime inputs (core.INPUTS): --batch N, ... with their defaults
-local METAVAR = { count = "N", bits = "B" }
+local METAVAR = { count = "N", bits = "B", choice = "NAME" }
 local function input_option(row)
   local default = row.default_from
     and ("default: " .. row.default_from:gsub("[%w_]+", function (name) return "--" .. core.INPUTS[name].flag end))
-    or ("default " .. row.default)
+    or ("default " .. (row.choices and row.choices[row.default + 1] or row.default))
   return { row.flag, row.kind, METAVAR[row.kind], ("%s (%s%s)"):format(row.doc, default, row.note and ("; " .. row.note) or "") }
 end
 
@@ -321,6 +321,12 @@ local function parse(args, spec, command)
       elseif kind == "bits" then
         value = cli.parse_bits(value) or parse_error(command, name, value,
           "a number of bits from 1 to 64 or a name such as bf16, fp8, int4, nf4")
+      elseif kind == "choice" then -- an input's names (core.INPUTS[...].choices)
+        local row
+        for _, r in ipairs(core.INPUTS) do if r.flag == name then row = r end end
+        local ok = false
+        for _, c in ipairs(row.choices) do ok = ok or c == value end
+        if not ok then parse_error(command, name, value, util.either(row.choices)) end
       end
       if kind == "list" then
         opts[name] = opts[name] or {}

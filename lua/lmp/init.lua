@@ -54,7 +54,7 @@ end
 local json = require "lmp.json"
 
 -- the key order of exported model files, so that they read top-down
-local MODEL_KEY_ORDER = { "model_id", "encoder_only", "name", "class", "repeat", "active", "weights_tied_to", "note",
+local MODEL_KEY_ORDER = { "model_id", "encoder_only", "attention", "name", "class", "repeat", "active", "weights_tied_to", "note",
                           "parameters", "config", "sub_layers", "layers" }
 
 -- model_json(model_table) -> the standard model JSON text (pretty, exact integers)
@@ -135,8 +135,18 @@ end
 -- opts.hw (a name, file or hardware table, or a list of them) adds the time on each:
 -- node.time[name] on every node and result.timing (lmp.timing); opts.gpus: the fit verdict's
 -- device count (default 1).
+-- a model file's "attention" (the implementation its transformers class runs) is the default
+-- of the attention input
+local function with_model_defaults(model, given)
+  if model.attention == nil or (given or {}).attention ~= nil then return given end
+  local out = { attention = model.attention }
+  for k, v in pairs(given or {}) do out[k] = v end
+  return out
+end
+
 function lmp.analyze(model, given, opts)
   if type(model) == "string" then model = lmp.load_model(model) end
+  given = with_model_defaults(model, given)
   local checked = inputs.check(given)
   check_encoder_only(model, checked.phase, checked.kv_len)
   opts = opts or {}
@@ -154,6 +164,7 @@ function lmp.analyze(model, given, opts)
     if row.when_used and not raw.inputs_used[row.name] and (given or {})[row.name] == nil then
       raw.inputs[row.name] = nil
     end
+    raw.inputs[row.name] = inputs.name(row.name, raw.inputs[row.name]) -- attention: its name
   end
   raw.footprint = require("lmp.phases").footprint(raw)
   if #hws > 0 then
@@ -176,6 +187,7 @@ function lmp.sweep(model, points, opts)
       given = { phase = opts.phase }
       for k, v in pairs(point) do given[k] = v end
     end
+    given = with_model_defaults(model, given)
     local checked = inputs.check(given)
     check_encoder_only(model, checked.phase, checked.kv_len)
     out[i] = core.analyze(model, checked, registry.lookup, kept).totals

@@ -48,6 +48,11 @@ function inputs.check(given)
       out[k] = sum
     end
     local v = out[k]
+    if row.choices and type(v) == "string" then -- a name: its index (eager 0, sdpa 1, flash 2)
+      for i, name in ipairs(row.choices) do if name == v then v = i - 1 end end
+      if type(v) == "string" then util.fail(("input %s must be %s, got '%s'"):format(k, util.either(row.choices), v)) end
+      out[k] = v
+    end
     if math.type(v) ~= "integer" then util.fail(("input %s must be an integer, got %s"):format(k, tostring(v))) end
     if v < row.min then util.fail(("input %s must be >= %d, got %d"):format(k, row.min, v)) end
     if v > row.max then util.fail(("input %s must be at most %d, got %d"):format(k, row.max, v)) end
@@ -63,6 +68,12 @@ function inputs.check(given)
     util.fail("training runs without a KV cache: kv_len must be 0")
   end
   return out
+end
+
+-- name(k, v) -> a choice input's name for its value (attention 1 -> "sdpa"); v otherwise
+function inputs.name(k, v)
+  local row = core.INPUTS[k]
+  return row and row.choices and math.type(v) == "integer" and row.choices[v + 1] or v
 end
 
 return inputs

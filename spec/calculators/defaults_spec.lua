@@ -27,7 +27,7 @@ local DOCUMENTED = {
   -- F.scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
   --                                is_causal=False, scale=None, enable_gqa=False): no mask; v_head_dim
   --                                is lmp's own (0: head_dim), the values' head size (DeepSeek's MLA)
-  ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false, v_head_dim = 0 },
+  ["torch.nn.functional.scaled_dot_product_attention"] = { masked = false, v_head_dim = 0, attention = 1 }, -- sdpa: lmp's input default
   -- T5Attention._relative_position_bucket(relative_position, bidirectional=True, num_buckets=32, max_distance=128)
   ["transformers.models.t5.modeling_t5.T5Attention._relative_position_bucket"] = { bidirectional = true },
   -- torch.nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, ...)

@@ -6,7 +6,7 @@ local NAME = "torch.nn.functional.scaled_dot_product_attention"
 describe("torch.nn.functional.scaled_dot_product_attention", function ()
   -- one Llama-2-7B layer, prefill of 2048 tokens, causal
   local prefill = { batch_size = 1, num_heads = 32, num_kv_heads = 32, q_len = 2048, key_len = 2048,
-                    head_dim = 128, masked = true }
+                    head_dim = 128, masked = true, attention = 0 } -- eager (attention = 0)
 
   it("counts QK^T and PV as FlopCounterMode does", function ()
     -- 4*1*32*2048*2048*128 = 128 * 4,194,304 * 128 = 68,719,476,736
@@ -32,7 +32,7 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
   it("prices a grouped-query decode step with an 8-bit KV cache", function ()
     -- Llama-2-70B-like: 64 query heads share 8 KV heads; 4 sequences, 1 new token over 4096 keys
     local p = { batch_size = 4, num_heads = 64, num_kv_heads = 8, q_len = 1, key_len = 4096,
-                head_dim = 128, masked = false, a_bits = 16, kv_bits = 8 }
+                head_dim = 128, masked = false, a_bits = 16, kv_bits = 8, attention = 0 }
     -- 4*4*64*1*4096*128 = 1024 * 524,288 = 536,870,912
     assert.are.equal(536870912, lmp.compute_matmul_flops(NAME, p))
     -- scores 4*64*4096 = 1,048,576 * (1 + 5) = 6,291,456; + 536,870,912 = 543,162,368
@@ -48,7 +48,7 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
 
   it("rounds odd 4-bit tensors up to whole bytes", function ()
     local p = { batch_size = 1, num_heads = 3, num_kv_heads = 1, q_len = 1, key_len = 5, head_dim = 3,
-                masked = true, a_bits = 4, kv_bits = 4 }
+                masked = true, a_bits = 4, kv_bits = 4, attention = 0 }
     -- 4*3*1*5*3 = 180 matmul; scores 3*5 = 15 * 7 = 105; 285 in all
     assert.are.equal(180, lmp.compute_matmul_flops(NAME, p))
     assert.are.equal(285, lmp.compute_flops(NAME, p))
@@ -63,7 +63,7 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
   it("prices values of their own head size (v_head_dim, DeepSeek's MLA)", function ()
     -- DeepSeek-V3 layer, 128 tokens: 128 heads, scores over 192 (nope 128 + rope 64), values of 128
     local p = { batch_size = 1, num_heads = 128, num_kv_heads = 128, q_len = 128, key_len = 128,
-                head_dim = 192, v_head_dim = 128, masked = true }
+                head_dim = 192, v_head_dim = 128, masked = true, attention = 0 }
     -- QK^T 2*128*128*128*192 = 805,306,368; PV 2*128*128*128*128 = 536,870,912; 1,342,177,280
     assert.are.equal(1342177280, lmp.compute_matmul_flops(NAME, p))
     -- scores 128*128*128 = 2,097,152 * 7 = 14,680,064; 1,356,857,344
@@ -75,7 +75,7 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
     -- backward: dV, dP over 128 and dQ, dK over 192: 2 * 1,342,177,280 = 2,684,354,560; scores * 5 = 10,485,760
     assert.are.same({ flops = 2684354560 + 10485760, matmul_flops = 2684354560 }, lmp.compute_backward(NAME, p))
     -- 0 (the default) is head_dim: the same as leaving it out
-    local same = { batch_size = 1, num_heads = 2, num_kv_heads = 1, q_len = 3, key_len = 5, head_dim = 8, masked = false }
+    local same = { batch_size = 1, num_heads = 2, num_kv_heads = 1, q_len = 3, key_len = 5, head_dim = 8, masked = false, attention = 0 }
     local zero = { v_head_dim = 0 }
     for k, v in pairs(same) do zero[k] = v end
     assert.are.equal(lmp.compute_flops(NAME, same), lmp.compute_flops(NAME, zero))
@@ -84,18 +84,18 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
   it("answers to its db key", function ()
     -- 4*1*1*1*1*1 = 4, + 1*(1 + 5) = 10
     assert.are.equal(10, lmp.compute_flops("torch_scaled_dot_product_attention",
-      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = false }))
+      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = false, attention = 0 }))
   end)
 
   it("rejects query heads that are not a multiple of the KV heads", function ()
-    local p = { batch_size = 1, num_heads = 32, num_kv_heads = 5, q_len = 1, key_len = 1, head_dim = 128, masked = false }
+    local p = { batch_size = 1, num_heads = 32, num_kv_heads = 5, q_len = 1, key_len = 1, head_dim = 128, masked = false, attention = 0 }
     assert.error_matches(function () lmp.compute_flops(NAME, p) end, "multiple of num_kv_heads")
     assert.error_matches(function () lmp.compute_memory(NAME, p) end, "multiple of num_kv_heads")
   end)
 
   it("rejects a missing parameter", function ()
     assert.error_matches(function ()
-      lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, masked = true })
+      lmp.compute_flops(NAME, { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, masked = true, attention = 0 })
     end, "head_dim")
   end)
   it("prices the backward pass: four products and the per-score softmax and scale backward", function ()
@@ -107,7 +107,7 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
   it("sums the gradients of shared K and V heads over their groups", function ()
     -- Llama-3-8B-like training step: 32 query heads on 8 KV heads, 4096 tokens, causal
     local p = { batch_size = 1, num_heads = 32, num_kv_heads = 8, q_len = 4096, key_len = 4096,
-                head_dim = 128, masked = true }
+                head_dim = 128, masked = true, attention = 0 }
     -- products 8*32*4096*4096*128 = 549,755,813,888
     -- scores 32*4096*4096 = 536,870,912 * 5 = 2,684,354,560
     -- group sums of dK and dV: 2 * 1*(32 - 8)*4096*128 = 25,165,824
@@ -118,13 +118,41 @@ describe("torch.nn.functional.scaled_dot_product_attention", function ()
   it("prices the backward of the smallest and of an odd grouped shape", function ()
     -- one score, head_dim 1: 8 product FLOPs + 5 per score = 13
     assert.are.same({ flops = 13, matmul_flops = 8 }, lmp.compute_backward(NAME,
-      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = true }))
+      { batch_size = 1, num_heads = 1, num_kv_heads = 1, q_len = 1, key_len = 1, head_dim = 1, masked = true, attention = 0 }))
     -- 3 heads on 1 KV head, 1 query over 5 keys, d = 3: products 8*3*1*5*3 = 360; scores 15 * 5 = 75;
     -- group sums 2 * 1*(3 - 1)*5*3 = 60; 495
     assert.are.same({ flops = 495, matmul_flops = 360 }, lmp.compute_backward(NAME,
-      { batch_size = 1, num_heads = 3, num_kv_heads = 1, q_len = 1, key_len = 5, head_dim = 3, masked = true }))
+      { batch_size = 1, num_heads = 3, num_kv_heads = 1, q_len = 1, key_len = 5, head_dim = 3, masked = true, attention = 0 }))
     -- no keys: nothing at all
     assert.are.same({ flops = 0, matmul_flops = 0 }, lmp.compute_backward(NAME,
-      { batch_size = 2, num_heads = 4, num_kv_heads = 2, q_len = 0, key_len = 0, head_dim = 8, masked = false }))
+      { batch_size = 2, num_heads = 4, num_kv_heads = 2, q_len = 0, key_len = 0, head_dim = 8, masked = false, attention = 0 }))
+  end)
+
+  describe("fused (attention 1 sdpa, 2 flash: the default is sdpa)", function ()
+    local fused = {}
+    for k, v in pairs(prefill) do fused[k] = v end
+    fused.attention = 2
+
+    it("never stores the scores: reads Q, K, V, writes O and one fp32 log-sum-exp a query row", function ()
+      local m = lmp.compute_memory(NAME, fused)
+      assert.are.equal(50331648, m.reads) -- as eager
+      -- O 16,777,216 + 32 heads * 2048 rows * 4 B = 262,144: 17,039,360
+      assert.are.equal(17039360, m.writes)
+      assert.are.equal(0, m.intermediates)
+      -- the forward FLOPs are eager's
+      assert.are.equal(69659000832, lmp.compute_flops(NAME, fused))
+      fused.attention = 1
+      assert.are.same(m, lmp.compute_memory(NAME, fused))
+      fused.attention = nil -- the default: sdpa
+      assert.are.same(m, lmp.compute_memory(NAME, fused))
+      fused.attention = 2
+    end)
+
+    it("recomputes the scores in its backward: 5 products to eager's 4", function ()
+      -- eager's 137,438,953,472 + S = Q K^T again 2*32*2048*2048*128 = 34,359,738,368: 171,798,691,840
+      -- (FlopCounterMode's fused backward: 5 x 34,359,738,368); per score the backward 5 and the
+      -- recomputed forward 1 + 5 + 1 = 12: 134,217,728 * 12 = 1,610,612,736
+      assert.are.same({ flops = 171798691840 + 1610612736, matmul_flops = 171798691840 }, lmp.compute_backward(NAME, fused))
+    end)
   end)
 end)

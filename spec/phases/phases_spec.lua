@@ -108,7 +108,7 @@ end)
 describe("footprint", function ()
   it("Llama-2-7B at 4-bit weights and 8-bit KV: weights, cache, peak activation", function ()
     local m = models()
-    local r = lmp.analyze(m, { seq_len = 4096, batch_size = 1, w_bits = 4, kv_bits = 8 })
+    local r = lmp.analyze(m, { seq_len = 4096, batch_size = 1, w_bits = 4, kv_bits = 8, attention = "eager" })
     -- weights: 6,738,415,616 * 4 / 8 = 3,369,207,808 bytes
     assert.are.equal(3369207808, r.footprint.weights)
     -- cache: 2*32*32*4096*128*1 = 1,073,741,824
@@ -118,18 +118,26 @@ describe("footprint", function ()
     -- (2*32*4096*4096*2 B = 2,147,483,648): 2,248,146,944
     assert.are.equal(2248146944, r.footprint.peak_activation)
     assert.are.equal(3369207808 + 1073741824 + 2248146944, r.footprint.total)
+    -- fused attention (sdpa, the default) stores no scores: the largest working set is then
+    -- lm_head's, its input 4096*4096*2 B = 33,554,432 and logits 4096*32000*2 B = 262,144,000
+    r = lmp.analyze(m, { seq_len = 4096, batch_size = 1, w_bits = 4, kv_bits = 8 })
+    assert.are.equal(33554432 + 262144000, r.footprint.peak_activation)
   end)
 end)
 
 describe("training", function ()
   it("Llama-2-7B: forward + backward matmuls derived per module, and Adam memory", function ()
     local m = models()
-    local r = lmp.analyze(m, { seq_len = 2048, phase = "train" })
+    local r = lmp.analyze(m, { seq_len = 2048, phase = "train", attention = "eager" })
     -- forward: 2*2048*6,607,077,376 + 4*32*2048^2*4096 = 29,261,612,187,648, + rotary 2048*128 = 262,144
     -- backward: every Linear has an input and a weight gradient (2 products of the forward's
-    -- size), attention four products against the forward's two: 2 * 29,261,612,187,648
+    -- size), eager attention four products against the forward's two: 2 * 29,261,612,187,648
     -- = 58,523,224,375,296; the rotary tables none (torch.no_grad)
     assert.are.equal(58523224375296, r.totals.backward_matmul_flops)
+    -- fused attention (sdpa, the default) recomputes the scores: five products, 2.5 times the
+    -- forward's 4*32*2048^2*4096 = 2,199,023,255,552: 2 * 27,062,588,932,096 + 5,497,558,138,880
+    assert.are.equal(54125177864192 + 5497558138880,
+      lmp.analyze(m, { seq_len = 2048, phase = "train" }).totals.backward_matmul_flops)
     assert.are.equal(87784836825088, r.totals.matmul_flops) -- 29,261,612,449,792 + 58,523,224,375,296
     -- mixed-precision Adam: 2 (weights) + 2 (gradients) + 12 (fp32 master, m, v) bytes a parameter
     assert.are.equal(LLAMA_PARAMS * 2, r.footprint.weights)
@@ -139,7 +147,7 @@ describe("training", function ()
 
   it("Mistral-7B (GQA): backward matmuls are twice the forward's", function ()
     local _, m = models()
-    local r = lmp.analyze(m, { seq_len = 512, batch_size = 2, phase = "train" })
+    local r = lmp.analyze(m, { seq_len = 512, batch_size = 2, phase = "train", attention = "eager" })
     -- forward: 2*1024*7,110,393,856 + 4*32*2*32*512^2*128 = 14,562,086,617,088 + 274,877,906,944
     --        = 14,836,964,524,032; backward twice that: 29,673,929,048,064; the rotary tables
     --   2*512*128 = 131,072 in the forward only
@@ -161,7 +169,8 @@ describe("training", function ()
     -- F = 4,350,183,211,008 FLOPs, recomputation 850,403,524,608: ours 3,499,779,686,400
     assert.are.equal(3499779686400, F - recompute)
     local gpt2 = lmp.load_config(CONFIGS .. "openai-community--gpt2.json")
-    local r = lmp.analyze(gpt2, { seq_len = s, batch_size = B, phase = "train" })
+    -- Megatron-LM's attention is the unfused one: eager (fused recomputes the scores)
+    local r = lmp.analyze(gpt2, { seq_len = s, batch_size = B, phase = "train", attention = "eager" })
     assert.are.equal(F - recompute, r.totals.matmul_flops)
   end)
 end)

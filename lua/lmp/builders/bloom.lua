@@ -9,7 +9,8 @@
 -- input_layernorm/post_attention_layernorm unless apply_residual_connection_post_layernorm.
 -- The MLP is 4x hidden with BloomGelu (tanh GELU). pretraining_tp only changes how the
 -- dense products are sliced when slow_but_exact (not supported: refused).
-local bloom = { model_types = { "bloom" } }
+-- attn_implementation: BloomAttention computes its scores with baddbmm (ALiBi) and a softmax, no SDPA path
+local bloom = { model_types = { "bloom" }, attn_implementation = "eager" }
 
 local M = "transformers.models.bloom.modeling_bloom."
 

@@ -85,8 +85,10 @@ function builders.closest(model_type)
   return best
 end
 
--- build(config, opts) -> model table { model_id, encoder_only, config, layers }; encoder_only
--- when the family's module says so (BERT: no KV cache, no generation)
+-- build(config, opts) -> model table { model_id, encoder_only, attention, config, layers };
+-- encoder_only when the family's module says so (BERT: no KV cache, no generation), attention
+-- (the family's attn_implementation) when its transformers class has no SDPA path and runs
+-- eager (BLOOM, T5)
 --   config: the decoded config.json; opts.source names it in errors; opts.model_id
 function builders.build(config, opts)
   opts = opts or {}
@@ -110,6 +112,7 @@ function builders.build(config, opts)
   return {
     model_id = opts.model_id or (type(config._name_or_path) == "string" and config._name_or_path) or model_type,
     encoder_only = family.encoder_only or nil,
+    attention = type(family.attn_implementation) == "string" and family.attn_implementation or nil,
     config = config,
     layers = layers,
   }

@@ -16,7 +16,8 @@
 -- The fp16-only clamps of T5Block (isinf().any(), clamp) are not listed.
 local core = require "lmp.core"
 
-local t5 = { model_types = { "t5" } }
+-- attn_implementation: T5Attention adds its relative position bias to explicit scores, no SDPA path
+local t5 = { model_types = { "t5" }, attn_implementation = "eager" }
 
 local M = "transformers.models.t5.modeling_t5."
 
