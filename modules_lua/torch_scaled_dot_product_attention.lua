@@ -18,6 +18,28 @@ end
 
 local function v_dim(p) return p.v_head_dim > 0 and p.v_head_dim or p.head_dim end
 
+-- the backward pass's bytes, gradients at a_bits. Eager: dV = P^T dO and dP = dO V^T read
+-- dO twice and P, V; the softmax backward reads dP and P and writes dS; dQ = dS K and
+-- dK = dS^T Q read dS twice and K, Q; written: dP, dS, dQ, dK, dV. Fused: D = rowsum(dO * O)
+-- reads dO and O and writes D (fp32 a row); the tiled kernel reads Q, K, V, dO, the saved
+-- log-sum-exp and D, and writes dQ, dK and dV, never a score.
+local function backward_traffic(p)
+  local a, kv = p.a_bits, p.kv_bits
+  local q = kernels.bytes(kernels.mul(p.batch_size, p.num_heads, p.q_len, p.head_dim), a)
+  local k = kernels.bytes(kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, p.head_dim), kv)
+  local v = kernels.bytes(kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, v_dim(p)), kv)
+  local dq = q
+  local dk = kernels.bytes(kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, p.head_dim), a)
+  local dv = kernels.bytes(kernels.mul(p.batch_size, p.num_kv_heads, p.key_len, v_dim(p)), a)
+  local d_out = kernels.bytes(kernels.mul(p.batch_size, p.num_heads, p.q_len, v_dim(p)), a) -- dO and O alike
+  if p.attention == EAGER then
+    local s = kernels.bytes(kernels.mul(p.batch_size, p.num_heads, p.q_len, p.key_len), a)
+    return kernels.add(kernels.mul(2, d_out), kernels.mul(5, s), v, k, q), kernels.add(kernels.mul(2, s), dq, dk, dv)
+  end
+  local row = kernels.mul(p.batch_size, p.num_heads, p.q_len, 4) -- one fp32 a query row: lse, D
+  return kernels.add(q, k, v, d_out, kernels.mul(2, d_out), kernels.mul(2, row)), kernels.add(dq, dk, dv, row)
+end
+
 local function matmuls(p)
   local rows = kernels.mul(p.batch_size, p.num_heads, p.q_len)
   return kernels.add(kernels.matmul(rows, p.head_dim, p.key_len),   -- scores = Q K^T
@@ -88,8 +110,9 @@ return {
       per = per + F.scale + F.softmax + (p.masked and F.mask or 0)
     end
     local group_sum = kernels.mul(p.batch_size, p.num_heads - p.num_kv_heads, p.key_len, kernels.add(p.head_dim, v_dim(p)))
+    local reads, writes = backward_traffic(p)
     return { flops = kernels.add(products, kernels.elementwise(scores, per), kernels.elementwise(group_sum, C.add)),
-             matmul_flops = products }
+             matmul_flops = products, reads = reads, writes = writes }
   end,
 
   sample_parameters = function ()

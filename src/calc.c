@@ -604,7 +604,8 @@ static void plan_calls(CallPlan *plan, int with_backward) {
   for (int f = 0; f < CF_COUNT; f++) {
     const char *fn = LMP_CALL_FIGURES[f].function;
     plan->fn_of[f] = -1;
-    if (LMP_CALL_FIGURES[f].when == CALL_BACKWARD && !with_backward) continue;
+    int when = LMP_CALL_FIGURES[f].when;
+    if ((when == CALL_BACKWARD || when == CALL_BACKWARD_OPTIONAL) && !with_backward) continue;
     for (int k = 0; k < plan->n; k++)
       if (strcmp(plan->names[k], fn) == 0) plan->fn_of[f] = k;
     if (plan->fn_of[f] < 0) {
@@ -621,7 +622,8 @@ static const char *push_fields_of(lua_State *L, const char *fn) {
   luaL_addchar(&b, '{');
   for (int f = 0, first = 1; f < CF_COUNT; f++) {
     const CallFigureDef *c = &LMP_CALL_FIGURES[f];
-    if (c->field == NULL || c->when == CALL_OPTIONAL || strcmp(c->function, fn) != 0) continue;
+    if (c->field == NULL || c->when == CALL_OPTIONAL || c->when == CALL_BACKWARD_OPTIONAL || strcmp(c->function, fn) != 0)
+      continue;
     if (!first) luaL_addstring(&b, ", ");
     luaL_addstring(&b, c->field);
     luaL_addchar(&b, '=');
@@ -646,6 +648,20 @@ static void check_figures(lua_State *L, const char *file, const int64_t out[CF_C
   if (out[CF_MATMUL] > out[CF_FLOPS])
     lmp_raise(L, LMP_EXIT_CALC, "%s: matmul_flops (%lld) is larger than flops (%lld); flops must include the matmul share",
               file, (long long)out[CF_MATMUL], (long long)out[CF_FLOPS]);
+}
+
+/* The backward pass's traffic a calculator leaves out, by the default rule: it reads the
+ * gradient of each output (writes' bytes), the saved inputs and the weights (reads) and the
+ * saved intermediates, and writes one gradient per input and weight (reads' bytes). A given
+ * figure must hold the weights (each weight is read, and its gradient written, once). */
+static void backward_traffic(lua_State *L, const char *file, int64_t out[CF_COUNT], int reads_given, int writes_given) {
+  if (!reads_given && (__builtin_add_overflow(out[CF_WRITES], out[CF_READS], &out[CF_BWD_READS]) ||
+                       __builtin_add_overflow(out[CF_BWD_READS], out[CF_INTER], &out[CF_BWD_READS])))
+    lmp_raise(L, LMP_EXIT_CALC, "%s: the backward pass's reads exceed 2^63-1", file);
+  if (!writes_given) out[CF_BWD_WRITES] = out[CF_READS];
+  if (out[CF_BWD_READS] < out[CF_WEIGHTS] || out[CF_BWD_WRITES] < out[CF_WEIGHTS])
+    lmp_raise(L, LMP_EXIT_CALC, "%s: backward reads (%lld) and writes (%lld) must each hold the weights (%lld)", file,
+              (long long)out[CF_BWD_READS], (long long)out[CF_BWD_WRITES], (long long)out[CF_WEIGHTS]);
 }
 
 int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[CF_COUNT]) {
@@ -673,7 +689,7 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
     if (!has) lmp_raise(L, LMP_EXIT_CALC, "%s: has no %s(), which --phase train needs", file, c->function);
   }
   call_functions(L, p, file, plan->names, plan->n);
-  int weights_given = 1; /* results at top+1 .. top+plan->n */
+  int weights_given = 1, bwd_reads_given = 0, bwd_writes_given = 0; /* results at top+1 .. top+plan->n */
   for (int f = 0; f < CF_COUNT; f++) {
     const CallFigureDef *c = &LMP_CALL_FIGURES[f];
     out[f] = 0;
@@ -686,14 +702,17 @@ int calc_compute(lua_State *L, int calc, int p, int want_backward, int64_t out[C
       lua_getfield(L, idx, c->field);
       idx = lua_gettop(L);
     }
-    if (lua_isnil(L, idx) && c->when == CALL_OPTIONAL) {
+    if (lua_isnil(L, idx) && (c->when == CALL_OPTIONAL || c->when == CALL_BACKWARD_OPTIONAL)) {
       if (f == CF_WEIGHTS) weights_given = 0;
     } else {
       take_figure(L, idx, file, (CallFigure)f, out);
+      if (f == CF_BWD_READS) bwd_reads_given = 1;
+      if (f == CF_BWD_WRITES) bwd_writes_given = 1;
     }
     if (c->field != NULL) lua_pop(L, 1);
   }
   lua_settop(L, top);
+  if (want_backward) backward_traffic(L, file, out, bwd_reads_given, bwd_writes_given);
   check_figures(L, file, out, weights_given);
   return 0;
 }

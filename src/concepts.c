@@ -29,6 +29,12 @@ const CallFigureDef LMP_CALL_FIGURES[CF_COUNT] = {
      "backward_analysis.calculation_formula", 1},
     {"backward_matmul_flops", "backward", "matmul_flops", CALL_BACKWARD,
      "the part of backward_flops done by matrix multiplications", "backward_analysis.matmul_calculation_formula", 1},
+    {"backward_reads", "backward", "reads", CALL_BACKWARD_OPTIONAL,
+     "bytes the backward pass reads: incoming gradients, saved activations, weights (default: writes + reads + intermediates)",
+     "backward_analysis.reads_calculation_formula", 1},
+    {"backward_writes", "backward", "writes", CALL_BACKWARD_OPTIONAL,
+     "bytes the backward pass writes: input and weight gradients (default: reads, one gradient per input and weight byte)",
+     "backward_analysis.writes_calculation_formula", 1},
 };
 
 /* in the order of enum NodeFigure */
@@ -46,6 +52,12 @@ const FigureDef LMP_FIGURES_TABLE[N_COUNT] = {
      "the largest working set of one basic layer: activation inputs + outputs + intermediates"},
     {"backward_flops", CF_BWD_FLOPS, SCALE_ACTIVE, STEPS_SUM, 1, 1, "FLOP", "the backward pass's share of flops"},
     {"backward_matmul_flops", CF_BWD_MATMUL, SCALE_ACTIVE, STEPS_SUM, 1, 1, "FLOP", "the backward pass's share of matmul_flops"},
+    {"backward_reads_bytes", CF_BWD_READS, SCALE_READS, STEPS_SUM, 1, 1, "B",
+     "bytes the backward pass reads (its weight part is weight_bytes)"},
+    {"backward_writes_bytes", CF_BWD_WRITES, SCALE_READS, STEPS_SUM, 1, 1, "B",
+     "bytes the backward pass writes: input and weight gradients (its weight part is weight_bytes)"},
+    {"optimizer_bytes", -1, SCALE_REPEAT, STEPS_SUM, 1, 1, "B",
+     "bytes Adam's step reads and writes for the parameters (mixed precision: gradient, fp32 master, m and v)"},
 };
 
 /* in the order of enum Input */

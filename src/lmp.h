@@ -212,10 +212,11 @@ int luaopen_lmp_sandbox(lua_State *L);
  * core.CALL_FIGURES, core.FIGURES, core.INPUTS, core.PHASES by luaopen_lmp_concepts). */
 /* what one calculator call returns */
 typedef enum { CF_FLOPS, CF_MATMUL, CF_PARAMS, CF_READS, CF_WRITES, CF_INTER, CF_WEIGHTS, CF_STATE,
-               CF_BWD_FLOPS, CF_BWD_MATMUL, CF_COUNT } CallFigure;
+               CF_BWD_FLOPS, CF_BWD_MATMUL, CF_BWD_READS, CF_BWD_WRITES, CF_COUNT } CallFigure;
 /* when calc_compute calls the function that gives a call figure: it must exist; it may be
- * absent (the figure is then 0); only for a phase with a backward pass */
-typedef enum { CALL_ALWAYS, CALL_OPTIONAL, CALL_BACKWARD } CallWhen;
+ * absent (the figure is then 0); only for a phase with a backward pass; only then, and it
+ * may be absent (the figure then follows the default rule of calc_compute) */
+typedef enum { CALL_ALWAYS, CALL_OPTIONAL, CALL_BACKWARD, CALL_BACKWARD_OPTIONAL } CallWhen;
 typedef struct {
   const char *name;     /* the key of core.compute's result */
   const char *function; /* the calculator function that gives it */
@@ -228,7 +229,7 @@ typedef struct {
 extern const CallFigureDef LMP_CALL_FIGURES[CF_COUNT];
 /* the figures of a node (and of the totals) */
 typedef enum { N_FLOPS, N_MATMUL, N_PARAMS, N_ACTIVE_PARAMS, N_READS, N_WRITES, N_INTER, N_WEIGHT_BYTES, N_STATE,
-               N_PEAK, N_BWD_FLOPS, N_BWD_MATMUL, N_COUNT } NodeFigure;
+               N_PEAK, N_BWD_FLOPS, N_BWD_MATMUL, N_BWD_READS, N_BWD_WRITES, N_OPT_BYTES, N_COUNT } NodeFigure;
 /* how one instance's figure becomes a repeated node's: times repeat, times the active
  * instances, times the instances a batch touches (MoE weights), activation part by active and
  * weight part by touched (reads), or not at all (a maximum, over children too) */

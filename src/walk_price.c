@@ -280,6 +280,17 @@ static const int64_t *price(Walk *w, const Node *n, int calc, const CalcSpec *sp
   return fig;
 }
 
+/* Adam's step over `params` parameters at w_bits: it reads the gradient, the parameter and
+ * the moments m and v and writes the parameter and the moments. Below 32 bits (mixed
+ * precision) the parameter is an fp32 master copy and the w_bits weights are written from it:
+ * 24 bytes of fp32 state a parameter + gradient and weights at w_bits; at 32 bits and more:
+ * gradient, parameter read and written at w_bits, 16 bytes of fp32 moments. */
+static i128 optimizer_bytes(int64_t params, int64_t w_bits) {
+  i128 at_w = ((i128)params * w_bits + 7) / 8; /* whole bytes of one tensor at w_bits */
+  if (w_bits < 32) return (i128)params * 24 + 2 * at_w;
+  return (i128)params * 16 + 3 * at_w;
+}
+
 /* one call's figures -> the figures of one instance of basic layer n */
 static void basic_figures(Walk *w, const Node *n, const int64_t c[CF_COUNT], i128 f[N_COUNT]) {
   int64_t params = n->tied_to != NULL ? 0 : c[CF_PARAMS]; /* tied: counted at the owner */
@@ -299,6 +310,7 @@ static void basic_figures(Walk *w, const Node *n, const int64_t c[CF_COUNT], i12
   }
   f[N_PARAMS] = f[N_ACTIVE_PARAMS] = params;
   f[N_PEAK] = (i128)c[CF_READS] - c[CF_WEIGHTS] + c[CF_WRITES] + c[CF_INTER];
+  if (w->train) f[N_OPT_BYTES] = optimizer_bytes(params, w->in[IN_WBITS]);
 }
 
 int walk_basic(Walk *w, const Node *n, int64_t instances, i128 fig[N_COUNT], int show, int tbl) {

@@ -141,7 +141,8 @@ end
 -- -> the whole calculator for a layer that is one matrix product (rows x inner) @ (inner x cols)
 -- with a weight of inner x cols and, with a bias, cols more: it reads rows * inner activations
 -- and writes rows * cols. Backward: dX and dW, a product of the same size each, and with a
--- bias db, the column sums of dY.
+-- bias db, the column sums of dY; each product reads dY (twice in all), dX = dY W reads the
+-- weights, dW = dY^T X the saved input; they write dX and the weight (and bias) gradients.
 function kernels.gemm_calculator(spec)
   check_spec("gemm_calculator", spec, { "rows", "inner", "cols" })
   local rows, inner, cols = spec.rows, spec.inner, spec.cols
@@ -179,7 +180,10 @@ function kernels.gemm_calculator(spec)
       if b == nil then b = p[bias_param] end
       local products = kernels.add(kernels.matmul(m, n, k), kernels.matmul(n, m, k))
       local bias_grad = b and kernels.elementwise(kernels.mul(m, n), kernels.BACKWARD_COST.add) or 0
-      return { flops = kernels.add(products, bias_grad), matmul_flops = products }
+      local w = m > 0 and kernels.bytes(weights(k, n, b), p.w_bits) or 0
+      local dy, x = kernels.bytes(kernels.mul(m, n), p.a_bits), kernels.bytes(kernels.mul(m, k), p.a_bits)
+      return { flops = kernels.add(products, bias_grad), matmul_flops = products,
+               reads = kernels.add(kernels.mul(2, dy), x, w), writes = kernels.add(x, w) }
     end,
   })
 end
@@ -236,13 +240,18 @@ function kernels.conv_calculator(spec)
       }
     end,
     -- dX, a transposed convolution, and dW = dY^T cols: one im2col-sized product each;
-    -- db = the sums of dY over batch and positions
+    -- db = the sums of dY over batch and positions. As a GEMM's: dY read by both, the weights
+    -- by dX, the input by dW; dX and the weight gradients written
     backward = function (p)
       local positions, fan_in = geometry(p)
       local rows = kernels.mul(p.batch_size, positions)
       local products = kernels.mul(2, kernels.matmul(rows, fan_in, p.out_channels))
       local bias_grad = p.bias and kernels.elementwise(kernels.mul(rows, p.out_channels), kernels.BACKWARD_COST.add) or 0
-      return { flops = kernels.add(products, bias_grad), matmul_flops = products }
+      local w = p.batch_size > 0 and kernels.bytes(weights(p, fan_in), p.w_bits) or 0
+      local dy = kernels.bytes(kernels.mul(p.batch_size, p.out_channels, positions), p.a_bits)
+      local x = kernels.bytes(input(p), p.a_bits)
+      return { flops = kernels.add(products, bias_grad), matmul_flops = products,
+               reads = kernels.add(kernels.mul(2, dy), x, w), writes = kernels.add(x, w) }
     end,
   })
 end

@@ -222,6 +222,9 @@ function report.table(result, opts)
   total("  of which weights", t.weight_bytes, report.human(t.weight_bytes, true))
   total("writes_bytes", t.writes_bytes, report.human(t.writes_bytes, true))
   total("intermediates_bytes", t.intermediates_bytes, report.human(t.intermediates_bytes, true))
+  total("backward_reads_bytes", t.backward_reads_bytes, report.human(t.backward_reads_bytes or 0, true))
+  total("backward_writes_bytes", t.backward_writes_bytes, report.human(t.backward_writes_bytes or 0, true))
+  total("optimizer_bytes", t.optimizer_bytes, report.human(t.optimizer_bytes or 0, true))
   local f = result.footprint
   if f then
     lines[#lines + 1] = ""
@@ -249,6 +252,7 @@ end
 -- the phase's headline times, as report.timing_lines and markdown print them
 local HEADLINE = {
   { "ttft_s", "time to first token" }, { "tpot_s", "time per output token" }, { "step_s", "train step" },
+  { "forward_s", "  forward" }, { "backward_s", "  backward" }, { "optimizer_s", "  optimizer (Adam)" },
   { "decode_s", "decode steps" },
 }
 

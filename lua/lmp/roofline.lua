@@ -106,12 +106,42 @@ end
 -- layer_time(hw, node, all, launches) -> { seconds, compute_s, memory_s, floor_s, bound,
 -- intensity, op_class, dtype }: the layer's figures over all its instances (all), run as
 -- `launches` kernels (one an instance)
+--
+-- In training (the node has backward_flops) the forward and the backward pass are priced apart,
+-- each against its own bytes (the backward's: backward_reads_bytes + backward_writes_bytes),
+-- the backward as two kernels an instance (input and weight gradients); the result's figures
+-- are their sums, backward_s the backward's part.
 function roofline.layer_time(hw, node, all, launches)
-  local x = roofline.terms(hw, node, all)
-  x.bandwidth = hw.memory_GBps * 1e9
-  local seconds, tc, tm, floor, bound = roofline.time_of(x, hw.efficiency, hw.kernel_floor_us, launches)
-  return { seconds = seconds, compute_s = tc, memory_s = tm, floor_s = floor, bound = bound,
-           intensity = ratio(x.flops, x.bytes), op_class = x.class, dtype = x.dtype }
+  local bw = hw.memory_GBps * 1e9
+  local function run(figures, n)
+    local x = roofline.terms(hw, node, figures)
+    x.bandwidth = bw
+    local seconds, tc, tm, floor, bound = roofline.time_of(x, hw.efficiency, hw.kernel_floor_us, n)
+    return { seconds = seconds, compute_s = tc, memory_s = tm, floor_s = floor, bound = bound,
+             intensity = ratio(x.flops, x.bytes), op_class = x.class, dtype = x.dtype }
+  end
+  if node.backward_flops == nil then return run(all, launches) end -- a node has it in training only
+  local fwd = run({ flops = num(all.flops) - num(all.backward_flops), matmul_flops = num(all.matmul_flops) -
+                    num(all.backward_matmul_flops), reads_bytes = all.reads_bytes, writes_bytes = all.writes_bytes,
+                    intermediates_bytes = all.intermediates_bytes }, launches)
+  local bwd = run({ flops = all.backward_flops, matmul_flops = all.backward_matmul_flops,
+                    reads_bytes = all.backward_reads_bytes, writes_bytes = all.backward_writes_bytes }, 2 * launches)
+  local t = { seconds = fwd.seconds + bwd.seconds, compute_s = fwd.compute_s + bwd.compute_s,
+              memory_s = fwd.memory_s + bwd.memory_s, floor_s = fwd.floor_s + bwd.floor_s, backward_s = bwd.seconds,
+              op_class = fwd.op_class, dtype = fwd.dtype }
+  local flops = num(all.flops)
+  local bytes = num(all.reads_bytes) + num(all.writes_bytes) + 2 * num(all.intermediates_bytes) +
+    num(all.backward_reads_bytes) + num(all.backward_writes_bytes)
+  t.intensity = ratio(flops, bytes)
+  t.bound = t.floor_s > math.max(t.compute_s, t.memory_s) and "latency" or (t.compute_s >= t.memory_s and "compute" or "memory")
+  return t
+end
+
+-- optimizer_time(hw, bytes) -> seconds of the optimizer step: one fused (multi-tensor)
+-- elementwise pass over every parameter's bytes (lmp.FIGURES optimizer_bytes)
+function roofline.optimizer_time(hw, bytes)
+  local e = hw.efficiency
+  return num(bytes) / (hw.memory_GBps * 1e9 * e.elementwise_memory) + hw.kernel_floor_us * 1e-6
 end
 
 -- time(result, hw) -> per-layer times in node.time[hw.name] of every basic node shown and
@@ -132,6 +162,7 @@ function roofline.time_tree(result, hw)
         t = nil -- no figures: the report says UNKNOWN and the totals are incomplete
       else
         t = roofline.layer_time(hw, n, all, num(cum.a))
+        total.backward_s = (total.backward_s or 0) + (t.backward_s or 0)
         total.compute_s = total.compute_s + t.compute_s
         total.memory_s = total.memory_s + t.memory_s
         total.floor_s = total.floor_s + t.floor_s
@@ -167,7 +198,9 @@ end
 -- MFU (flops over time x the GEMM peak), memory-bandwidth use, energy per token
 function roofline.summary(hw, totals, inputs, seconds, tokens)
   local peak, dtype = roofline.model_peak(hw, inputs)
-  local bytes = num(totals.reads_bytes) + num(totals.writes_bytes)
+  -- training also moves the backward pass's and the optimizer step's bytes
+  local bytes = num(totals.reads_bytes) + num(totals.writes_bytes) + num(totals.backward_reads_bytes) +
+    num(totals.backward_writes_bytes) + num(totals.optimizer_bytes)
   local s = {
     seconds = seconds,
     tokens = tokens,

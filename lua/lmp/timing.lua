@@ -68,10 +68,17 @@ function timing.step(result, hws, gpus)
   result.timing = {}
   for _, hw in ipairs(hws) do
     local t = roofline.time_tree(result, hw)
-    local e = entry(hw, result, t.seconds, tonumber(tokens), gpus)
+    local seconds = t.seconds
+    local optimizer = result.totals.optimizer_bytes and roofline.optimizer_time(hw, result.totals.optimizer_bytes)
+    if optimizer then seconds = seconds + optimizer end -- training: the step ends with Adam's
+    local e = entry(hw, result, seconds, tonumber(tokens), gpus)
     e.compute_s, e.memory_s, e.floor_s, e.timed_layers = t.compute_s, t.memory_s, t.floor_s, t.layers
     e.seconds_by_bound = t.by_bound
-    e[PHASE_KEY[i.phase]] = t.seconds
+    if optimizer then
+      e.optimizer_s, e.backward_s = optimizer, t.backward_s
+      e.forward_s = t.seconds - t.backward_s
+    end
+    e[PHASE_KEY[i.phase]] = seconds
     result.timing[#result.timing + 1] = e
   end
 end

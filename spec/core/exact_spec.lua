@@ -54,7 +54,8 @@ describe("the concept tables", function ()
     end
     assert.same({ "flops", "matmul_flops", "params", "active_params", "reads_bytes", "writes_bytes",
                   "intermediates_bytes", "weight_bytes", "state_bytes", "peak_activation_bytes",
-                  "backward_flops", "backward_matmul_flops" }, names)
+                  "backward_flops", "backward_matmul_flops", "backward_reads_bytes", "backward_writes_bytes",
+                  "optimizer_bytes" }, names)
     assert.equal("reads", core.FIGURES.reads_bytes.call)
     assert.is_true(core.FIGURES.backward_flops.train_only)
     for _, f in ipairs(core.FIGURES) do assert.is_true(f.exact, f.name) end -- every figure today is an exact count
