@@ -2,6 +2,6 @@
 describe("issue 14, not built yet", function ()
   pending("lmp calibrate reads the torch profiler's exported trace (record_shapes: aten::mm/addmm input dims, " ..
     "kernel durations by correlation id) beside the CSV")
-  pending("the L2 cache in the time model: Vidur's elementwise kernels of 1-30 MB run faster than the HBM roof " ..
-    "(docs/validation.md's worst errors)")
+  pending("efficiencies per calculator class (Vidur's residual add reaches 90% of HBM, its SiluAndMul 50%: " ..
+    "one elementwise_memory fits neither; docs/validation.md's worst errors)")
 end)
