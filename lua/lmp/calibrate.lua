@@ -82,13 +82,135 @@ function calibrate.read(path)
   return rows
 end
 
+-- ---- the torch profiler's trace (torch.profiler ... export_chrome_trace, record_shapes=True) ----
+
+-- the bits of a profiler "Input type"
+local TYPE_BITS = { float = 32, double = 64, ["c10::BFloat16"] = 16, ["c10::Half"] = 16, ["c10::Float8_e4m3fn"] = 8,
+                    ["c10::Float8_e5m2"] = 8, ["signed char"] = 8, int = 32, long = 64 }
+
+local function numel(dims)
+  local n = 1
+  for _, d in ipairs(dims) do
+    if math.type(d) ~= "integer" or d < 0 then return nil end
+    n = n * d
+  end
+  return n
+end
+
+-- the aten ops a trace is read for: op -> function(dims, bits) -> class, parameters (nil: not
+-- a shape lmp prices as this op, e.g. an add with a broadcast first operand)
+local ATEN = {
+  ["aten::mm"] = function (d, bits)
+    local a, b = d[1], d[2]
+    if #a ~= 2 or #b ~= 2 or a[2] ~= b[1] then return nil end
+    return "torch.matmul", { m = a[1], k = a[2], n = b[2], a_bits = bits }
+  end,
+  ["aten::bmm"] = function (d, bits)
+    local a, b = d[1], d[2]
+    if #a ~= 3 or #b ~= 3 or a[1] ~= b[1] or a[3] ~= b[2] then return nil end
+    return "torch.matmul", { batch = a[1], m = a[2], k = a[3], n = b[3], a_bits = bits }
+  end,
+  ["aten::addmm"] = function (d, bits) -- bias, x (M x K), W^T (K x N): a Linear with a bias
+    local x, w = d[2], d[3]
+    if not x or not w or #x ~= 2 or #w ~= 2 or x[2] ~= w[1] then return nil end
+    return "torch.nn.modules.linear.Linear", { N = x[1], in_features = x[2], out_features = w[2], bias = true,
+                                              a_bits = bits, w_bits = bits }
+  end,
+}
+local function binary(class)
+  return function (d, bits)
+    local n, m = numel(d[1] or {}), numel(d[2] or {})
+    if not n then return nil end
+    if m == nil or m == n then return class, { numel = n, a_bits = bits } end -- a scalar second operand: dims {}
+    if m < n then return class, { numel = n, broadcast_numel = m, a_bits = bits } end
+  end
+end
+local function unary(class)
+  return function (d, bits)
+    local n = numel(d[1] or {})
+    if n then return class, { numel = n, a_bits = bits } end
+  end
+end
+ATEN["aten::add"], ATEN["aten::mul"] = binary("torch.add"), binary("torch.mul")
+ATEN["aten::silu"], ATEN["aten::relu"] = unary("torch.nn.modules.activation.SiLU"), unary("torch.nn.modules.activation.ReLU")
+ATEN["aten::gelu"] = unary("torch.nn.modules.activation.GELU")
+calibrate.TRACE_OPS = {}
+for name in pairs(ATEN) do calibrate.TRACE_OPS[#calibrate.TRACE_OPS + 1] = name end
+table.sort(calibrate.TRACE_OPS)
+
+-- read_trace(path) -> rows as read(): one per distinct operation (class and parameters),
+-- measured as the median over its calls of the GPU time of the kernels it launched (kernel
+-- events whose "External id" is the op's), or, in a trace with no kernels (a CPU run), of
+-- the op's own duration
+function calibrate.read_trace(path)
+  local ok, doc = pcall(core.json_decode, core.read_file(path), path)
+  if not ok then util.fail(tostring(doc):gsub("^lmp: ", "")) end
+  local events = type(doc) == "table" and (doc.traceEvents or (#doc > 0 and doc)) or nil
+  if type(events) ~= "table" then util.fail(path .. ": not a profiler trace (no traceEvents)") end
+  local kernel_time, has_kernels, shapes = {}, false, false
+  for _, e in ipairs(events) do
+    local cat = type(e) == "table" and type(e.cat) == "string" and e.cat:lower() or ""
+    if cat == "kernel" and type(e.args) == "table" and e.args["External id"] ~= nil and type(e.dur) == "number" then
+      has_kernels = true
+      local id = e.args["External id"]
+      kernel_time[id] = (kernel_time[id] or 0) + e.dur
+    end
+  end
+  local groups, order = {}, {}
+  for i, e in ipairs(events) do
+    local cat = type(e) == "table" and type(e.cat) == "string" and e.cat:lower() or ""
+    local map = type(e) == "table" and ATEN[e.name]
+    if map and (cat == "cpu_op" or cat == "operator") and type(e.args) == "table" then
+      local dims, types = e.args["Input Dims"], e.args["Input type"]
+      if type(dims) == "table" then
+        shapes = true
+        local bits = type(types) == "table" and TYPE_BITS[types[1] ~= "" and types[1] or types[2]] or 16
+        local okm, class, params = pcall(map, dims, bits)
+        local us = has_kernels and kernel_time[e.args["External id"]] or (not has_kernels and e.dur)
+        if okm and class and type(us) == "number" and us > 0 then
+          local keys = {}
+          for k in pairs(params) do keys[#keys + 1] = k end
+          table.sort(keys)
+          local parts = {}
+          for _, k in ipairs(keys) do parts[#parts + 1] = k .. "=" .. tostring(params[k]) end
+          local key = class .. " " .. table.concat(parts, ";")
+          if not groups[key] then
+            groups[key] = { class = class, parameters = params, times = {}, line = i, label = e.name .. " " .. table.concat(parts, ";") }
+            order[#order + 1] = key
+          end
+          local g = groups[key].times
+          g[#g + 1] = us
+        end
+      end
+    end
+  end
+  if not shapes then
+    util.fail(path .. ": no operator has input shapes: profile with record_shapes=True (and a torch whose exporter " ..
+      "writes them: the kineto trace, torch 1.9 and later built with kineto)")
+  end
+  local rows = {}
+  for _, key in ipairs(order) do
+    local g = groups[key]
+    table.sort(g.times)
+    local n = #g.times
+    local median = n % 2 == 1 and g.times[(n + 1) // 2] or (g.times[n // 2] + g.times[n // 2 + 1]) / 2
+    rows[#rows + 1] = { class = g.class, parameters = g.parameters, measured_s = median * 1e-6, line = g.line,
+                        where = ("event %d"):format(g.line),
+                        label = ("%s (%d call%s)"):format(g.label, n, n == 1 and "" or "s") }
+  end
+  if #rows == 0 then util.fail(path .. ": no timed " .. table.concat(calibrate.TRACE_OPS, ", ") .. " with shapes lmp prices") end
+  return rows
+end
+
 -- prepare(hw, rows, compute): each row's time terms (lmp.roofline.terms). compute(class,
 -- parameters) -> the calculator's figures (lmp.compute); a row it cannot price is an error
 -- naming the line
 function calibrate.prepare(hw, rows, compute, path)
   for _, r in ipairs(rows) do
     local ok, fig = pcall(compute, r.class, r.parameters)
-    if not ok then util.fail(("%s:%d: %s: %s"):format(path or "?", r.line, r.class, tostring(fig):gsub("^lmp: ", ""))) end
+    if not ok then
+      util.fail(("%s:%s: %s: %s"):format(path or "?", r.where or r.line, r.class, tostring(fig):gsub("^lmp: ", "")))
+    end
     local node = { class = r.class, parameters = r.parameters, matmul_flops = fig.matmul_flops }
     r.terms = roofline.terms(hw, node, { flops = fig.flops, matmul_flops = fig.matmul_flops, reads_bytes = fig.reads,
                                          writes_bytes = fig.writes, intermediates_bytes = fig.intermediates })
@@ -210,7 +332,8 @@ end
 -- run(hw, path, compute) -> report: before and after, the fitted params, leave-one-out
 function calibrate.run(hw, path, compute, opts)
   opts = opts or {}
-  local rows = calibrate.prepare(hw, calibrate.read(path), compute, path)
+  local trace = path:match("%.json$") ~= nil
+  local rows = calibrate.prepare(hw, trace and calibrate.read_trace(path) or calibrate.read(path), compute, path)
   local start = calibrate.params_of(hw)
   local before = calibrate.stats(calibrate.errors(rows, start))
   local fitted = calibrate.fit(rows, start)

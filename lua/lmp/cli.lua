@@ -134,7 +134,7 @@ links and power, each figure with its source, and the time model's efficiencies.
 looked up in LMP_HW_PATH, then $XDG_DATA_HOME/lmp/hardware (~/.local/share/lmp/hardware),
 then the bundled presets; a FILE (a path, or ending in .json) is read as given.]] },
   { name = "calibrate", summary = "fit a hardware file's efficiencies to measured kernel times",
-    usage = { "lmp calibrate --hw NAME|FILE MEASURED.csv [--out FILE] [--name NAME]" },
+    usage = { "lmp calibrate --hw NAME|FILE MEASURED.csv|TRACE.json [--out FILE] [--name NAME]" },
     options = {
       { "hw", "string", "NAME|FILE", "the hardware the measurements were taken on" },
       { "out", "string", "FILE", "write the calibrated hardware file there (atomically)" },
@@ -144,8 +144,10 @@ then the bundled presets; a FILE (a path, or ending in .json) is read as given.]
 MEASURED.csv has a header naming the columns class, parameters and measured_us (and
 optionally label): the calculator that prices the kernel (torch.nn.modules.linear.Linear),
 its parameters as name=value;name=value (in_features=4096;out_features=4096;N=1), and the
-kernel's measured time in microseconds (docs/hardware.md). Prints the error before and after
-the fit and the leave-one-out error (each measurement predicted by a fit without it).]] },
+kernel's measured time in microseconds (docs/hardware.md). A .json file is read as the torch
+profiler's trace (record_shapes=True): mm, bmm, addmm, add, mul, silu, relu and gelu calls
+with their kernels' GPU time. Prints the error before and after the fit and the
+leave-one-out error (each measurement predicted by a fit without it).]] },
   { name = "export", summary = "write the model JSON a config builds, to read or edit",
     usage = { "lmp export MODEL [--out FILE]", "lmp export --config PATH | --model-id ORG/NAME [--revision REV] [--out FILE]" },
     options = { MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
