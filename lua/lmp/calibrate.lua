@@ -230,16 +230,67 @@ local USES = {
   gemm = { "gemm_compute", "gemm_memory", "gemm_half_m" }, attention = { "attention_compute", "attention_memory" },
   norm = { "norm_memory" }, elementwise = { "elementwise_memory" },
 }
-local function keys_for(rows)
-  local seen, keys = {}, {}
+-- a calculator class's own memory efficiency is fitted (with per_class) for memory-bound
+-- operation classes with at least this many measurements
+calibrate.PER_CLASS_MIN = 8
+local CLASS_KEY = "class:" -- "class:torch.add": efficiency.classes["torch.add"].memory
+local OWN_DEFAULT = { elementwise = "elementwise_memory", norm = "norm_memory" }
+
+local function get(params, k)
+  if k:sub(1, #CLASS_KEY) == CLASS_KEY then return (params.classes[k:sub(#CLASS_KEY + 1)] or {}).memory end
+  return params[k]
+end
+local function set(params, k, v)
+  if k:sub(1, #CLASS_KEY) == CLASS_KEY then params.classes[k:sub(#CLASS_KEY + 1)].memory = v else params[k] = v end
+end
+local function range(k)
+  if k:sub(1, #CLASS_KEY) == CLASS_KEY then return 0.05, 1 end
+  return RANGE[k][1], RANGE[k][2]
+end
+
+local function copy_params(p)
+  local out = {}
+  for k, v in pairs(p) do out[k] = v end
+  out.classes = {}
+  for cls, c in pairs(p.classes or {}) do out.classes[cls] = { compute = c.compute, memory = c.memory } end
+  return out
+end
+
+-- keys_for(rows, per_class) -> the parameters the rows' classes depend on, and with per_class
+-- the memory efficiencies of their own of the memory-bound calculator classes measured often
+local function keys_for(rows, per_class)
+  local seen, keys, count = {}, {}, {}
   for _, r in ipairs(rows) do
     for _, k in ipairs(USES[r.terms.class]) do
       if not seen[k] then seen[k] = true keys[#keys + 1] = k end
     end
+    if per_class and OWN_DEFAULT[r.terms.class] then count[r.terms.full_class] = (count[r.terms.full_class] or 0) + 1 end
   end
   keys[#keys + 1] = "sharpness"
   keys[#keys + 1] = FLOOR
+  local own = {}
+  for cls, n in pairs(count) do if n >= calibrate.PER_CLASS_MIN then own[#own + 1] = cls end end
+  table.sort(own)
+  for _, cls in ipairs(own) do keys[#keys + 1] = CLASS_KEY .. cls end
   return keys
+end
+
+-- the start of a class's own efficiency: its operation class's
+local function with_class_starts(rows, params, keys)
+  for _, k in ipairs(keys) do
+    if k:sub(1, #CLASS_KEY) == CLASS_KEY then
+      local cls = k:sub(#CLASS_KEY + 1)
+      if not (params.classes[cls] and params.classes[cls].memory) then
+        for _, r in ipairs(rows) do
+          if r.terms.full_class == cls then
+            params.classes[cls] = params.classes[cls] or {}
+            params.classes[cls].memory = params[OWN_DEFAULT[r.terms.class]]
+            break
+          end
+        end
+      end
+    end
+  end
 end
 
 local function predict(r, params)
@@ -260,10 +311,10 @@ end
 
 -- fit(rows, start [, skip, step]) -> params: coordinate search, multiplicative steps that
 -- halve when no move helps (additive for gemm_half_m, which may be 0)
-function calibrate.fit(rows, start, skip, step)
-  local params = {}
-  for k, v in pairs(start) do params[k] = v end
-  local keys = keys_for(rows)
+function calibrate.fit(rows, start, skip, step, per_class)
+  local params = copy_params(start)
+  local keys = keys_for(rows, per_class)
+  with_class_starts(rows, params, keys)
   local best = loss(rows, params, skip)
   step = step or 0.5
   local rounds = 0
@@ -271,15 +322,15 @@ function calibrate.fit(rows, start, skip, step)
     rounds = rounds + 1
     local moved = false
     for _, k in ipairs(keys) do
-      local lo, hi = RANGE[k][1], RANGE[k][2]
-      local v = params[k]
+      local lo, hi = range(k)
+      local v = get(params, k)
       local tries = k == "gemm_half_m" and { v + 256 * step, v - 256 * step } or { v * (1 + step), v / (1 + step) }
       for _, t in ipairs(tries) do
         t = math.max(lo, math.min(hi, t))
         if t ~= v then
-          params[k] = t
+          set(params, k, t)
           local l = loss(rows, params, skip)
-          if l < best then best, v, moved = l, t, true else params[k] = v end
+          if l < best then best, v, moved = l, t, true else set(params, k, v) end
         end
       end
     end
@@ -312,18 +363,17 @@ end
 
 -- params_of(hw) -> the fit's start: the file's efficiencies and floor
 function calibrate.params_of(hw)
-  local p = {}
-  for k, v in pairs(hw.efficiency) do p[k] = v end
+  local p = copy_params(hw.efficiency)
   p[FLOOR] = hw.kernel_floor_us
   return p
 end
 
 -- leave_one_out(rows, fitted) -> the error of each row predicted by a fit without it
 -- (warm-started from the full fit, which the row moved little)
-function calibrate.leave_one_out(rows, fitted)
+function calibrate.leave_one_out(rows, fitted, per_class)
   local out = {}
   for i, r in ipairs(rows) do
-    local p = calibrate.fit(rows, fitted, i, 0.05)
+    local p = calibrate.fit(rows, fitted, i, 0.05, per_class)
     out[i] = predict(r, p) / r.measured_s - 1
   end
   return out
@@ -336,10 +386,11 @@ function calibrate.run(hw, path, compute, opts)
   local rows = calibrate.prepare(hw, trace and calibrate.read_trace(path) or calibrate.read(path), compute, path)
   local start = calibrate.params_of(hw)
   local before = calibrate.stats(calibrate.errors(rows, start))
-  local fitted = calibrate.fit(rows, start)
+  local fitted = calibrate.fit(rows, start, nil, nil, opts.per_class)
   local after = calibrate.stats(calibrate.errors(rows, fitted))
-  local loo = opts.loo ~= false and calibrate.stats(calibrate.leave_one_out(rows, fitted)) or nil
-  return { rows = rows, start = start, fitted = fitted, before = before, after = after, loo = loo, keys = keys_for(rows) }
+  local loo = opts.loo ~= false and calibrate.stats(calibrate.leave_one_out(rows, fitted, opts.per_class)) or nil
+  return { rows = rows, start = start, fitted = fitted, before = before, after = after, loo = loo,
+           keys = keys_for(rows, opts.per_class), get = get }
 end
 
 -- calibrated_file(hw, rep, path, name) -> the hardware table to write: the file's figures
@@ -357,6 +408,7 @@ function calibrate.calibrated_file(hw, rep, path, name)
   out.sources = sources
   out.efficiency = {}
   for _, e in ipairs(hardware.EFFICIENCY) do out.efficiency[e[1]] = rep.fitted[e[1]] end
+  if next(rep.fitted.classes) then out.efficiency.classes = rep.fitted.classes end
   out.calibration = { data = path, measurements = #rep.rows, fitted = rep.keys,
                       median_error = rep.after.median, worst_error = rep.after.worst,
                       leave_one_out_median_error = rep.loo and rep.loo.median, leave_one_out_worst_error = rep.loo and rep.loo.worst,

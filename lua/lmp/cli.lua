@@ -139,7 +139,9 @@ then the bundled presets; a FILE (a path, or ending in .json) is read as given.]
       { "hw", "string", "NAME|FILE", "the hardware the measurements were taken on" },
       { "out", "string", "FILE", "write the calibrated hardware file there (atomically)" },
       { "name", "string", "NAME", "its name (default: the hardware's, with -calibrated)" },
-      { "no-loo", "flag", nil, "skip the leave-one-out error (one refit per measurement)" }, MODULES },
+      { "no-loo", "flag", nil, "skip the leave-one-out error (one refit per measurement)" },
+      { "per-class", "flag", nil, "fit a memory efficiency of their own for elementwise and norm classes measured 8+ times" },
+      MODULES },
     text = [[
 MEASURED.csv has a header naming the columns class, parameters and measured_us (and
 optionally label): the calculator that prices the kernel (torch.nn.modules.linear.Linear),
@@ -681,6 +683,14 @@ local function hw_show(spec)
   for _, e in ipairs(hardware.EFFICIENCY) do
     lines[#lines + 1] = ("    %-20s %g"):format(e[1], hw.efficiency[e[1]])
   end
+  local own = {}
+  for cls in pairs(hw.efficiency.classes) do own[#own + 1] = cls end
+  table.sort(own)
+  for _, cls in ipairs(own) do
+    local c = hw.efficiency.classes[cls]
+    lines[#lines + 1] = ("    %s: %s%s"):format(cls, c.compute and ("compute %g "):format(c.compute) or "",
+      c.memory and ("memory %g"):format(c.memory) or "")
+  end
   if hw.note then lines[#lines + 1] = "  note: " .. hw.note end
   out(table.concat(lines, "\n") .. "\n")
 end
@@ -730,7 +740,7 @@ function cli.calibrate(args)
   local calibrate = require "lmp.calibrate"
   local hw = lmp.hardware(o.hw)
   local rep = calibrate.run(hw, pos[1], function (class, params) return lmp.compute(class, params) end,
-    { loo = not o["no-loo"] })
+    { loo = not o["no-loo"], per_class = o["per-class"] })
   local lines = { ("%s: %d measurements on %s"):format(pos[1], #rep.rows, hw.name), "",
     ("%-26s %10s %10s"):format("", "median", "worst") }
   local function row(label, st)
@@ -743,11 +753,12 @@ function cli.calibrate(args)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "fitted:"
   for _, k in ipairs(rep.keys) do
-    lines[#lines + 1] = ("  %-20s %10.4g   (was %g)"):format(k, rep.fitted[k], rep.start[k])
+    local was = rep.get(rep.start, k)
+    lines[#lines + 1] = ("  %-20s %10.4g   (was %s)"):format(k, rep.get(rep.fitted, k), was and ("%g"):format(was) or "its class's")
   end
   local file = calibrate.calibrated_file(hw, rep, pos[1], o.name)
   if o.out then
-    local ok, err = core.write_file_atomic(o.out, report.to_json(file) .. "\n")
+    local ok, err = core.write_file_atomic(o.out, require("lmp.json").encode(file, { indent = 2 }) .. "\n")
     if not ok then usage_error(("calibrate: cannot write %s: %s"):format(o.out, err)) end
     lines[#lines + 1] = ("wrote %s (use it as --hw %s)"):format(o.out, o.out)
   end

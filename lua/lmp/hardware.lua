@@ -94,17 +94,34 @@ function hardware.check(hw, where)
   end
   local eff = {}
   if hw.efficiency ~= nil and type(hw.efficiency) ~= "table" then bad("efficiency", "must be an object") end
+  -- efficiency.classes: a calculator class's own compute and memory efficiencies (a kernel
+  -- that reaches more or less of the roofs than its operation class: docs/hardware.md)
+  local classes = (hw.efficiency or {}).classes
+  if classes ~= nil then
+    if type(classes) ~= "table" then bad("efficiency.classes", "must be an object of class -> { compute, memory }") end
+    for cls, c in pairs(classes) do
+      local where = "efficiency.classes." .. tostring(cls)
+      if type(cls) ~= "string" or type(c) ~= "table" then bad(where, "must be an object { compute, memory }") end
+      for k, v in pairs(c) do
+        if k ~= "compute" and k ~= "memory" then bad(where .. "." .. tostring(k), "is not compute or memory") end
+        if type(v) ~= "number" or not (v > 0 and v <= 1) then bad(where .. "." .. k, "must be a number in (0, 1]") end
+      end
+    end
+  end
   for key, v in pairs(hw.efficiency or {}) do
+    if key == "classes" then goto next end
     local e = hardware.EFFICIENCY[key]
     if not e then bad("efficiency." .. tostring(key), "is not an efficiency (docs/hardware.md)") end
     if type(v) ~= "number" or v ~= v or v < e[3] or v > e[4] or (e[3] == 0 and e[4] == 1 and v == 0) then
       bad("efficiency." .. key, ("must be a number in %s%g, %g]"):format(e[4] == 1 and "(" or "[", e[3], e[4]))
     end
+    ::next::
   end
   for _, e in ipairs(hardware.EFFICIENCY) do
     local v = (hw.efficiency or {})[e[1]]
     eff[e[1]] = v == nil and e[2] or v
   end
+  eff.classes = classes or {}
   hw.efficiency = eff
   return hw
 end

@@ -74,7 +74,7 @@ function roofline.terms(hw, node, all)
   local tensor_type, tensor_peak, _, vector_peak = roofline.compute_types(hw, node, class)
   local flops, matmul = num(all.flops), num(all.matmul_flops)
   local m = node.parameters and node.parameters.N
-  return { class = class, dtype = tensor_type, matmul = matmul, other = flops - matmul, flops = flops,
+  return { class = class, full_class = node.class, dtype = tensor_type, matmul = matmul, other = flops - matmul, flops = flops,
            bytes = num(all.reads_bytes) + num(all.writes_bytes) + 2 * num(all.intermediates_bytes),
            tensor_peak = tensor_peak or 0, vector_peak = vector_peak or 0,
            m = math.type(m) == "integer" and m or nil }
@@ -90,7 +90,8 @@ local CLASS_EFF = {
 -- header with efficiencies e (hardware.EFFICIENCY's keys) and a kernel floor of floor_us
 function roofline.time_of(x, e, floor_us, launches)
   local keys = CLASS_EFF[x.class]
-  local ce, me = e[keys[1]], e[keys[2]]
+  local own = e.classes and e.classes[x.full_class] -- the calculator class's own, where given
+  local ce, me = own and own.compute or e[keys[1]], own and own.memory or e[keys[2]]
   if x.class == "gemm" and e.gemm_half_m > 0 and x.m then ce = ce * x.m / (x.m + e.gemm_half_m) end
   -- a part with no published vector figure prices the non-matrix work on its bytes alone
   local tc = ratio(x.matmul, x.tensor_peak * ce) + ratio(x.other, x.vector_peak * e.elementwise_compute)

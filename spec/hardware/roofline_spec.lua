@@ -70,6 +70,10 @@ describe("hardware presets", function ()
       { function (v) v.bandwidth = 3 end, "bandwidth is not a field" },
       { function (v) v.efficiency = { gemm_compute = 1.5 } end, "efficiency.gemm_compute must be a number in (0, 1]" },
       { function (v) v.efficiency = { speed = 1 } end, "efficiency.speed is not an efficiency" },
+      { function (v) v.efficiency = { classes = { ["torch.add"] = { speed = 1 } } } end,
+        "efficiency.classes.torch.add.speed is not compute or memory" },
+      { function (v) v.efficiency = { classes = { ["torch.add"] = { memory = 2 } } } end,
+        "efficiency.classes.torch.add.memory must be a number in (0, 1]" },
     }
     for _, c in ipairs(cases) do
       local path = with(c[1])

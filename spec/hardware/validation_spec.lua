@@ -101,3 +101,28 @@ describe("lmp calibrate on a torch profiler trace", function ()
     assert.truthy(err:find("no operator has input shapes: profile with record_shapes=True", 1, true), err)
   end)
 end)
+
+describe("lmp calibrate --per-class", function ()
+  it("recovers two elementwise classes' own memory efficiencies", function ()
+    -- torch.add reaches 0.9 of the A100's 2039 GB/s, torch.mul 0.5; 2 us floor, sharpness 4
+    -- (the compute roofs are far below: elementwise_compute 0.5 of 78 TFLOP/s)
+    local lines = { "class,parameters,measured_us" }
+    for _, n in ipairs({ 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 23, 1 << 24, 1 << 25, 1 << 26 }) do
+      local bytes = 3 * n * 2 -- two operands read, one written, bf16
+      for class, e in pairs({ ["torch.add"] = 0.9, ["torch.mul"] = 0.5 }) do
+        local tc, tm = n / (78e12 * 0.5), bytes / (2039e9 * e)
+        lines[#lines + 1] = ("%s,numel=%d,%.6f"):format(class, n, ((tc ^ 4 + tm ^ 4) ^ 0.25 + 2e-6) * 1e6)
+      end
+    end
+    local csv = h.write(table.concat(lines, "\n") .. "\n", ".csv")
+    local out_file = os.tmpname() .. ".json"
+    local out, err, code = h.run("calibrate", "--hw", "a100-sxm-80gb", csv, "--per-class", "--no-loo", "--out", out_file)
+    assert.are.equal(0, code, err)
+    local hw = lmp.hardware(out_file)
+    assert(math.abs(hw.efficiency.classes["torch.add"].memory - 0.9) < 0.01, out)
+    assert(math.abs(hw.efficiency.classes["torch.mul"].memory - 0.5) < 0.01, out)
+    assert(hw.calibration.worst_error < 0.01, out)
+    os.remove(csv)
+    os.remove(out_file)
+  end)
+end)
