@@ -100,11 +100,11 @@ function hardware.check(hw, where)
   if classes ~= nil then
     if type(classes) ~= "table" then bad("efficiency.classes", "must be an object of class -> { compute, memory }") end
     for cls, c in pairs(classes) do
-      local where = "efficiency.classes." .. tostring(cls)
-      if type(cls) ~= "string" or type(c) ~= "table" then bad(where, "must be an object { compute, memory }") end
+      local at = "efficiency.classes." .. tostring(cls)
+      if type(cls) ~= "string" or type(c) ~= "table" then bad(at, "must be an object { compute, memory }") end
       for k, v in pairs(c) do
-        if k ~= "compute" and k ~= "memory" then bad(where .. "." .. tostring(k), "is not compute or memory") end
-        if type(v) ~= "number" or not (v > 0 and v <= 1) then bad(where .. "." .. k, "must be a number in (0, 1]") end
+        if k ~= "compute" and k ~= "memory" then bad(at .. "." .. tostring(k), "is not compute or memory") end
+        if type(v) ~= "number" or not (v > 0 and v <= 1) then bad(at .. "." .. k, "must be a number in (0, 1]") end
       end
     end
   end
