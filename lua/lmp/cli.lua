@@ -140,7 +140,7 @@ then the bundled presets; a FILE (a path, or ending in .json) is read as given.]
       { "out", "string", "FILE", "write the calibrated hardware file there (atomically)" },
       { "name", "string", "NAME", "its name (default: the hardware's, with -calibrated)" },
       { "no-loo", "flag", nil, "skip the leave-one-out error (one refit per measurement)" },
-      { "per-class", "flag", nil, "fit a memory efficiency of their own for elementwise and norm classes measured 8+ times" },
+      { "per-class", "flag", nil, "also fit elementwise and norm classes' own memory efficiency (8+ rows)" },
       MODULES },
     text = [[
 MEASURED.csv has a header naming the columns class, parameters and measured_us (and
