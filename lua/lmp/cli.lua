@@ -87,6 +87,14 @@ local function analyze_options()
       { "depth", "int", "N", "levels of the tree to show (default: as many as fit; 0: the totals alone)" },
       { "hw", "list", "NAME|FILE", "time on this hardware, per layer and in total (repeatable; lmp hw list)" },
       { "gpus", "int", "N", "with --hw: does it fit in the memory of N of them (default 1)" },
+      { "tp", "int", "N", "tensor-parallel ranks: the layout's answer per rank (Megatron's semantics)" },
+      { "pp", "int", "N", "pipeline stages (1F1B)" },
+      { "dp", "int", "N", "data-parallel replicas" },
+      { "zero", "int", "S", "ZeRO stage 0-3 over --dp: optimizer states, + gradients, + weights (train)" },
+      { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
+      { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
+      { "virtual-stages", "int", "N", "interleaved 1F1B: model chunks a pipeline rank holds (default 1)" },
+      { "gpus-per-node", "int", "N", "GPUs sharing the fast link (default 8)" },
       { "format", "string", "F", choices(report.FORMATS) },
       { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
       { "offline", "flag", nil, "never ask an LLM, even with LMP_GENERATE=1" },
@@ -433,6 +441,12 @@ function cli.analyze_options(args)
     usage_error("analyze: --format must be " .. util.either(names_of(report.FORMATS)) .. ", got '" .. format .. "'")
   end
   if o.gpus and not o.hw then usage_error("analyze: --gpus N goes with --hw NAME (the memory of N of them)") end
+  for _, k in ipairs({ "tp", "pp", "dp", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
+    if o[k] == 0 then usage_error(("analyze: --%s must be at least 1"):format(k)) end
+  end
+  if (o.tp or o.pp or o.dp or o.zero) and phase == "generate" then
+    usage_error("analyze: a parallel layout (--tp, --pp, --dp, --zero) goes with --phase prefill, decode or train")
+  end
   if o.gpus == 0 then usage_error("analyze: --gpus must be at least 1") end
   local inputs = { phase = phase }
   for _, row in ipairs(core.INPUTS) do inputs[row.name] = o[row.flag] end
@@ -462,6 +476,11 @@ function cli.analyze(args)
     return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
+  if o.tp or o.pp or o.dp or o.zero then
+    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, zero = o.zero,
+      micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],
+      gpus_per_node = o["gpus-per-node"] }, { hw = hws })
+  end
   local failure
   if not result.complete and cli.generation_wanted(o) then
     local ok, err = pcall(cli.fill_unknown, model, result, o, inputs)

@@ -71,7 +71,7 @@ function hardware.check(hw, where)
   for key in pairs(hw) do
     if type(key) ~= "string" then bad("a key", "is not a string") end
     if not (hardware.FIELDS[key] or key == "name" or key == "title" or key == "vendor" or key == "sources" or
-            key == "note" or key == "efficiency" or key == "calibration") then
+            key == "note" or key == "efficiency" or key == "calibration" or key == "file" or key == "checked") then
       bad(key, "is not a field of a hardware file (docs/hardware.md)")
     end
   end
@@ -123,6 +123,7 @@ function hardware.check(hw, where)
   end
   eff.classes = classes or {}
   hw.efficiency = eff
+  hw.checked = true
   return hw
 end
 
@@ -142,7 +143,10 @@ end
 -- load(name_or_file) -> a checked hardware table; a name is looked up on the search path, a
 -- path (it has a '/' or ends in .json) is read as given
 function hardware.load(spec)
-  if type(spec) == "table" then return hardware.check(spec, spec.name or "hardware") end
+  if type(spec) == "table" then
+    if spec.checked then return spec end -- loaded already (lmp.hardware's result)
+    return hardware.check(spec, spec.name or "hardware")
+  end
   if type(spec) ~= "string" or spec == "" then util.fail("hardware: expected a preset name or a file") end
   if spec:find("/", 1, true) or spec:match("%.json$") then
     if core.file_kind(spec) ~= "file" then util.fail(("%s: no such hardware file"):format(spec)) end

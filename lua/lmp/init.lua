@@ -204,6 +204,31 @@ function lmp.generate(model, given, opts)
   return results.dress(require("lmp.phases").generate(lmp.analyze, model, given, opts))
 end
 
+-- model_table(model) -> the model as a table of the model format (lmp.model_json's input):
+-- a table as is; a path read (a config built); a loaded model re-read from its file, or
+-- built again from its config
+function lmp.model_table(model)
+  if type(model) == "table" then return model end
+  local path = type(model) == "string" and model or model.file
+  local ok, t = pcall(function () return core.json_decode(core.read_file(path), path) end)
+  if ok and type(t) == "table" and t.layers then return t end
+  if ok and type(t) == "table" and t.model_type then return lmp.build(t, { source = path }) end
+  if type(model) ~= "string" and model.config then
+    return lmp.build(model.config, { model_id = model.model_id, source = model.file })
+  end
+  fail(("%s: cannot read the model back as a table"):format(tostring(path)))
+end
+
+-- parallel(model, inputs, layout [, opts]) -> the answer per rank under a parallel layout
+-- (lmp.parallel): layout { tp, pp, dp, zero, micro_batch, global_batch, virtual_stages,
+-- gpus_per_node }; opts.hw: the hardware to time a step on
+function lmp.parallel(model, given, layout, opts)
+  local t = lmp.model_table(model)
+  local function load(m) return core.load_model_string(lmp.model_json(m), (t.model_id or "model") .. " (a rank)") end
+  local hws = timing.hardware_list(opts)
+  return require("lmp.parallel").run(lmp.analyze, load, t, given or {}, layout or {}, { hw = hws[1] and hws or nil })
+end
+
 -- registry API (the original LM-Predictor's paved path). name: full class name, a public
 -- alias PyTorch exports it under (torch.nn.Linear) or db key.
 

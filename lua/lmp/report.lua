@@ -238,6 +238,7 @@ function report.table(result, opts)
     total("total", f.total, report.human(f.total, true))
   end
   for _, tm in ipairs(result.timing or {}) do report.timing_lines(lines, result, tm) end
+  if result.layout then report.layout_lines(lines, result.layout) end
   if #result.unknown_modules > 0 then
     lines[#lines + 1] = ""
     lines[#lines + 1] = "UNKNOWN MODULES: no calculator, so the figures above leave them out"
@@ -285,6 +286,65 @@ function report.timing_lines(lines, result, t)
   end
 end
 
+-- layout_lines(lines, layout): a parallel layout's answer per rank (lmp.parallel)
+function report.layout_lines(lines, p)
+  local l = p.layout
+  local gib = 2 ^ 30
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = ("layout: tp %d x pp %d x dp %d = %d GPUs, ZeRO %d, micro-batch %d, %d micro-batch%s a step (global %d)")
+    :format(l.tp, l.pp, l.dp, l.gpus, l.zero, l.micro_batch, l.micro_batches, l.micro_batches == 1 and "" or "es",
+      l.global_batch)
+  local train = p.stages[1].gradients ~= nil
+  lines[#lines + 1] = train and "  stage  layers       params     weights   gradients   optimizer  activations       total"
+                             or "  stage  layers       params     weights    kv_cache  peak_activ.       total"
+  local function g(x) return ("%.2f GiB"):format((x or 0) / gib) end
+  for s, e in ipairs(p.stages) do
+    local mark = s == p.largest_stage and "  <- largest" or ""
+    if train then
+      lines[#lines + 1] = ("  %5d  %6s  %11s  %10s  %10s  %10s  %11s  %10s%s"):format(s, e.decoder_layers or "-",
+        report.grouped(e.params), g(e.weights), g(e.gradients), g(e.optimizer), g(e.activations), g(e.total), mark)
+    else
+      lines[#lines + 1] = ("  %5d  %6s  %11s  %10s  %10s  %11s  %10s%s"):format(s, e.decoder_layers or "-",
+        report.grouped(e.params), g(e.weights), g(e.kv_cache), g(e.peak_activation), g(e.total), mark)
+    end
+  end
+  lines[#lines + 1] = "  collectives a step, per rank (bytes each rank sends on a ring):"
+  for s, c in ipairs(p.collectives) do
+    for _, x in ipairs(c) do
+      lines[#lines + 1] = ("    stage %d  %-14s over %-2s (%d ranks)  %6d calls  %12s B  wire %12s B%s"):format(s, x.kind,
+        x.group, x.ranks, x.calls, report.grouped(x.bytes), report.grouped(x.wire_bytes),
+        x.seconds and ("  %s"):format(report.seconds(x.seconds)) or "")
+    end
+  end
+  local t = p.timing
+  if t then
+    lines[#lines + 1] = ("  %s tokens a step; on %s: %.0f tokens/s, MFU %s"):format(report.grouped(p.tokens), t.hardware,
+      t.tokens_per_s, t.mfu and ("%.1f%%"):format(100 * t.mfu) or "-")
+    if t.pipeline_s then
+      lines[#lines + 1] = ("  step on %s, predicted: %s (pipeline %s of which bubble %.1f%%, data-parallel exposed %s, optimizer %s)")
+        :format(t.hardware, report.seconds(t.step_s), report.seconds(t.pipeline_s), 100 * t.bubble_fraction,
+          report.seconds(t.dp_exposed_s), report.seconds(t.optimizer_s))
+    else
+      lines[#lines + 1] = ("  step on %s, predicted: %s"):format(t.hardware, report.seconds(t.step_s))
+    end
+  end
+end
+
+-- the layout's JSON: what a rank holds and sends, without the stages' whole results
+local function layout_json(p)
+  if not p then return nil end
+  local stages = {}
+  for s, e in ipairs(p.stages) do
+    local x = {}
+    for k, v in pairs(e) do if k ~= "result" and k ~= "split" then x[k] = v end end
+    x.replicated_layers = e.split.replicated
+    x.untied_layers = e.split.untied
+    stages[s] = x
+  end
+  return { layout = p.layout, stages = stages, collectives = p.collectives, largest_stage = p.largest_stage,
+           timing = p.timing, model_flops = p.model_flops, tokens = p.tokens }
+end
+
 -- ---- JSON ----
 
 local json = require "lmp.json"
@@ -293,7 +353,8 @@ local json = require "lmp.json"
 local EXACT = { count = true, macs = true, weights = true, gradients = true, optimizer = true, kv_cache = true,
                 saved_activations = true, peak_activation = true, total = true }
 for _, f in ipairs(core.FIGURES) do EXACT[f.name] = f.exact end
-local ARRAYS = { tree = true, children = true, unknown_modules = true, timing = true }
+local ARRAYS = { tree = true, children = true, unknown_modules = true, timing = true, stages = true,
+                 collectives = true, replicated_layers = true, untied_layers = true }
 
 function report.to_json(value)
   return json.encode(value, { exact = EXACT, arrays = ARRAYS })
@@ -310,6 +371,7 @@ function report.json(result)
     footprint = result.footprint,
     steps = result.steps,
     timing = result.timing,
+    layout = layout_json(result.layout),
     tree = result.tree,
     unknown_modules = result.unknown_modules,
     complete = result.complete,

@@ -1,0 +1,140 @@
+-- Parallel layouts: what one rank holds and sends under TP, PP, DP and ZeRO, derived by hand
+-- for a small Llama (spec/fixtures/parallel/tiny-llama.json: hidden 64, MLP 128, 4 heads of
+-- 16 with 2 KV heads, 4 layers, vocab 256, untied) and for Llama-2-7B.
+local lmp = require "lmp"
+local h = require "spec.helpers"
+local parallel = require "lmp.parallel"
+
+local TINY = "spec/fixtures/parallel/tiny-llama.json"
+
+-- parameters: embedding 256*64 = 16,384; a layer q 64*64 = 4,096, k and v 64*32 = 2,048 each,
+-- o 4,096, gate, up, down 64*128 = 8,192 each, two norms 64 each: 36,992; final norm 64;
+-- lm_head 16,384: 16,384 + 4*36,992 + 64 + 16,384 = 180,800
+local FULL = 180800
+
+local function run(given, layout, opts) return lmp.parallel(TINY, given, layout, opts) end
+
+describe("a parallel layout", function ()
+  it("splits the weights over TP and PP as Megatron does", function ()
+    assert.are.equal(FULL, run({ seq_len = 16 }, {}).stages[1].params)
+    -- TP 2: vocab 128 a rank (8,192 each for embedding and lm_head); a layer q 2,048, k, v
+    -- 1,024 (one KV head each), o 2,048, gate, up, down 4,096, norms 128: 18,560
+    local tp2 = run({ seq_len = 16 }, { tp = 2 })
+    assert.are.equal(8192 + 4 * 18560 + 64 + 8192, tp2.stages[1].params) -- 90,688
+    -- PP 2: two layers a stage; the first holds the embedding, the last the norm and lm_head
+    local pp2 = run({ seq_len = 16 }, { pp = 2 })
+    assert.are.equal(16384 + 2 * 36992, pp2.stages[1].params)       -- 90,368
+    assert.are.equal(2 * 36992 + 64 + 16384, pp2.stages[2].params)  -- 90,432
+    assert.are.equal(2, pp2.stages[1].decoder_layers)
+    local both = run({ seq_len = 16 }, { tp = 2, pp = 2 })
+    assert.are.equal(8192 + 2 * 18560, both.stages[1].params)
+    assert.are.equal(2 * 18560 + 64 + 8192, both.stages[2].params)
+    assert.are.equal(2, both.largest_stage)
+  end)
+
+  it("splits the KV cache over TP, one KV head a rank once TP exceeds them", function ()
+    -- decode over 100 cached tokens: K and V of 101 tokens, 4 layers, 16 values a head, 2 bytes
+    local kv_one_head = 2 * 4 * 101 * 16 * 2 -- 25,856
+    local given = { seq_len = 1, kv_len = 100, phase = "decode" }
+    assert.are.equal(2 * kv_one_head, run(given, {}).stages[1].kv_cache)
+    assert.are.equal(kv_one_head, run(given, { tp = 2 }).stages[1].kv_cache)
+    assert.are.equal(kv_one_head, run(given, { tp = 4 }).stages[1].kv_cache) -- replicated: 2 KV heads, 4 ranks
+  end)
+
+  it("shards training state over DP by ZeRO stage", function ()
+    local given = { seq_len = 16, batch_size = 2, phase = "train" }
+    local w = FULL * 2 -- bf16 weights and gradients: 361,600 bytes; Adam 12 bytes a parameter
+    local want = {
+      [0] = { w, w, FULL * 12 }, [1] = { w, w, FULL * 12 // 4 },
+      [2] = { w, w // 4, FULL * 12 // 4 }, [3] = { w // 4, w // 4, FULL * 12 // 4 },
+    }
+    local single = lmp.analyze(lmp.load(TINY), given).footprint.saved_activations
+    for zero = 0, 3 do
+      local e = run(given, { dp = 4, zero = zero }).stages[1]
+      assert.are.same(want[zero], { e.weights, e.gradients, e.optimizer }, "zero " .. zero)
+      assert.are.equal(single, e.activations) -- one micro-batch in flight without PP
+      assert.are.equal(e.weights + e.gradients + e.optimizer + e.activations, e.total)
+    end
+  end)
+
+  it("holds pp - s + 1 micro-batches' activations on stage s (1F1B)", function ()
+    local r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { pp = 2, global_batch = 8 })
+    assert.are.equal(4, r.layout.micro_batches)
+    assert.are.equal(2, r.stages[1].in_flight)
+    assert.are.equal(1, r.stages[2].in_flight)
+  end)
+
+  it("counts each collective a training step runs, and its bytes", function ()
+    local r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { tp = 2, pp = 2, dp = 2, zero = 0, global_batch = 8 })
+    -- 2 micro-batches of 2 x 16 tokens; a hidden state is 32 x 64 x 2 = 4,096 bytes
+    local one = 32 * 64 * 2
+    local function find(stage, group)
+      for _, c in ipairs(r.collectives[stage]) do if c.group == group then return c end end
+    end
+    -- TP, stage 1: forward o_proj and down_proj of 2 layers and the embedding (5), backward
+    -- the 4 column groups' input gradients: 9 a micro-batch; stage 2: 4 forward, 4 + lm_head's
+    -- input gradient backward: 9
+    for s = 1, 2 do
+      local tp = find(s, "tp")
+      assert.are.equal("all_reduce", tp.kind)
+      assert.are.equal(9 * 2, tp.calls)
+      assert.are.equal(9 * 2 * one, tp.bytes)
+      assert.are.equal(9 * 2 * one, tp.wire_bytes) -- 2 (n - 1) / n = 1 for two ranks
+    end
+    -- PP: stage 1 sends activations, stage 2 gradients back: one each a micro-batch
+    assert.are.same({ "p2p", 2, 2 * one }, { find(1, "pp").kind, find(1, "pp").calls, find(1, "pp").bytes })
+    assert.are.same({ "p2p", 2, 2 * one }, { find(2, "pp").kind, find(2, "pp").calls, find(2, "pp").bytes })
+    -- DP: the gradients of a rank's weights all-reduced once a step
+    local dp = find(1, "dp")
+    assert.are.same({ "all_reduce", 45312 * 2 }, { dp.kind, dp.bytes })
+    -- ZeRO-3: reduce-scatter the gradients, all-gather the updated weights, and the weights
+    -- again for the forward and the backward
+    r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { dp = 4, zero = 3 })
+    local kinds = {}
+    for _, c in ipairs(r.collectives[1]) do kinds[#kinds + 1] = c.kind .. " " .. c.bytes .. " " .. c.wire_bytes end
+    assert.are.same({ "reduce_scatter 361600 271200", "all_gather 361600 271200", "all_gather 723200 542400" }, kinds)
+  end)
+
+  it("prices collectives on a ring (alpha-beta) and the 1F1B bubble", function ()
+    -- all-reduce of 1 MB over 8 ranks at 100 GB/s, 5 us a step: 2*7/8 * 1e6 / 1e11 + 14 * 5e-6
+    assert(math.abs(parallel.collective_time("all_reduce", 1e6, 8, 1e11, 5e-6) - (1.75e-5 + 7e-5)) < 1e-15)
+    assert(math.abs(parallel.collective_time("all_gather", 1e6, 8, 1e11, 5e-6) - (8.75e-6 + 3.5e-5)) < 1e-15)
+    assert.are.equal(0, parallel.collective_time("all_reduce", 1e6, 1, 1e11, 5e-6))
+    local r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { pp = 2, global_batch = 8 }, { hw = "h100-sxm" })
+    -- (pp - 1) / (m + pp - 1) = 1 / 5
+    assert(math.abs(r.timing.bubble_fraction - 0.2) < 1e-12)
+    r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { pp = 2, global_batch = 8, virtual_stages = 2 }, { hw = "h100-sxm" })
+    -- interleaved: (pp - 1) / v / (m + (pp - 1) / v) = 0.5 / 4.5
+    assert(math.abs(r.timing.bubble_fraction - 0.5 / 4.5) < 1e-12)
+  end)
+
+  it("holds Llama-2-7B under TP 2 x PP 2 as derived by hand", function ()
+    local r = lmp.parallel("models/llama-2-7b-hf.json", { seq_len = 16 }, { tp = 2, pp = 2 })
+    -- a layer a rank: (4 x 4096^2 + 3 x 4096 x 11008) / 2 + 2 norms of 4096 = 101,195,776;
+    -- 16 layers a stage; the embedding and lm_head 32000 x 4096 / 2 = 65,536,000
+    assert.are.equal(16 * 101195776 + 65536000, r.stages[1].params)        -- 1,684,668,416
+    assert.are.equal(16 * 101195776 + 4096 + 65536000, r.stages[2].params) -- 1,684,672,512
+  end)
+
+  it("refuses a layout the model cannot take, in one line", function ()
+    assert.error_matches(function () run({ seq_len = 16 }, { tp = 3 }) end, "is not divisible by %-%-tp 3")
+    assert.error_matches(function () run({ seq_len = 16 }, { pp = 5 }) end, "%-%-pp 5 exceeds the model's 4 decoder layers")
+    assert.error_matches(function () run({ seq_len = 16, phase = "train" }, { dp = 2, global_batch = 3 }) end,
+      "not a multiple of %-%-micro%-batch 1 x %-%-dp 2")
+    local _, err, code = h.run("analyze", TINY, "--tp", "2", "--phase", "generate", "--new-tokens", "4")
+    assert.are.equal(2, code)
+    assert.truthy(err:find("a parallel layout", 1, true), err)
+  end)
+
+  it("reports the layout in the table and in JSON", function ()
+    local out, err, code = h.run("analyze", TINY, "--phase", "train", "--tp", "2", "--pp", "2", "--global-batch", "4",
+      "--hw", "h100-sxm", "--depth", "0")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("layout: tp 2 x pp 2 x dp 1 = 4 GPUs", 1, true), out)
+    assert.truthy(out:find("<- largest", 1, true), out)
+    out = h.run("analyze", TINY, "--tp", "2", "--format", "json", "--depth", "0")
+    local j = lmp.json_decode(out)
+    assert.are.equal(90688, j.layout.stages[1].params)
+    assert.are.equal(2, j.layout.layout.tp)
+  end)
+end)

@@ -1,0 +1,12 @@
+-- What issue 15 still asks for (each a pending spec until built).
+describe("issue 15, not built yet", function ()
+  pending("--ep: experts split over ranks, the all-to-all of dispatch and combine, per-rank memory")
+  pending("--cp and --sp: sequence split of attention (K/V all-gather) and of norms/residuals (reduce-scatter + all-gather)")
+  pending("--recompute none|selective|full: the saved activations and the extra forward FLOPs")
+  pending("FSDP's accounting beside ZeRO-3; tree collectives beside rings; the largest rank's temporary buffers")
+  pending("--tokens budget: wall time and GPU-hours, 6ND printed beside lmp's count with the difference explained")
+  pending("fine-tuning: frozen parameters, LoRA and QLoRA adapters")
+  pending("docs/validation.md: Megatron-LM's (Narayanan et al. 2021) per-GPU throughput table and ZeRO's 7.5B memory table")
+  pending("serving: the largest batch and the longest context that fit (paged KV blocks), TTFT/TPOT there, speculative decoding")
+  pending("lmp plan: the cheapest layout x batch x hardware meeting targets, >= 1M configurations a second (bench)")
+end)
