@@ -94,6 +94,7 @@ local function analyze_options()
       { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
       { "virtual-stages", "int", "N", "interleaved 1F1B: model chunks a pipeline rank holds (default 1)" },
+      { "recompute", "string", "HOW", "activation recomputation in training: none (default), selective or full" },
       { "gpus-per-node", "int", "N", "GPUs sharing the fast link (default 8)" },
       { "format", "string", "F", choices(report.FORMATS) },
       { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
@@ -444,7 +445,7 @@ function cli.analyze_options(args)
   for _, k in ipairs({ "tp", "pp", "dp", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
     if o[k] == 0 then usage_error(("analyze: --%s must be at least 1"):format(k)) end
   end
-  if (o.tp or o.pp or o.dp or o.zero) and phase == "generate" then
+  if (o.tp or o.pp or o.dp or o.zero or o.recompute) and phase == "generate" then
     usage_error("analyze: a parallel layout (--tp, --pp, --dp, --zero) goes with --phase prefill, decode or train")
   end
   if o.gpus == 0 then usage_error("analyze: --gpus must be at least 1") end
@@ -476,8 +477,8 @@ function cli.analyze(args)
     return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
-  if o.tp or o.pp or o.dp or o.zero then
-    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, zero = o.zero,
+  if o.tp or o.pp or o.dp or o.zero or o.recompute then
+    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, zero = o.zero, recompute = o.recompute,
       micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],
       gpus_per_node = o["gpus-per-node"] }, { hw = hws })
   end

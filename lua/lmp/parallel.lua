@@ -237,6 +237,72 @@ function parallel.link(hw, n, gpus_per_node)
     :format(hw.name))
 end
 
+-- ---- activation recomputation ----
+
+-- the block (the repeated decoder layer) in a stage's result, and its layer count
+local function block_node(result)
+  local best
+  local function walk(nodes)
+    for _, n in ipairs(nodes or {}) do
+      if n.children and n["repeat"] > 1 and (not best or n["repeat"] > best["repeat"]) then best = n end
+      walk(n.children)
+    end
+  end
+  walk(result.tree)
+  return best
+end
+
+-- the basic layers under a node, each with its figures over all instances
+local function basics_under(result, node)
+  local results = require "lmp.result"
+  local tokens = core.exact.mul(result.inputs.batch_size, result.inputs.seq_len)
+  local out = {}
+  local function walk(nodes, above, inside)
+    for _, n in ipairs(nodes or {}) do
+      local _, cum, _, all = results.instance_figures(n, above, tokens)
+      local here = inside or n == node
+      if here and not n.children then out[#out + 1] = { node = n, all = all, launches = tonumber(cum.a) } end
+      walk(n.children, cum, here)
+    end
+  end
+  walk(result.tree, results.UNIT, false)
+  return out
+end
+
+parallel.RECOMPUTE = { none = true, selective = true, full = true }
+
+-- recompute(e, result, stage, how, ...) -> the activations one micro-batch saves, and the
+-- forward work recomputed in the backward ({ flops, layers = the basic layers rerun }):
+--   none       every basic layer's saved inputs and intermediates (the footprint's)
+--   selective  attention's core recomputed (Korthikanti et al. 2022): its stored scores and
+--              probabilities not kept (fused attention stores none: no change)
+--   full       each decoder layer keeps only its input (tokens x hidden at a_bits) and is run
+--              again in the backward, one layer's activations live at a time
+function parallel.recompute(e, result, stage, how, inputs, hidden, a_bytes)
+  local saved = result.footprint.saved_activations
+  if how == nil or how == "none" then return saved, nil end
+  local block = block_node(result)
+  if not block then util.fail("--recompute: the model has no repeated decoder block") end
+  local layers = basics_under(result, block)
+  local rerun, dropped = {}, 0
+  for _, b in ipairs(layers) do
+    local sdpa = b.node.class == "torch.nn.functional.scaled_dot_product_attention"
+    if how == "full" or sdpa then
+      rerun[#rerun + 1] = b
+      if how == "selective" then dropped = dropped + (tonumber(b.all.intermediates_bytes) or 0) end
+    end
+  end
+  if how == "selective" then return saved - dropped, { layers = rerun } end
+  local block_saved = 0
+  for _, b in ipairs(layers) do
+    block_saved = block_saved + (tonumber(b.all.reads_bytes) - tonumber(b.all.weight_bytes)) + tonumber(b.all.intermediates_bytes)
+  end
+  local n = block["repeat"]
+  local tokens = inputs.batch_size * (inputs.seq_len or 2048)
+  local inputs_kept = n * math.floor(tokens * hidden * a_bytes + 0.5)
+  return saved - block_saved + inputs_kept + block_saved // n, { layers = rerun }
+end
+
 -- ---- one layout: per-rank memory, collectives, time ----
 
 -- sum_at(result, wanted, field) -> the figure over all instances of the paths in `wanted`,
@@ -300,6 +366,9 @@ function parallel.check_layout(layout, phase, batch)
   end
   l.micro_batches = l.global_batch // (l.micro_batch * l.dp)
   l.gpus = l.tp * l.pp * l.dp
+  l.recompute = l.recompute or "none"
+  if not parallel.RECOMPUTE[l.recompute] then util.fail("--recompute must be none, selective or full") end
+  if l.recompute ~= "none" and phase ~= "train" then util.fail("--recompute goes with --phase train") end
   l.gpus_per_node = l.gpus_per_node or 8
   return l
 end
@@ -333,7 +402,9 @@ function parallel.run(analyze, load, model, given, layout, opts)
       e.weights = l.zero >= 3 and ceil_div(weights, l.dp) or weights
       e.gradients = l.zero >= 2 and ceil_div(weights, l.dp) or weights
       e.optimizer = l.zero >= 1 and ceil_div(f.optimizer, l.dp) or f.optimizer
-      e.activations = f.saved_activations * e.in_flight
+      local saved, extra = parallel.recompute(e, r, st, l.recompute, inputs, hidden_size(model), a_bytes)
+      e.saved_per_micro_batch, e.recompute_forward = saved, extra
+      e.activations = saved * e.in_flight
       e.total = e.weights + e.gradients + e.optimizer + e.activations
     else
       e.weights, e.kv_cache, e.peak_activation = f.weights, f.kv_cache, f.peak_activation
@@ -408,6 +479,20 @@ function parallel.time(out, hw, train)
   for s, e in ipairs(out.stages) do
     local t = e.result.timing[1]
     local compute = train and (t.forward_s + t.backward_s) or t.seconds
+    if e.recompute_forward then -- the rerun layers' forward again, in the backward
+      local roofline = require "lmp.roofline"
+      local again = 0
+      for _, b in ipairs(e.recompute_forward.layers) do
+        local a = b.all
+        local fwd = { flops = tonumber(a.flops) - tonumber(a.backward_flops or 0),
+                      matmul_flops = tonumber(a.matmul_flops) - tonumber(a.backward_matmul_flops or 0),
+                      reads_bytes = a.reads_bytes, writes_bytes = a.writes_bytes, intermediates_bytes = a.intermediates_bytes }
+        local node = { class = b.node.class, parameters = b.node.parameters, matmul_flops = b.node.matmul_flops }
+        again = again + roofline.layer_time(hw, node, fwd, b.launches).seconds
+      end
+      e.recompute_s = again
+      compute = compute + again
+    end
     local comm = { tp = 0, pp = 0, dp = 0 }
     for _, x in ipairs(out.collectives[s]) do
       local bw, alpha = parallel.link(hw, x.group == "pp" and 2 * l.gpus_per_node or x.ranks, l.gpus_per_node)

@@ -138,3 +138,38 @@ describe("a parallel layout", function ()
     assert.are.equal(2, j.layout.layout.tp)
   end)
 end)
+
+describe("activation recomputation", function ()
+  local given = { seq_len = 16, batch_size = 2, phase = "train", attention = "eager" }
+
+  it("selective drops eager attention's stored scores and probabilities", function ()
+    local none = run(given, {}).stages[1]
+    local sel = run(given, { recompute = "selective" }).stages[1]
+    -- a layer's scores: 2 sequences x 4 heads x 16 x 16 at 2 bytes = 4,096, and as many
+    -- probabilities; 4 layers
+    assert.are.equal(none.activations - 4 * 2 * 4096, sel.activations)
+    -- fused attention stores no scores: nothing to drop
+    local fused = { seq_len = 16, batch_size = 2, phase = "train" }
+    assert.are.equal(run(fused, {}).stages[1].activations, run(fused, { recompute = "selective" }).stages[1].activations)
+  end)
+
+  it("full keeps each decoder layer's input and one layer's activations", function ()
+    local none = run(given, {})
+    local full = run(given, { recompute = "full" }).stages[1]
+    -- the block's saved activations in the plain run (its basic layers' inputs and intermediates)
+    local block = none.stages[1].result:find("^model%.layers$")[1]
+    local block_saved = 0
+    for _, kid in ipairs(block.children) do
+      local function add(n)
+        if n.children then for _, c in ipairs(n.children) do add(c) end
+        else block_saved = block_saved + (n.reads_bytes - n.weight_bytes) + n.intermediates_bytes end
+      end
+      add(kid)
+    end
+    block_saved = block_saved * 4 -- the rows under the x4 block are one instance's
+    -- kept: 4 layers' inputs, 32 tokens x 64 x 2 bytes = 16,384; live: one layer's
+    assert.are.equal(none.stages[1].activations - block_saved + 16384 + block_saved // 4, full.activations)
+    local t = run(given, { recompute = "full" }, { hw = "h100-sxm" }).stages[1]
+    assert(t.recompute_s > 0 and t.recompute_s < t.compute_s, "the rerun forward is part of the micro-batch's time")
+  end)
+end)

@@ -2,7 +2,6 @@
 describe("issue 15, not built yet", function ()
   pending("--ep: experts split over ranks, the all-to-all of dispatch and combine, per-rank memory")
   pending("--cp and --sp: sequence split of attention (K/V all-gather) and of norms/residuals (reduce-scatter + all-gather)")
-  pending("--recompute none|selective|full: the saved activations and the extra forward FLOPs")
   pending("FSDP's accounting beside ZeRO-3; tree collectives beside rings; the largest rank's temporary buffers")
   pending("--tokens budget: wall time and GPU-hours, 6ND printed beside lmp's count with the difference explained")
   pending("fine-tuning: frozen parameters, LoRA and QLoRA adapters")
