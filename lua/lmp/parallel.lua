@@ -271,14 +271,14 @@ end
 
 parallel.RECOMPUTE = { none = true, selective = true, full = true }
 
--- recompute(e, result, stage, how, ...) -> the activations one micro-batch saves, and the
+-- recompute(result, how, inputs, hidden, a_bytes) -> the activations one micro-batch saves, and the
 -- forward work recomputed in the backward ({ flops, layers = the basic layers rerun }):
 --   none       every basic layer's saved inputs and intermediates (the footprint's)
 --   selective  attention's core recomputed (Korthikanti et al. 2022): its stored scores and
 --              probabilities not kept (fused attention stores none: no change)
 --   full       each decoder layer keeps only its input (tokens x hidden at a_bits) and is run
 --              again in the backward, one layer's activations live at a time
-function parallel.recompute(e, result, stage, how, inputs, hidden, a_bytes)
+function parallel.recompute(result, how, inputs, hidden, a_bytes)
   local saved = result.footprint.saved_activations
   if how == nil or how == "none" then return saved, nil end
   local block = block_node(result)
@@ -402,7 +402,7 @@ function parallel.run(analyze, load, model, given, layout, opts)
       e.weights = l.zero >= 3 and ceil_div(weights, l.dp) or weights
       e.gradients = l.zero >= 2 and ceil_div(weights, l.dp) or weights
       e.optimizer = l.zero >= 1 and ceil_div(f.optimizer, l.dp) or f.optimizer
-      local saved, extra = parallel.recompute(e, r, st, l.recompute, inputs, hidden_size(model), a_bytes)
+      local saved, extra = parallel.recompute(r, l.recompute, inputs, hidden_size(model), a_bytes)
       e.saved_per_micro_batch, e.recompute_forward = saved, extra
       e.activations = saved * e.in_flight
       e.total = e.weights + e.gradients + e.optimizer + e.activations
