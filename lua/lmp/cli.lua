@@ -95,6 +95,7 @@ local function analyze_options()
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
       { "virtual-stages", "int", "N", "interleaved 1F1B: model chunks a pipeline rank holds (default 1)" },
       { "recompute", "string", "HOW", "activation recomputation in training: none (default), selective or full" },
+      { "tokens", "amount", "N", "a training budget (300B, 1.4T): its steps, wall time, GPU-hours, 6ND" },
       { "gpus-per-node", "int", "N", "GPUs sharing the fast link (default 8)" },
       { "format", "string", "F", choices(report.FORMATS) },
       { "generate", "flag", nil, "ask an LLM (paid) for missing calculators (or LMP_GENERATE=1)" },
@@ -334,6 +335,12 @@ local function parse(args, spec, command)
       elseif kind == "bits" then
         value = cli.parse_bits(value) or parse_error(command, name, value,
           "a number of bits from 1 to 64 or a name such as bf16, fp8, int4, nf4")
+      elseif kind == "amount" then -- decimal: 300B is 3 x 10^11, 1.4T 1.4 x 10^12
+        local num, suffix = value:match("^(%d+%.?%d*)([KMBGT]?)$")
+        local mult = ({ [""] = 1, K = 1e3, M = 1e6, B = 1e9, G = 1e9, T = 1e12 })[suffix or ""]
+        local v = num and math.tointeger(tonumber(num) * mult + 0.0)
+        if not v or v < 1 then parse_error(command, name, value, "a number of tokens such as 2000000, 300B or 1.4T") end
+        value = v
       elseif kind == "choice" then -- an input's names (core.INPUTS[...].choices)
         local row
         for _, r in ipairs(core.INPUTS) do if r.flag == name then row = r end end
@@ -445,6 +452,7 @@ function cli.analyze_options(args)
   for _, k in ipairs({ "tp", "pp", "dp", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
     if o[k] == 0 then usage_error(("analyze: --%s must be at least 1"):format(k)) end
   end
+  if o.tokens and phase ~= "train" then usage_error("analyze: --tokens (a training budget) goes with --phase train") end
   if (o.tp or o.pp or o.dp or o.zero or o.recompute) and phase == "generate" then
     usage_error("analyze: a parallel layout (--tp, --pp, --dp, --zero) goes with --phase prefill, decode or train")
   end
@@ -477,8 +485,9 @@ function cli.analyze(args)
     return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
-  if o.tp or o.pp or o.dp or o.zero or o.recompute then
+  if o.tp or o.pp or o.dp or o.zero or o.recompute or o.tokens then
     result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, zero = o.zero, recompute = o.recompute,
+      tokens = o.tokens,
       micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],
       gpus_per_node = o["gpus-per-node"] }, { hw = hws })
   end

@@ -419,6 +419,16 @@ function parallel.run(analyze, load, model, given, layout, opts)
   local whole = analyze(load(model), inputs, { depth = 0 })
   out.model_flops = tonumber(whole.totals.flops) * l.micro_batches * l.dp
   out.tokens = l.global_batch * (inputs.seq_len or 2048)
+  if l.tokens and train then
+    -- a training budget: the steps it takes, lmp's FLOPs for it, and the 6ND rule beside them
+    -- (6 x parameters x tokens: it leaves out attention's products over the context, which
+    -- grow with the sequence, and counts the embedding's parameters as if multiplied)
+    local P = tonumber(whole.totals.params)
+    local steps = (l.tokens + out.tokens - 1) // out.tokens
+    out.budget = { tokens = l.tokens, steps = steps, params = P, six_nd_flops = 6.0 * P * l.tokens, -- floats: past 2^63
+                   lmp_flops = out.model_flops / out.tokens * l.tokens }
+    out.budget.vs_six_nd = out.budget.lmp_flops / out.budget.six_nd_flops - 1
+  end
   -- the collectives of one step, per rank of each stage: { kind, group, ranks, calls, bytes }
   for s, e in ipairs(out.stages) do
     local c = {}
@@ -528,6 +538,10 @@ function parallel.time(out, hw, train)
     tm.step_s = latency
   end
   tm.tokens_per_s = out.tokens / tm.step_s
+  if out.budget then
+    tm.budget_s = out.budget.steps * tm.step_s
+    tm.gpu_hours = tm.budget_s * l.gpus / 3600
+  end
   local peak = require("lmp.roofline").model_peak(hw, out.stages[1].result.inputs)
   tm.mfu = peak and out.model_flops / (tm.step_s * l.gpus * peak) or nil
   out.timing = tm

@@ -316,7 +316,17 @@ function report.layout_lines(lines, p)
         x.seconds and ("  %s"):format(report.seconds(x.seconds)) or "")
     end
   end
+  local b = p.budget
+  if b then
+    lines[#lines + 1] = ("  budget of %s tokens: %s steps; lmp counts %s FLOP, 6ND %s FLOP (%+.1f%%: attention's products "
+      .. "over the context and the logits against 6 x %s parameters)"):format(report.grouped(b.tokens), report.grouped(b.steps),
+      report.with_unit(b.lmp_flops, ""), report.with_unit(b.six_nd_flops, ""), 100 * b.vs_six_nd, report.human(b.params))
+  end
   local t = p.timing
+  if t and t.budget_s then
+    lines[#lines + 1] = ("  the budget on %d x %s: %.1f days, %s GPU-hours"):format(l.gpus, t.hardware, t.budget_s / 86400,
+      report.grouped(math.floor(t.gpu_hours + 0.5)))
+  end
   if t then
     lines[#lines + 1] = ("  %s tokens a step; on %s: %.0f tokens/s, MFU %s"):format(report.grouped(p.tokens), t.hardware,
       t.tokens_per_s, t.mfu and ("%.1f%%"):format(100 * t.mfu) or "-")
@@ -342,7 +352,7 @@ local function layout_json(p)
     stages[s] = x
   end
   return { layout = p.layout, stages = stages, collectives = p.collectives, largest_stage = p.largest_stage,
-           timing = p.timing, model_flops = p.model_flops, tokens = p.tokens }
+           timing = p.timing, model_flops = p.model_flops, tokens = p.tokens, budget = p.budget }
 end
 
 -- ---- JSON ----

@@ -173,3 +173,27 @@ describe("activation recomputation", function ()
     assert(t.recompute_s > 0 and t.recompute_s < t.compute_s, "the rerun forward is part of the micro-batch's time")
   end)
 end)
+
+describe("a training budget", function ()
+  it("gives the steps, lmp's FLOPs beside 6ND, and the wall time on hardware", function ()
+    local r = run({ seq_len = 16, batch_size = 2, phase = "train" }, { dp = 2, tokens = 1000000 }, { hw = "h100-sxm" })
+    -- a step: global batch 2 x dp 2 = 4 sequences of 16 tokens = 64; 1,000,000 / 64 = 15,625 steps
+    assert.are.equal(64, r.tokens)
+    assert.are.equal(15625, r.budget.steps)
+    assert.are.equal(6 * 180800 * 1000000, r.budget.six_nd_flops)
+    -- lmp's: one step's FLOPs (the unsplit model's training FLOPs for 4 sequences) per token
+    local step = lmp.analyze(lmp.load(TINY), { seq_len = 16, batch_size = 4, phase = "train" }).totals.flops
+    assert(math.abs(r.budget.lmp_flops - step / 64 * 1000000) < 1)
+    assert(math.abs(r.timing.budget_s - 15625 * r.timing.step_s) < 1e-9)
+    assert(math.abs(r.timing.gpu_hours - r.timing.budget_s * 2 / 3600) < 1e-9)
+  end)
+
+  it("reads 300B and 1.4T on the command line", function ()
+    local out, err, code = h.run("analyze", TINY, "--phase", "train", "--dp", "2", "--tokens", "1.4T", "--depth", "0")
+    assert.are.equal(0, code, err)
+    assert.truthy(out:find("budget of 1,400,000,000,000 tokens", 1, true), out)
+    local _, err2, code2 = h.run("analyze", TINY, "--phase", "train", "--tokens", "lots")
+    assert.are.equal(2, code2)
+    assert.truthy(err2:find("--tokens expects a number of tokens", 1, true), err2)
+  end)
+end)
