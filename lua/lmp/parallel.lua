@@ -79,12 +79,14 @@ local function split_tp(layers, tp, out, path)
       split_tp(layer.sub_layers, tp, out, where .. ".")
     elseif p then
       local name = layer.name
+      -- a Linear's in_features x out_features, a Conv1D's (GPT-2's) nx x nf
+      local in_key, out_key = p.nx and "nx" or "in_features", p.nf and "nf" or "out_features"
       if is_linear(layer) and parallel.COLUMN[name] then
-        p.out_features = divide(p.out_features, tp, where, "out_features")
+        p[out_key] = divide(p[out_key], tp, where, out_key)
         sharded = true
         out.column[#out.column + 1] = where
       elseif is_linear(layer) and parallel.ROW[name] then
-        p.in_features = divide(p.in_features, tp, where, "in_features")
+        p[in_key] = divide(p[in_key], tp, where, in_key)
         sharded = false
         out.row[#out.row + 1] = where
       elseif parallel.VOCAB[name] and (is_linear(layer) or short(layer.class) == "Embedding") then
