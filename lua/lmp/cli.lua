@@ -90,6 +90,7 @@ local function analyze_options()
       { "tp", "int", "N", "tensor-parallel ranks: the layout's answer per rank (Megatron's semantics)" },
       { "pp", "int", "N", "pipeline stages (1F1B)" },
       { "dp", "int", "N", "data-parallel replicas" },
+      { "ep", "int", "N", "expert-parallel ranks (of the --dp ones): MoE experts split over them" },
       { "zero", "int", "S", "ZeRO stage 0-3 over --dp: optimizer states, + gradients, + weights (train)" },
       { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
@@ -449,11 +450,11 @@ function cli.analyze_options(args)
     usage_error("analyze: --format must be " .. util.either(names_of(report.FORMATS)) .. ", got '" .. format .. "'")
   end
   if o.gpus and not o.hw then usage_error("analyze: --gpus N goes with --hw NAME (the memory of N of them)") end
-  for _, k in ipairs({ "tp", "pp", "dp", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
+  for _, k in ipairs({ "tp", "pp", "dp", "ep", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
     if o[k] == 0 then usage_error(("analyze: --%s must be at least 1"):format(k)) end
   end
   if o.tokens and phase ~= "train" then usage_error("analyze: --tokens (a training budget) goes with --phase train") end
-  if (o.tp or o.pp or o.dp or o.zero or o.recompute) and phase == "generate" then
+  if (o.tp or o.pp or o.dp or o.ep or o.zero or o.recompute) and phase == "generate" then
     usage_error("analyze: a parallel layout (--tp, --pp, --dp, --zero) goes with --phase prefill, decode or train")
   end
   if o.gpus == 0 then usage_error("analyze: --gpus must be at least 1") end
@@ -485,8 +486,8 @@ function cli.analyze(args)
     return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
-  if o.tp or o.pp or o.dp or o.zero or o.recompute or o.tokens then
-    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, zero = o.zero, recompute = o.recompute,
+  if o.tp or o.pp or o.dp or o.ep or o.zero or o.recompute or o.tokens then
+    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, ep = o.ep, zero = o.zero, recompute = o.recompute,
       tokens = o.tokens,
       micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],
       gpus_per_node = o["gpus-per-node"] }, { hw = hws })

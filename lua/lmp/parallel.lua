@@ -105,6 +105,46 @@ local function split_tp(layers, tp, out, path)
   end
 end
 
+-- scale(layers, factor): every token count under an expert block times factor (EP with
+-- fewer local experts than a token picks: each runs more tokens)
+local function scale_tokens(layers, factor, where)
+  for _, l in ipairs(layers) do
+    if l.sub_layers then scale_tokens(l.sub_layers, factor, where) end
+    for _, k in ipairs({ "N", "numel", "batch_size" }) do
+      local v = l.parameters and l.parameters[k]
+      if math.type(v) == "integer" then l.parameters[k] = v * factor
+      elseif type(v) == "string" then l.parameters[k] = ("(%s) * %d"):format(v, factor) end
+    end
+  end
+end
+
+-- the EP split of one rank: each expert block (a composite with `active`) keeps repeat / ep of
+-- its experts; with routing balanced, its tokens' picks spread evenly over the ranks, so a
+-- rank's experts run as many expert-token pairs as one rank ran without EP
+local function split_ep(layers, ep, out, path)
+  for _, layer in ipairs(layers) do
+    local where = path .. layer.name
+    if layer.sub_layers and layer.active ~= nil then
+      local E, k = layer["repeat"] or 1, layer.active
+      if math.type(k) ~= "integer" then util.fail(where .. ": --ep needs a number of active experts, not a formula") end
+      if E % ep ~= 0 then util.fail(("%s: %d experts are not divisible by --ep %d"):format(where, E, ep)) end
+      local R = E // ep
+      if k <= R then
+        layer.active = k
+      else
+        if k % R ~= 0 then util.fail(("%s: %d active experts do not spread over %d a rank"):format(where, k, R)) end
+        layer.active = R
+        scale_tokens(layer.sub_layers, k // R, where)
+      end
+      layer["repeat"] = R > 1 and R or nil
+      if R == 1 then layer.active = nil end
+      out.experts[#out.experts + 1] = { path = where, active = k }
+    elseif layer.sub_layers then
+      split_ep(layer.sub_layers, ep, out, where .. ".")
+    end
+  end
+end
+
 -- the decoder block: the composite with the largest repeat (> 1), depth first
 local function find_block(layers, best, parent)
   for i, layer in ipairs(layers) do
@@ -194,8 +234,9 @@ function parallel.rank_models(model, layout)
       b["repeat"] = counts[s] > 1 and counts[s] or nil
       m.layers = prune_stage(m.layers, b, s == 1, s == pp, {})
     end
-    local split = { column = {}, row = {}, vocab = {}, replicated = {} }
+    local split = { column = {}, row = {}, vocab = {}, replicated = {}, experts = {} }
     split_tp(m.layers, tp, split, "")
+    if (layout.ep or 1) > 1 then split_ep(m.layers, layout.ep, split, "") end
     split.untied = untie_missing(m)
     m.model_id = ("%s [tp %d/%d, pp stage %d/%d]"):format(model.model_id or "model", 1, tp, s, pp)
     stages[s] = { stage = s, layers = pp > 1 and counts[s] or nil, model = m, split = split }
@@ -212,7 +253,9 @@ end
 function parallel.collective_time(kind, bytes, n, bw, alpha)
   if n <= 1 or bytes == 0 then return 0 end
   if kind == "all_reduce" then return 2 * (n - 1) / n * bytes / bw + 2 * (n - 1) * alpha end
-  if kind == "all_gather" or kind == "reduce_scatter" then return (n - 1) / n * bytes / bw + (n - 1) * alpha end
+  if kind == "all_gather" or kind == "reduce_scatter" or kind == "all_to_all" then
+    return (n - 1) / n * bytes / bw + (n - 1) * alpha
+  end
   if kind == "p2p" then return bytes / bw + alpha end
   error("collective_time: unknown collective " .. tostring(kind))
 end
@@ -221,7 +264,7 @@ end
 function parallel.wire_bytes(kind, bytes, n)
   if n <= 1 then return 0 end
   if kind == "all_reduce" then return 2 * (n - 1) * bytes // n end
-  if kind == "all_gather" or kind == "reduce_scatter" then return (n - 1) * bytes // n end
+  if kind == "all_gather" or kind == "reduce_scatter" or kind == "all_to_all" then return (n - 1) * bytes // n end
   return bytes
 end
 
@@ -354,10 +397,11 @@ parallel.ZERO = { [0] = "none", "optimizer states", "and gradients", "and weight
 function parallel.check_layout(layout, phase, batch)
   local l = {}
   for k, v in pairs(layout or {}) do l[k] = v end
-  for _, k in ipairs({ "tp", "pp", "dp" }) do
+  for _, k in ipairs({ "tp", "pp", "dp", "ep" }) do
     l[k] = l[k] or 1
     if math.type(l[k]) ~= "integer" or l[k] < 1 then util.fail(("--%s must be an integer >= 1"):format(k)) end
   end
+  if l.dp % l.ep ~= 0 then util.fail(("--ep %d must divide --dp %d (expert ranks are data-parallel ranks)"):format(l.ep, l.dp)) end
   l.zero = l.zero or 0
   if math.type(l.zero) ~= "integer" or l.zero < 0 or l.zero > 3 then util.fail("--zero must be 0, 1, 2 or 3") end
   if l.zero > 0 and phase ~= "train" then util.fail("--zero shards training state: it goes with --phase train") end
@@ -432,6 +476,7 @@ function parallel.run(analyze, load, model, given, layout, opts)
     out.budget.vs_six_nd = out.budget.lmp_flops / out.budget.six_nd_flops - 1
   end
   -- the collectives of one step, per rank of each stage: { kind, group, ranks, calls, bytes }
+  local steps = train and 2 or 1 -- the forward's collectives, and in training the backward's mirror
   for s, e in ipairs(out.stages) do
     local c = {}
     local m = l.micro_batches
@@ -459,6 +504,29 @@ function parallel.run(analyze, load, model, given, layout, opts)
       local one = math.floor(tokens * hidden_size(model) * a_bytes + 0.5)
       local sends = (s < l.pp and 1 or 0) + (train and s > 1 and 1 or 0) -- activations on, gradients back
       c[#c + 1] = { kind = "p2p", group = "pp", ranks = 2, calls = sends * m, bytes = one * sends * m }
+    end
+    if l.ep > 1 and #e.split.experts > 0 then
+      -- each MoE layer: tokens dispatched to their experts' ranks and the outputs combined
+      -- back, an all-to-all each (a token's k picks, hidden wide); mirrored in the backward
+      local count = 0
+      local paths = {}
+      for _, x in ipairs(e.split.experts) do paths[x.path] = x.active end
+      local results = require "lmp.result"
+      local tokens_ = core.exact.mul(e.result.inputs.batch_size, e.result.inputs.seq_len)
+      local bytes = 0
+      local function walk(nodes, above)
+        for _, n in ipairs(nodes or {}) do
+          local _, cum = results.instance_figures(n, above, tokens_)
+          if paths[n.path] then
+            local layers_here = tonumber(above.a)
+            count = count + layers_here
+            bytes = bytes + layers_here * math.floor(tonumber(tokens_) * paths[n.path] * hidden_size(model) * a_bytes + 0.5)
+          end
+          walk(n.children, cum)
+        end
+      end
+      walk(e.result.tree, results.UNIT)
+      c[#c + 1] = { kind = "all_to_all", group = "ep", ranks = l.ep, calls = 2 * count * steps * m, bytes = 2 * bytes * steps * m }
     end
     if l.dp > 1 and train then
       local grads = ceil_div(e.params * w_bits, 8)
@@ -508,17 +576,18 @@ function parallel.time(out, hw, train)
     local comm = { tp = 0, pp = 0, dp = 0 }
     for _, x in ipairs(out.collectives[s]) do
       local bw, alpha = parallel.link(hw, x.group == "pp" and 2 * l.gpus_per_node or x.ranks, l.gpus_per_node)
+      if x.group == "ep" and l.tp * l.ep > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       if x.group == "pp" and l.tp * l.pp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       if x.group == "dp" and l.tp * l.dp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       local per_call = x.calls > 0 and x.bytes / x.calls or 0
       x.seconds = x.calls * parallel.collective_time(x.kind, per_call, x.ranks, bw, alpha)
-      comm[x.group] = comm[x.group] + x.seconds
+      comm[x.group] = (comm[x.group] or 0) + x.seconds
     end
     local m = l.micro_batches
-    e.micro_batch_s = compute + (comm.tp + comm.pp) / m
+    e.micro_batch_s = compute + (comm.tp + comm.pp + (comm.ep or 0)) / m
     e.compute_s, e.tp_s, e.pp_s, e.dp_s = compute, comm.tp, comm.pp, comm.dp
     slot = math.max(slot, e.micro_batch_s)
-    latency = latency + compute + comm.tp + comm.pp
+    latency = latency + compute + comm.tp + comm.pp + (comm.ep or 0)
     if train then
       exposed = math.max(exposed, comm.dp - t.backward_s)
       local opt_bytes = e.result.totals.optimizer_bytes

@@ -291,9 +291,9 @@ function report.layout_lines(lines, p)
   local l = p.layout
   local gib = 2 ^ 30
   lines[#lines + 1] = ""
-  lines[#lines + 1] = ("layout: tp %d x pp %d x dp %d = %d GPUs, ZeRO %d, micro-batch %d, %d micro-batch%s a step (global %d)")
-    :format(l.tp, l.pp, l.dp, l.gpus, l.zero, l.micro_batch, l.micro_batches, l.micro_batches == 1 and "" or "es",
-      l.global_batch)
+  lines[#lines + 1] = ("layout: tp %d x pp %d x dp %d = %d GPUs%s, ZeRO %d, micro-batch %d, %d micro-batch%s a step (global %d)")
+    :format(l.tp, l.pp, l.dp, l.gpus, l.ep > 1 and (" (ep %d of the dp)"):format(l.ep) or "", l.zero, l.micro_batch,
+      l.micro_batches, l.micro_batches == 1 and "" or "es", l.global_batch)
   local train = p.stages[1].gradients ~= nil
   lines[#lines + 1] = train and "  stage  layers       params     weights   gradients   optimizer  activations       total"
                              or "  stage  layers       params     weights    kv_cache  peak_activ.       total"

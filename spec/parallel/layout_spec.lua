@@ -197,3 +197,38 @@ describe("a training budget", function ()
     assert.truthy(err2:find("--tokens expects a number of tokens", 1, true), err2)
   end)
 end)
+
+describe("expert parallelism", function ()
+  -- a small Mixtral: hidden 64, 4 experts of MLP 128 (3 x 64 x 128 = 24,576 each), top-2, 2
+  -- layers; a layer's attention 12,288, router 256, norms 128; embedding and lm_head 16,384
+  local MOE = "spec/fixtures/parallel/tiny-mixtral.json"
+  local function moe(given, layout, opts) return lmp.parallel(MOE, given, layout, opts) end
+
+  it("holds repeat / ep experts a rank and runs as many expert-token pairs", function ()
+    local given = { seq_len = 16, phase = "train" }
+    local none = moe(given, {}).stages[1]
+    assert.are.equal(16384 + 2 * (12288 + 256 + 4 * 24576 + 128) + 64 + 16384, none.params) -- 254,784
+    local ep2 = moe(given, { dp = 2, ep = 2 }).stages[1]
+    assert.are.equal(16384 + 2 * (12288 + 256 + 2 * 24576 + 128) + 64 + 16384, ep2.params) -- 156,480
+    -- one expert a rank, a token's two picks: the rank's expert runs twice the tokens
+    local ep4 = moe(given, { dp = 4, ep = 4 }).stages[1]
+    assert.are.equal(16384 + 2 * (12288 + 256 + 24576 + 128) + 64 + 16384, ep4.params) -- 107,328
+    assert.are.equal(none.result.totals.matmul_flops, ep2.result.totals.matmul_flops)
+    assert.are.equal(none.result.totals.matmul_flops, ep4.result.totals.matmul_flops)
+  end)
+
+  it("dispatches and combines each MoE layer's tokens with an all-to-all", function ()
+    local r = moe({ seq_len = 16, phase = "train" }, { dp = 4, ep = 4, global_batch = 8 })
+    -- 2 micro-batches of 16 tokens, 2 picks, 64 wide at 2 bytes: 4,096 bytes a call;
+    -- 2 layers x (dispatch, combine) x (forward, backward) x 2 micro-batches = 16 calls
+    local a2a
+    for _, c in ipairs(r.collectives[1]) do if c.group == "ep" then a2a = c end end
+    assert.are.same({ "all_to_all", 4, 16, 16 * 4096, 16 * 4096 * 3 // 4 },
+      { a2a.kind, a2a.ranks, a2a.calls, a2a.bytes, a2a.wire_bytes })
+  end)
+
+  it("refuses an expert split the model cannot take", function ()
+    assert.error_matches(function () moe({ seq_len = 16 }, { dp = 3, ep = 3 }) end, "4 experts are not divisible by %-%-ep 3")
+    assert.error_matches(function () moe({ seq_len = 16 }, { dp = 2, ep = 4 }) end, "%-%-ep 4 must divide %-%-dp 2")
+  end)
+end)

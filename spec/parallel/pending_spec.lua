@@ -1,6 +1,6 @@
 -- What issue 15 still asks for (each a pending spec until built).
 describe("issue 15, not built yet", function ()
-  pending("--ep: experts split over ranks, the all-to-all of dispatch and combine, per-rank memory")
+  pending("--ep for fused expert calculators (gpt-oss, Llama 4: num_experts inside one layer)")
   pending("--cp and --sp: sequence split of attention (K/V all-gather) and of norms/residuals (reduce-scatter + all-gather)")
   pending("FSDP's accounting beside ZeRO-3; tree collectives beside rings; the largest rank's temporary buffers")
   pending("fine-tuning: frozen parameters, LoRA and QLoRA adapters")
