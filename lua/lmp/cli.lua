@@ -91,6 +91,7 @@ local function analyze_options()
       { "pp", "int", "N", "pipeline stages (1F1B)" },
       { "dp", "int", "N", "data-parallel replicas" },
       { "ep", "int", "N", "expert-parallel ranks (of the --dp ones): MoE experts split over them" },
+      { "sp", "flag", nil, "sequence parallelism over the --tp ranks: norms and residual adds on seq/tp tokens" },
       { "zero", "int", "S", "ZeRO stage 0-3 over --dp: optimizer states, + gradients, + weights (train)" },
       { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
@@ -486,8 +487,10 @@ function cli.analyze(args)
     return lmp.analyze(model, inputs, run_opts)
   end
   local result = run()
+  if o.sp and not o.tp then usage_error("analyze: --sp splits the sequence over the --tp ranks: give --tp N") end
   if o.tp or o.pp or o.dp or o.ep or o.zero or o.recompute or o.tokens then
-    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, ep = o.ep, zero = o.zero, recompute = o.recompute,
+    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, ep = o.ep, sp = o.sp, zero = o.zero,
+      recompute = o.recompute,
       tokens = o.tokens,
       micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],
       gpus_per_node = o["gpus-per-node"] }, { hw = hws })

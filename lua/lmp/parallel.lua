@@ -69,14 +69,16 @@ local function kv_heads(n, tp, where)
   return 1
 end
 
--- the TP split of one rank: the model table with every layer's share, and what the split saw
-local function split_tp(layers, tp, out, path)
+-- the TP split of one rank: the model table with every layer's share, and what the split saw;
+-- with sp (sequence parallelism) the layers TP leaves whole (norms, residual adds, dropout)
+-- run on seq / tp of the tokens
+local function split_tp(layers, tp, out, path, sp)
   local sharded = false -- between a column- and a row-parallel layer: activations are split
   for _, layer in ipairs(layers) do
     local where = path .. layer.name
     local p = layer.parameters
     if layer.sub_layers then
-      split_tp(layer.sub_layers, tp, out, where .. ".")
+      split_tp(layer.sub_layers, tp, out, where .. ".", sp)
     elseif p then
       local name = layer.name
       -- a Linear's in_features x out_features, a Conv1D's (GPT-2's) nx x nf
@@ -100,6 +102,13 @@ local function split_tp(layers, tp, out, path)
         p.numel = divide(p.numel, tp, where, "numel")
       elseif is_linear(layer) then
         out.replicated[#out.replicated + 1] = where
+      elseif sp and not is_rotary(layer) and (p.numel or p.N) then -- a norm or residual add on seq / tp tokens
+        if p.numel then p.numel = divide(p.numel, tp, where, "numel") end
+        if p.N then p.N = divide(p.N, tp, where, "N") end
+        if p.broadcast_numel and p.broadcast_numel ~= 0 then
+          p.broadcast_numel = divide(p.broadcast_numel, tp, where, "broadcast_numel")
+        end
+        out.sequence[#out.sequence + 1] = where
       end
     end
   end
@@ -234,8 +243,8 @@ function parallel.rank_models(model, layout)
       b["repeat"] = counts[s] > 1 and counts[s] or nil
       m.layers = prune_stage(m.layers, b, s == 1, s == pp, {})
     end
-    local split = { column = {}, row = {}, vocab = {}, replicated = {}, experts = {} }
-    split_tp(m.layers, tp, split, "")
+    local split = { column = {}, row = {}, vocab = {}, replicated = {}, experts = {}, sequence = {} }
+    split_tp(m.layers, tp, split, "", layout.sp and tp > 1)
     if (layout.ep or 1) > 1 then split_ep(m.layers, layout.ep, split, "") end
     split.untied = untie_missing(m)
     m.model_id = ("%s [tp %d/%d, pp stage %d/%d]"):format(model.model_id or "model", 1, tp, s, pp)
@@ -497,7 +506,12 @@ function parallel.run(analyze, load, model, given, layout, opts)
         local hb, hc = sum_at(e.result, head, "activation_reads")
         bytes, calls = bytes + bb + hb, calls + bc + hc
       end
-      c[#c + 1] = { kind = "all_reduce", group = "tp", ranks = l.tp, calls = calls * m, bytes = bytes * m }
+      if l.sp then -- each all-reduce becomes a reduce-scatter and an all-gather of the same buffer
+        c[#c + 1] = { kind = "reduce_scatter", group = "tp", ranks = l.tp, calls = calls * m, bytes = bytes * m }
+        c[#c + 1] = { kind = "all_gather", group = "tp", ranks = l.tp, calls = calls * m, bytes = bytes * m }
+      else
+        c[#c + 1] = { kind = "all_reduce", group = "tp", ranks = l.tp, calls = calls * m, bytes = bytes * m }
+      end
     end
     if l.pp > 1 then
       local tokens = l.micro_batch * (inputs.seq_len or 2048)

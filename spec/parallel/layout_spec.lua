@@ -232,3 +232,24 @@ describe("expert parallelism", function ()
     assert.error_matches(function () moe({ seq_len = 16 }, { dp = 2, ep = 4 }) end, "%-%-ep 4 must divide %-%-dp 2")
   end)
 end)
+
+describe("sequence parallelism", function ()
+  it("runs norms and residual adds on seq / tp tokens, and turns each all-reduce into a reduce-scatter and an all-gather", function ()
+    local given = { seq_len = 16, batch_size = 2, phase = "train" }
+    local plain = run(given, { tp = 2 })
+    local sp = run(given, { tp = 2, sp = true })
+    local r = sp.stages[1].result
+    -- 32 tokens: 16 a rank for the norms, and 16 x 64 elements for each residual add
+    assert.are.equal(16, r:find("^model%.layers%.input_layernorm$")[1].parameters.N)
+    assert.are.equal(16 * 64, r:find("^model%.layers%.residual_add_attn$")[1].parameters.numel)
+    assert.are.equal(16, r:find("^model%.norm$")[1].parameters.N)
+    -- the projections still see every token
+    assert.are.equal(32, r:find("^model%.layers%.self_attn%.q_proj$")[1].parameters.N)
+    local ar = plain.collectives[1][1]
+    local rs, ag = sp.collectives[1][1], sp.collectives[1][2]
+    assert.are.same({ "reduce_scatter", ar.calls, ar.bytes }, { rs.kind, rs.calls, rs.bytes })
+    assert.are.same({ "all_gather", ar.calls, ar.bytes }, { ag.kind, ag.calls, ag.bytes })
+    assert.are.equal(ar.wire_bytes, rs.wire_bytes + ag.wire_bytes) -- a ring moves the same bytes
+    assert(sp.stages[1].activations < plain.stages[1].activations)
+  end)
+end)

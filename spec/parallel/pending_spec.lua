@@ -1,7 +1,7 @@
 -- What issue 15 still asks for (each a pending spec until built).
 describe("issue 15, not built yet", function ()
   pending("--ep for fused expert calculators (gpt-oss, Llama 4: num_experts inside one layer)")
-  pending("--cp and --sp: sequence split of attention (K/V all-gather) and of norms/residuals (reduce-scatter + all-gather)")
+  pending("--cp: context parallelism, the sequence split of attention with the K/V all-gather (ring attention)")
   pending("FSDP's accounting beside ZeRO-3; tree collectives beside rings; the largest rank's temporary buffers")
   pending("fine-tuning: frozen parameters, LoRA and QLoRA adapters")
   pending("serving: the largest batch and the longest context that fit (paged KV blocks), TTFT/TPOT there, speculative decoding")
