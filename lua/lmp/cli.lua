@@ -91,7 +91,7 @@ local function analyze_options()
       { "pp", "int", "N", "pipeline stages (1F1B)" },
       { "dp", "int", "N", "data-parallel replicas" },
       { "ep", "int", "N", "expert-parallel ranks (of the --dp ones): MoE experts split over them" },
-      { "sp", "flag", nil, "sequence parallelism over the --tp ranks: norms and residual adds on seq/tp tokens" },
+      { "sp", "flag", nil, "sequence parallelism over --tp: norms and residual adds on seq/tp tokens" },
       { "zero", "int", "S", "ZeRO stage 0-3 over --dp: optimizer states, + gradients, + weights (train)" },
       { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
