@@ -138,6 +138,31 @@ fills it. With --generate (or LMP_GENERATE=1) analyze asks the LLM (ANTHROPIC_AP
 OPENAI_BASE_URL [+ OPENAI_API_KEY]) for each, checks it in the sandbox, stores it in
 $XDG_DATA_HOME/lmp (~/.local/share/lmp) and continues; each call's tokens and estimated
 cost go to stderr (prices: LMP_LLM_PRICE_IN/OUT).]] },
+  { name = "serve", summary = "a serving plan: the largest batch and context that fit, TTFT, TPOT, tokens/s",
+    usage = { "lmp serve MODEL --hw NAME|FILE [--context N] [--batch N] [--tp N] [--pp N] [options]" },
+    options = {
+      MODEL_OPTS[1], MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
+      { "hw", "string", "NAME|FILE", "the hardware a GPU is (lmp hw list)" },
+      { "context", "count", "N", "tokens a sequence holds (prompt + output): the largest batch that fits" },
+      { "batch", "count", "N", "sequences served at once: the longest context that fits" },
+      { "prompt", "count", "N", "the prompt of the time to first token (default --context)" },
+      { "tp", "int", "N", "tensor-parallel GPUs" }, { "pp", "int", "N", "pipeline stages" },
+      { "block-tokens", "int", "N", "tokens of a KV-cache block (default 16, vLLM's)" },
+      { "w-bits", "bits", "B", "bits per weight (default 16)" }, { "a-bits", "bits", "B", "bits per activation (default 16)" },
+      { "kv-bits", "bits", "B", "bits per KV-cache entry (default 16)" },
+      { "attention", "choice", "NAME", "eager, sdpa (default) or flash" },
+      { "draft", "string", "MODEL", "speculative decoding: the draft model" },
+      { "draft-tokens", "int", "K", "tokens the draft proposes a step (default 4)" },
+      { "acceptance", "string", "A", "the chance each drafted token is accepted, 0-1 (default 0.7)" },
+      { "format", "string", "F", "table (default) or json" }, MODULES },
+    text = [[
+A GPU holds the weights of its rank, the KV cache of every sequence in blocks of
+--block-tokens, and the larger working set of a decode step over them and of one prompt's
+prefill, in its memory less 10% kept for the runtime. With --context: the largest batch;
+with --batch: the longest context; with both: the times at them. TTFT is one prompt's
+prefill; TPOT the decode step of the whole batch over the context; tokens/s the batch over
+TPOT. Speculative decoding (--draft): K draft decode steps, then one target step over K + 1
+positions, yielding (1 - A^(K+1)) / (1 - A) tokens. Times are predictions (docs/hardware.md).]] },
   { name = "hw", summary = "the hardware presets: list them, show one with its sources",
     usage = { "lmp hw list", "lmp hw show NAME|FILE" }, options = { MODULES },
     text = [[
@@ -759,6 +784,80 @@ function cli.hw(args)
     return EXIT.OK
   end
   usage_error("hw: expected `lmp hw list` or `lmp hw show NAME|FILE` (see lmp hw --help)")
+end
+
+-- ---- serve ----
+
+function cli.serve(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS.serve), "serve")
+  apply_modules(o)
+  model_source(o, pos, "serve")
+  if not o.hw then usage_error("serve: --hw NAME|FILE is needed (lmp hw list)") end
+  if not o.context and not o.batch then usage_error("serve: give --context N (the largest batch) or --batch N (the longest context)") end
+  local format = o.format or "table"
+  if format ~= "table" and format ~= "json" then usage_error("serve: --format must be table or json, got '" .. format .. "'") end
+  local acceptance = o.acceptance and tonumber(o.acceptance)
+  if o.acceptance and not acceptance then usage_error("serve: --acceptance must be a number from 0 to 1") end
+  for _, k in ipairs({ "tp", "pp", "block-tokens", "draft-tokens" }) do
+    if o[k] == 0 then usage_error(("serve: --%s must be at least 1"):format(k)) end
+  end
+  local model = load_model(o, pos, "serve")
+  local hw = lmp.hardware(o.hw)
+  local bits = { w_bits = o["w-bits"], a_bits = o["a-bits"], kv_bits = o["kv-bits"], attention = o.attention }
+  local function rank(m, layout)
+    return function (inputs, timed)
+      for k, v in pairs(bits) do inputs[k] = v end
+      return lmp.parallel(m, inputs, layout, { hw = timed and hw or nil })
+    end
+  end
+  local layout = { tp = o.tp, pp = o.pp }
+  local gpus = (o.tp or 1) * (o.pp or 1)
+  local serving = require "lmp.serving"
+  local config = model.config or {}
+  local ctx = { parallel = rank(model, layout), hw = hw, gpus = gpus, block = o["block-tokens"] or serving.BLOCK_TOKENS,
+                max_positions = math.type(config.max_position_embeddings) == "integer" and config.max_position_embeddings or nil }
+  local plan = serving.plan(ctx, { context = o.context, batch = o.batch, prompt = o.prompt })
+  if o.draft and plan.served_batch then
+    local draft = core.file_kind(o.draft) and lmp.load(o.draft) or lmp.load_model_id(o.draft)
+    local k, a = o["draft-tokens"] or 4, acceptance or 0.7
+    local kv = (plan.served_context + ctx.block - 1) // ctx.block * ctx.block - 1
+    local verify = ctx.parallel({ batch_size = plan.served_batch, seq_len = k + 1, kv_len = kv, phase = "decode" }, true)
+    local dstep = rank(draft, layout)({ batch_size = plan.served_batch, seq_len = 1, kv_len = kv, phase = "decode" }, true)
+    plan.speculative = serving.speculative(verify.timing.step_s, dstep.timing.step_s, k, a)
+    plan.speculative.draft, plan.speculative.draft_tokens, plan.speculative.acceptance = draft.model_id or o.draft, k, a
+  end
+  plan.model_id, plan.hardware, plan.tp, plan.pp, plan.gpus = model.model_id, hw.name, o.tp or 1, o.pp or 1, gpus
+  if format == "json" then
+    out(report.to_json(plan) .. "\n")
+    return EXIT.OK
+  end
+  local gib = 2 ^ 30
+  local lines = { ("serving %s on %d x %s (tp %d, pp %d), the KV cache in blocks of %d tokens"):format(
+    report.visible(model.model_id or "?"), gpus, hw.name, plan.tp, plan.pp, ctx.block),
+    ("  usable memory a GPU: %.2f GiB (10%% kept for the runtime)"):format(plan.usable_bytes / gib) }
+  if o.context then
+    lines[#lines + 1] = plan.max_batch and ("  at a context of %s tokens: at most %s sequences"):format(
+      report.grouped(o.context), report.grouped(plan.max_batch)) or ("  at a context of %s tokens: not one sequence fits")
+      :format(report.grouped(o.context))
+  end
+  if o.batch then
+    lines[#lines + 1] = plan.max_context and ("  at a batch of %s: contexts up to %s tokens"):format(
+      report.grouped(o.batch), report.grouped(plan.max_context)) or ("  at a batch of %s: not even 1 token fits")
+      :format(report.grouped(o.batch))
+  end
+  if plan.ttft_s then
+    lines[#lines + 1] = ("  serving %s sequence(s) of %s tokens, predicted: TTFT %s (a %s-token prompt), TPOT %s, %.0f tokens/s (%.0f a GPU)")
+      :format(report.grouped(plan.served_batch), report.grouped(plan.served_context), report.seconds(plan.ttft_s),
+        report.grouped(o.prompt or plan.served_context), report.seconds(plan.tpot_s), plan.tokens_per_s, plan.tokens_per_s_per_gpu)
+  end
+  local sp = plan.speculative
+  if sp then
+    lines[#lines + 1] = ("  speculative decoding (draft %s, %d tokens, acceptance %g): %.2f tokens a step, %s a token (%.2fx TPOT)")
+      :format(report.visible(sp.draft), sp.draft_tokens, sp.acceptance, sp.tokens_per_step, report.seconds(sp.s_per_token),
+        plan.tpot_s / sp.s_per_token)
+  end
+  out(table.concat(lines, "\n") .. "\n")
+  return EXIT.OK
 end
 
 -- ---- calibrate ----
