@@ -163,6 +163,29 @@ with --batch: the longest context; with both: the times at them. TTFT is one pro
 prefill; TPOT the decode step of the whole batch over the context; tokens/s the batch over
 TPOT. Speculative decoding (--draft): K draft decode steps, then one target step over K + 1
 positions, yielding (1 - A^(K+1)) / (1 - A) tokens. Times are predictions (docs/hardware.md).]] },
+  { name = "plan", summary = "search hardware x layout x bits for the cheapest serving that meets targets",
+    usage = { "lmp plan MODEL --context N [--max-ttft S] [--max-tpot S] [--min-throughput T] [options]" },
+    options = {
+      MODEL_OPTS[1], MODEL_OPTS[2], MODEL_OPTS[3], MODEL_OPTS[4],
+      { "context", "count", "N", "tokens a sequence holds (prompt + output)" },
+      { "prompt", "count", "N", "the prompt of the time to first token (default --context)" },
+      { "max-ttft", "string", "S", "the longest time to first token, in seconds" },
+      { "max-tpot", "string", "S", "the longest time per output token, in seconds" },
+      { "min-throughput", "string", "T", "the fewest tokens a second" },
+      { "gpus", "int", "N", "at most this many GPUs (default 8)" },
+      { "hw", "list", "NAME|FILE", "hardware to try (repeatable; default every preset)" },
+      { "price", "list", "NAME=USD", "price of a GPU-hour of NAME (repeatable): rank by the cost of 1M tokens" },
+      { "w-bits", "string", "LIST", "weight widths to try, comma-separated (default 16; e.g. 16,8,4)" },
+      { "kv-bits", "bits", "B", "bits per KV-cache entry (default 16)" },
+      { "block-tokens", "int", "N", "tokens of a KV-cache block (default 16)" },
+      { "top", "int", "N", "configurations to print (default 5)" },
+      { "format", "string", "F", "table (default) or json" }, MODULES },
+    text = [[
+Tries every hardware x tensor-parallel (1, 2, 4, 8) x pipeline (1, 2, 4) layout of at most
+--gpus GPUs x weight width: the largest batch that fits at --context (lmp serve's rule),
+the time to first token, the largest batch whose time per output token meets --max-tpot,
+the throughput. Ranks those that meet every target by the cost of a million tokens (with
+--price), else by GPUs, then tokens/s a GPU; says how many failed, and why.]] },
   { name = "hw", summary = "the hardware presets: list them, show one with its sources",
     usage = { "lmp hw list", "lmp hw show NAME|FILE" }, options = { MODULES },
     text = [[
@@ -856,6 +879,98 @@ function cli.serve(args)
       :format(report.visible(sp.draft), sp.draft_tokens, sp.acceptance, sp.tokens_per_step, report.seconds(sp.s_per_token),
         plan.tpot_s / sp.s_per_token)
   end
+  out(table.concat(lines, "\n") .. "\n")
+  return EXIT.OK
+end
+
+-- ---- plan ----
+
+function cli.plan(args)
+  local o, pos = parse(args, spec_of(cli.COMMANDS.plan), "plan")
+  apply_modules(o)
+  model_source(o, pos, "plan")
+  if not o.context then usage_error("plan: --context N is needed (the tokens a sequence holds)") end
+  local format = o.format or "table"
+  if format ~= "table" and format ~= "json" then usage_error("plan: --format must be table or json, got '" .. format .. "'") end
+  local function seconds(name)
+    local v = o[name] and tonumber(o[name])
+    if o[name] and (not v or v <= 0) then usage_error(("plan: --%s must be a positive number"):format(name)) end
+    return v
+  end
+  local targets = { context = o.context, prompt = o.prompt, max_ttft = seconds("max-ttft"), max_tpot = seconds("max-tpot"),
+                    min_throughput = seconds("min-throughput") }
+  local max_gpus = o.gpus or 8
+  if max_gpus < 1 then usage_error("plan: --gpus must be at least 1") end
+  local prices = {}
+  for _, p in ipairs(o.price or {}) do
+    local name, usd = p:match("^([%w._-]+)=([%d.]+)$")
+    if not name or not tonumber(usd) then usage_error(("plan: --price expects NAME=USD (h100-sxm=2.5), got '%s'"):format(p)) end
+    prices[name] = tonumber(usd)
+  end
+  local widths = {}
+  for w in (o["w-bits"] or "16"):gmatch("[^,]+") do
+    local b = cli.parse_bits(w)
+    if not b then usage_error(("plan: --w-bits expects bit widths such as 16,8,4, got '%s'"):format(w)) end
+    widths[#widths + 1] = b
+  end
+  local hws = {}
+  if o.hw then
+    for _, name in ipairs(o.hw) do hws[#hws + 1] = lmp.hardware(name) end
+  else
+    for _, h in ipairs(lmp.hardware_list()) do if h.hw then hws[#hws + 1] = h.hw end end
+  end
+  local model = lmp.model_table(load_model(o, pos, "plan"))
+  local serving = require "lmp.serving"
+  local block = o["block-tokens"] or serving.BLOCK_TOKENS
+  local config = model.config or {}
+  local candidates = {}
+  for _, hw in ipairs(hws) do
+    for _, tp in ipairs({ 1, 2, 4, 8 }) do
+      for _, pp in ipairs({ 1, 2, 4 }) do
+        if tp * pp <= max_gpus and (tp * pp == 1 or hw.gpu_link_GBps or hw.network_GBps or hw.host_link_GBps) then
+          for _, w in ipairs(widths) do
+            local layout = { tp = tp, pp = pp }
+            local function rank(inputs, timed)
+              inputs.w_bits, inputs.kv_bits = w, o["kv-bits"]
+              return lmp.parallel(model, inputs, layout, { hw = timed and hw or nil })
+            end
+            candidates[#candidates + 1] = { name = ("%s tp%d pp%d w%d"):format(hw.name, tp, pp, w), hw = hw, tp = tp, pp = pp,
+              gpus = tp * pp, w_bits = w, price = prices[hw.name],
+              ctx = { parallel = rank, hw = hw, gpus = tp * pp, block = block,
+                      max_positions = math.type(config.max_position_embeddings) == "integer" and config.max_position_embeddings or nil } }
+          end
+        end
+      end
+    end
+  end
+  local t0 = core.now_us and core.now_us()
+  local found = serving.search(candidates, targets)
+  found.seconds = t0 and (core.now_us() - t0) / 1e6 or nil
+  if format == "json" then
+    out(report.to_json({ model_id = model.model_id, targets = targets, best = found.ok, failed = found.failed,
+                         evaluated = found.evaluated, seconds = found.seconds }) .. "\n")
+    return EXIT.OK
+  end
+  local lines = { ("plan for %s at a context of %s tokens: %d configurations tried%s"):format(
+    report.visible(model.model_id or "?"), report.grouped(o.context), found.evaluated,
+    found.seconds and (" in %.2f s"):format(found.seconds) or "") }
+  local top = o.top or 5
+  if #found.ok == 0 then
+    lines[#lines + 1] = "  none meets the targets"
+  else
+    lines[#lines + 1] = "  rank  configuration                      GPUs  batch       TTFT       TPOT     tokens/s  a GPU   $/1M tokens"
+    for i = 1, math.min(top, #found.ok) do
+      local r = found.ok[i]
+      lines[#lines + 1] = ("  %4d  %-33s %5d  %5d  %9s  %9s  %11.0f  %5.0f   %s"):format(i, report.visible(r.name), r.gpus, r.batch,
+        report.seconds(r.ttft_s), report.seconds(r.tpot_s), r.tokens_per_s, r.tokens_per_s_per_gpu,
+        r.usd_per_million_tokens and ("%.3f"):format(r.usd_per_million_tokens) or "-")
+    end
+  end
+  local reasons = {}
+  for reason, n in pairs(found.failed) do reasons[#reasons + 1] = ("%d %s"):format(n, reason) end
+  table.sort(reasons)
+  if #reasons > 0 then lines[#lines + 1] = "  failed: " .. table.concat(reasons, "; ") end
+  lines[#lines + 1] = "  (times are predictions: docs/hardware.md; a configuration's batch is the largest that meets --max-tpot)"
   out(table.concat(lines, "\n") .. "\n")
   return EXIT.OK
 end

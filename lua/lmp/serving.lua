@@ -3,6 +3,8 @@
 -- time to first token and per output token there, the throughput per GPU, and speculative
 -- decoding's expected tokens a step. docs/serving.md says what each figure assumes.
 local util = require "lmp.util"
+local core = require "lmp.core"
+local function core_is_error(e) return core.is_error(e) end
 
 local serving = {}
 
@@ -89,6 +91,66 @@ function serving.speculative(verify_s, draft_step_s, k, a)
   local tokens = a == 1 and (k + 1) or (1 - a ^ (k + 1)) / (1 - a)
   local step = k * draft_step_s + verify_s
   return { tokens_per_step = tokens, step_s = step, s_per_token = step / tokens }
+end
+
+-- ---- lmp plan: the cheapest configuration that meets the targets ----
+
+-- the largest batch in [1, hi] whose decode step meets max_tpot (a step's time grows with
+-- the batch)
+local function batch_for_tpot(ctx, hi, context, max_tpot)
+  local kv = blocks(context, ctx.block) - 1
+  local function tpot(b)
+    return ctx.parallel({ batch_size = b, seq_len = 1, kv_len = kv, phase = "decode" }, true).timing.step_s
+  end
+  if not max_tpot then return hi, tpot(hi) end
+  local b = largest(1, hi, function (x) return tpot(x) <= max_tpot end)
+  return b, b and tpot(b)
+end
+
+-- search(candidates, targets) -> { ok = { ... sorted best first }, failed = { reason -> count } }
+-- candidates: { { name, hw, tp, pp, gpus, w_bits, price, ctx }, ... } (ctx as plan's);
+-- targets: { context, prompt, max_ttft, max_tpot, min_throughput }. Each candidate: the
+-- largest batch that fits at the context, the time to first token, the largest batch whose
+-- TPOT meets the target, the throughput; ranked by the cost of a million tokens (with a
+-- price), else by GPUs and then throughput per GPU
+function serving.search(candidates, targets)
+  local ok, failed, evaluated = {}, {}, 0
+  local function fail(reason) failed[reason] = (failed[reason] or 0) + 1 end
+  for _, c in ipairs(candidates) do
+    evaluated = evaluated + 1
+    local okc, err = pcall(function ()
+      local plan = serving.plan(c.ctx, { context = targets.context })
+      if not plan.max_batch then return fail("does not fit") end
+      local ttft = c.ctx.parallel({ batch_size = 1, seq_len = targets.prompt or targets.context, phase = "prefill" }, true)
+        .timing.step_s
+      if targets.max_ttft and ttft > targets.max_ttft then return fail("time to first token over --max-ttft") end
+      local b, tpot = batch_for_tpot(c.ctx, plan.max_batch, targets.context, targets.max_tpot)
+      if not b then return fail("time per output token over --max-tpot at batch 1") end
+      local throughput = b / tpot
+      if targets.min_throughput and throughput < targets.min_throughput then
+        return fail("throughput under --min-throughput")
+      end
+      local r = { name = c.name, hardware = c.hw.name, tp = c.tp, pp = c.pp, gpus = c.gpus, w_bits = c.w_bits, batch = b,
+                  max_batch = plan.max_batch, ttft_s = ttft, tpot_s = tpot, tokens_per_s = throughput,
+                  tokens_per_s_per_gpu = throughput / c.gpus, price_per_hour = c.price and c.price * c.gpus or nil }
+      if c.price then r.usd_per_million_tokens = c.price * c.gpus / (throughput * 3600) * 1e6 end
+      ok[#ok + 1] = r
+    end)
+    if not okc then
+      if not core_is_error(err) then error(err, 0) end
+      fail("the layout does not split the model")
+    end
+  end
+  table.sort(ok, function (a, b)
+    if a.usd_per_million_tokens and b.usd_per_million_tokens and a.usd_per_million_tokens ~= b.usd_per_million_tokens then
+      return a.usd_per_million_tokens < b.usd_per_million_tokens
+    end
+    if (a.usd_per_million_tokens ~= nil) ~= (b.usd_per_million_tokens ~= nil) then return a.usd_per_million_tokens ~= nil end
+    if a.gpus ~= b.gpus then return a.gpus < b.gpus end
+    if a.tokens_per_s_per_gpu ~= b.tokens_per_s_per_gpu then return a.tokens_per_s_per_gpu > b.tokens_per_s_per_gpu end
+    return a.name < b.name
+  end)
+  return { ok = ok, failed = failed, evaluated = evaluated }
 end
 
 return serving

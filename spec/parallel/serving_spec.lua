@@ -66,3 +66,50 @@ describe("a serving plan", function ()
     assert.truthy(err2:find("give --context N", 1, true), err2)
   end)
 end)
+
+describe("lmp plan", function ()
+  local function hwfile(name, mib, price_note)
+    return h.write(([[{"name": "%s", "memory_GiB": %s, "memory_GBps": 2039, "tensor_TFLOPS": {"bf16": 312},
+      "kernel_floor_us": 2, "sources": {"memory_GiB": "-", "memory_GBps": "-", "tensor_TFLOPS": "-",
+      "kernel_floor_us": "%s"}}]]):format(name, tostring(mib / 1024), price_note or "-"))
+  end
+
+  it("finds the one configuration that fits, and says why the others failed", function ()
+    -- the small Llama's weights are 180,800 x 2 = 361,600 bytes: a part of 0.25 MiB (235,929
+    -- bytes usable) cannot hold them on one GPU; one of 1 MiB can
+    local small, big = hwfile("small-gpu", 0.25), hwfile("big-gpu", 1)
+    local out, err, code = h.run("plan", TINY, "--context", "64", "--gpus", "1", "--hw", small, "--hw", big,
+      "--price", "big-gpu=3", "--format", "json")
+    assert.are.equal(0, code, err)
+    local j = lmp.json_decode(out)
+    assert.are.equal(2, j.evaluated)
+    assert.are.equal(1, #j.best)
+    assert.are.equal("big-gpu tp1 pp1 w16", j.best[1].name)
+    assert.are.equal(1, j.failed["does not fit"])
+    local b = j.best[1]
+    -- $ a million tokens: 3 $/h x 1 GPU over the throughput
+    assert(math.abs(b.usd_per_million_tokens - 3 / (b.tokens_per_s * 3600) * 1e6) < 1e-9)
+    assert(math.abs(b.tokens_per_s - b.batch / b.tpot_s) < 1e-6)
+    -- the batch is serve's largest at 64 tokens
+    local plan = serving.plan({ parallel = function (inputs, timed)
+      return lmp.parallel(TINY, inputs, {}, { hw = timed and lmp.hardware(big) or nil }) end,
+      hw = lmp.hardware(big), gpus = 1, block = 16, max_positions = 512 }, { context = 64 })
+    assert.are.equal(plan.max_batch, b.batch)
+    -- a TPOT target below the batch-1 step leaves none
+    out = h.run("plan", TINY, "--context", "64", "--gpus", "1", "--hw", big, "--max-tpot", "1e-9", "--format", "json")
+    j = lmp.json_decode(out)
+    assert.are.equal(0, #j.best)
+    assert.are.equal(1, j.failed["time per output token over --max-tpot at batch 1"])
+    os.remove(small)
+    os.remove(big)
+  end)
+
+  it("ranks by the cost of a million tokens", function ()
+    local out, err, code = h.run("plan", TINY, "--context", "64", "--gpus", "2", "--hw", "h100-sxm", "--hw", "a100-sxm-80gb",
+      "--price", "h100-sxm=2.5", "--price", "a100-sxm-80gb=1.5", "--format", "json")
+    assert.are.equal(0, code, err)
+    local best = lmp.json_decode(out).best
+    assert(#best >= 2)
+    for i = 2, #best do assert(best[i - 1].usd_per_million_tokens <= best[i].usd_per_million_tokens) end
+  end)
+end)
