@@ -92,6 +92,7 @@ local function analyze_options()
       { "dp", "int", "N", "data-parallel replicas" },
       { "ep", "int", "N", "expert-parallel ranks (of the --dp ones): MoE experts split over them" },
       { "sp", "flag", nil, "sequence parallelism over --tp: norms and residual adds on seq/tp tokens" },
+      { "cp", "int", "N", "context-parallel ranks: each runs seq/N tokens, attention gathers K and V" },
       { "zero", "int", "S", "ZeRO stage 0-3 over --dp: optimizer states, + gradients, + weights (train)" },
       { "micro-batch", "int", "N", "sequences a rank runs at once (default --batch)" },
       { "global-batch", "int", "N", "sequences a training step takes (default micro-batch x dp x pp)" },
@@ -499,11 +500,11 @@ function cli.analyze_options(args)
     usage_error("analyze: --format must be " .. util.either(names_of(report.FORMATS)) .. ", got '" .. format .. "'")
   end
   if o.gpus and not o.hw then usage_error("analyze: --gpus N goes with --hw NAME (the memory of N of them)") end
-  for _, k in ipairs({ "tp", "pp", "dp", "ep", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
+  for _, k in ipairs({ "tp", "pp", "dp", "ep", "cp", "micro-batch", "global-batch", "virtual-stages", "gpus-per-node" }) do
     if o[k] == 0 then usage_error(("analyze: --%s must be at least 1"):format(k)) end
   end
   if o.tokens and phase ~= "train" then usage_error("analyze: --tokens (a training budget) goes with --phase train") end
-  if (o.tp or o.pp or o.dp or o.ep or o.zero or o.recompute) and phase == "generate" then
+  if (o.tp or o.pp or o.dp or o.ep or o.cp or o.zero or o.recompute) and phase == "generate" then
     usage_error("analyze: a parallel layout (--tp, --pp, --dp, --zero) goes with --phase prefill, decode or train")
   end
   if o.gpus == 0 then usage_error("analyze: --gpus must be at least 1") end
@@ -536,8 +537,8 @@ function cli.analyze(args)
   end
   local result = run()
   if o.sp and not o.tp then usage_error("analyze: --sp splits the sequence over the --tp ranks: give --tp N") end
-  if o.tp or o.pp or o.dp or o.ep or o.zero or o.recompute or o.tokens then
-    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, ep = o.ep, sp = o.sp, zero = o.zero,
+  if o.tp or o.pp or o.dp or o.ep or o.cp or o.zero or o.recompute or o.tokens then
+    result.layout = lmp.parallel(model, inputs, { tp = o.tp, pp = o.pp, dp = o.dp, ep = o.ep, sp = o.sp, cp = o.cp, zero = o.zero,
       recompute = o.recompute,
       tokens = o.tokens,
       micro_batch = o["micro-batch"], global_batch = o["global-batch"], virtual_stages = o["virtual-stages"],

@@ -154,6 +154,25 @@ local function split_ep(layers, ep, out, path)
   end
 end
 
+-- the CP split of one rank: every layer runs seq / cp of the tokens (the rank's inputs say
+-- so), but attention's keys span the whole sequence: a rank's queries attend to every key,
+-- K and V gathered from the other ranks (ring attention)
+local function split_cp(layers, cp, out, path)
+  for _, layer in ipairs(layers) do
+    local where = path .. layer.name
+    if layer.sub_layers then
+      split_cp(layer.sub_layers, cp, out, where .. ".")
+    elseif layer.class == "torch.nn.functional.scaled_dot_product_attention" and layer.parameters then
+      local k = layer.parameters.key_len
+      if type(k) ~= "string" or not k:find("${seq_len}", 1, true) then
+        util.fail(where .. ": --cp needs key_len as a formula of ${seq_len}")
+      end
+      layer.parameters.key_len = k:gsub("%${seq_len}", ("(${seq_len} * %d)"):format(cp))
+      out.attention[#out.attention + 1] = where
+    end
+  end
+end
+
 -- the decoder block: the composite with the largest repeat (> 1), depth first
 local function find_block(layers, best, parent)
   for i, layer in ipairs(layers) do
@@ -246,6 +265,8 @@ function parallel.rank_models(model, layout)
     local split = { column = {}, row = {}, vocab = {}, replicated = {}, experts = {}, sequence = {} }
     split_tp(m.layers, tp, split, "", layout.sp and tp > 1)
     if (layout.ep or 1) > 1 then split_ep(m.layers, layout.ep, split, "") end
+    split.attention = {}
+    if (layout.cp or 1) > 1 then split_cp(m.layers, layout.cp, split, "") end
     split.untied = untie_missing(m)
     m.model_id = ("%s [tp %d/%d, pp stage %d/%d]"):format(model.model_id or "model", 1, tp, s, pp)
     stages[s] = { stage = s, layers = pp > 1 and counts[s] or nil, model = m, split = split }
@@ -406,7 +427,7 @@ parallel.ZERO = { [0] = "none", "optimizer states", "and gradients", "and weight
 function parallel.check_layout(layout, phase, batch)
   local l = {}
   for k, v in pairs(layout or {}) do l[k] = v end
-  for _, k in ipairs({ "tp", "pp", "dp", "ep" }) do
+  for _, k in ipairs({ "tp", "pp", "dp", "ep", "cp" }) do
     l[k] = l[k] or 1
     if math.type(l[k]) ~= "integer" or l[k] < 1 then util.fail(("--%s must be an integer >= 1"):format(k)) end
   end
@@ -420,7 +441,7 @@ function parallel.check_layout(layout, phase, batch)
     util.fail(("--global-batch %d is not a multiple of --micro-batch %d x --dp %d"):format(l.global_batch, l.micro_batch, l.dp))
   end
   l.micro_batches = l.global_batch // (l.micro_batch * l.dp)
-  l.gpus = l.tp * l.pp * l.dp
+  l.gpus = l.tp * l.pp * l.dp * l.cp
   l.recompute = l.recompute or "none"
   if not parallel.RECOMPUTE[l.recompute] then util.fail("--recompute must be none, selective or full") end
   if l.recompute ~= "none" and phase ~= "train" then util.fail("--recompute goes with --phase train") end
@@ -440,6 +461,12 @@ function parallel.run(analyze, load, model, given, layout, opts)
   local inputs = {}
   for k, v in pairs(given) do inputs[k] = v end
   inputs.batch_size = l.micro_batch
+  if l.cp > 1 then -- each context-parallel rank runs seq / cp of every sequence's tokens
+    local seq = inputs.seq_len or 2048
+    if seq % l.cp ~= 0 then util.fail(("--cp %d does not divide the sequence of %d tokens"):format(l.cp, seq)) end
+    if (inputs.kv_len or 0) > 0 then util.fail("--cp splits a whole sequence: it goes with prefill or train, not a KV cache") end
+    inputs.seq_len = seq // l.cp
+  end
   local w_bits = inputs.w_bits or 16
   local a_bytes = (inputs.a_bits or 16) / 8
   local out = { layout = l, stages = {}, collectives = {} }
@@ -471,9 +498,12 @@ function parallel.run(analyze, load, model, given, layout, opts)
   out.largest_stage = largest
   -- the model's FLOPs a step (one unsplit copy at the micro-batch, times the micro-batches
   -- and the replicas): MFU's numerator, without the work TP replicates (norms, residuals)
-  local whole = analyze(load(model), inputs, { depth = 0 })
+  local whole_inputs = {}
+  for k, v in pairs(inputs) do whole_inputs[k] = v end
+  whole_inputs.seq_len = given.seq_len or inputs.seq_len -- the whole sequence, not a CP rank's share
+  local whole = analyze(load(model), whole_inputs, { depth = 0 })
   out.model_flops = tonumber(whole.totals.flops) * l.micro_batches * l.dp
-  out.tokens = l.global_batch * (inputs.seq_len or 2048)
+  out.tokens = l.global_batch * (given.seq_len or 2048)
   if l.tokens and train then
     -- a training budget: the steps it takes, lmp's FLOPs for it, and the 6ND rule beside them
     -- (6 x parameters x tokens: it leaves out attention's products over the context, which
@@ -542,16 +572,43 @@ function parallel.run(analyze, load, model, given, layout, opts)
       walk(e.result.tree, results.UNIT)
       c[#c + 1] = { kind = "all_to_all", group = "ep", ranks = l.ep, calls = 2 * count * steps * m, bytes = 2 * bytes * steps * m }
     end
-    if l.dp > 1 and train then
+    if l.cp > 1 and #e.split.attention > 0 then
+      -- each attention layer gathers K and V of the whole sequence (the buffer a rank ends
+      -- with) and, in the backward, reduce-scatters their gradients
+      local wanted = {}
+      for _, p in ipairs(e.split.attention) do wanted[p] = true end
+      local results = require "lmp.result"
+      local toks = core.exact.mul(e.result.inputs.batch_size, e.result.inputs.seq_len)
+      local bytes, calls = 0, 0
+      local function walk(nodes, above)
+        for _, n in ipairs(nodes or {}) do
+          local _, cum = results.instance_figures(n, above, toks)
+          if wanted[n.path] then
+            local p = n.parameters
+            local d, dv = p.head_dim, (p.v_head_dim or 0) > 0 and p.v_head_dim or p.head_dim
+            local one = math.floor(p.batch_size * p.num_kv_heads * p.key_len * (d + dv) * p.kv_bits / 8 + 0.5)
+            bytes, calls = bytes + one * tonumber(cum.a), calls + tonumber(cum.a)
+          end
+          walk(n.children, cum)
+        end
+      end
+      walk(e.result.tree, results.UNIT)
+      c[#c + 1] = { kind = "all_gather", group = "cp", ranks = l.cp, calls = calls * m, bytes = bytes * m }
+      if train then c[#c + 1] = { kind = "reduce_scatter", group = "cp", ranks = l.cp, calls = calls * m, bytes = bytes * m } end
+    end
+    if (l.dp * l.cp) > 1 and train then
+      -- the gradients are summed over the data-parallel ranks and the context-parallel ones,
+      -- which hold the same weights
+      local n = l.dp * l.cp
       local grads = ceil_div(e.params * w_bits, 8)
       if l.zero <= 1 then
-        c[#c + 1] = { kind = "all_reduce", group = "dp", ranks = l.dp, calls = 1, bytes = grads }
+        c[#c + 1] = { kind = "all_reduce", group = "dp", ranks = n, calls = 1, bytes = grads }
       else
-        c[#c + 1] = { kind = "reduce_scatter", group = "dp", ranks = l.dp, calls = 1, bytes = grads }
-        c[#c + 1] = { kind = "all_gather", group = "dp", ranks = l.dp, calls = 1, bytes = grads } -- updated weights
+        c[#c + 1] = { kind = "reduce_scatter", group = "dp", ranks = n, calls = 1, bytes = grads }
+        c[#c + 1] = { kind = "all_gather", group = "dp", ranks = n, calls = 1, bytes = grads } -- updated weights
       end
       if l.zero == 3 then -- the weights gathered again for the forward and for the backward
-        c[#c + 1] = { kind = "all_gather", group = "dp", ranks = l.dp, calls = 2, bytes = 2 * grads }
+        c[#c + 1] = { kind = "all_gather", group = "dp", ranks = n, calls = 2, bytes = 2 * grads }
       end
     end
     for _, x in ipairs(c) do x.wire_bytes = parallel.wire_bytes(x.kind, x.bytes, x.ranks) end
@@ -591,6 +648,7 @@ function parallel.time(out, hw, train)
     for _, x in ipairs(out.collectives[s]) do
       local bw, alpha = parallel.link(hw, x.group == "pp" and 2 * l.gpus_per_node or x.ranks, l.gpus_per_node)
       if x.group == "ep" and l.tp * l.ep > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
+      if x.group == "cp" and l.tp * l.cp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       if x.group == "pp" and l.tp * l.pp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       if x.group == "dp" and l.tp * l.dp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
       local per_call = x.calls > 0 and x.bytes / x.calls or 0
@@ -598,10 +656,10 @@ function parallel.time(out, hw, train)
       comm[x.group] = (comm[x.group] or 0) + x.seconds
     end
     local m = l.micro_batches
-    e.micro_batch_s = compute + (comm.tp + comm.pp + (comm.ep or 0)) / m
+    e.micro_batch_s = compute + (comm.tp + comm.pp + (comm.ep or 0) + (comm.cp or 0)) / m
     e.compute_s, e.tp_s, e.pp_s, e.dp_s = compute, comm.tp, comm.pp, comm.dp
     slot = math.max(slot, e.micro_batch_s)
-    latency = latency + compute + comm.tp + comm.pp + (comm.ep or 0)
+    latency = latency + compute + comm.tp + comm.pp + (comm.ep or 0) + (comm.cp or 0)
     if train then
       exposed = math.max(exposed, comm.dp - t.backward_s)
       local opt_bytes = e.result.totals.optimizer_bytes

@@ -292,7 +292,8 @@ function report.layout_lines(lines, p)
   local gib = 2 ^ 30
   lines[#lines + 1] = ""
   lines[#lines + 1] = ("layout: tp %d x pp %d x dp %d = %d GPUs%s, ZeRO %d, micro-batch %d, %d micro-batch%s a step (global %d)")
-    :format(l.tp, l.pp, l.dp, l.gpus, l.ep > 1 and (" (ep %d of the dp)"):format(l.ep) or "", l.zero, l.micro_batch,
+    :format(l.tp, l.pp, l.dp, l.gpus, (l.cp > 1 and (" x cp %d"):format(l.cp) or "") ..
+      (l.ep > 1 and (" (ep %d of the dp)"):format(l.ep) or ""), l.zero, l.micro_batch,
       l.micro_batches, l.micro_batches == 1 and "" or "es", l.global_batch)
   local train = p.stages[1].gradients ~= nil
   lines[#lines + 1] = train and "  stage  layers       params     weights   gradients   optimizer  activations       total"

@@ -253,3 +253,29 @@ describe("sequence parallelism", function ()
     assert(sp.stages[1].activations < plain.stages[1].activations)
   end)
 end)
+
+describe("context parallelism", function ()
+  it("runs seq / cp tokens a rank, attends over the whole sequence, and gathers K and V", function ()
+    local r = run({ seq_len = 16, phase = "train" }, { cp = 2 })
+    local res = r.stages[1].result
+    local sdpa = res:find("scaled_dot_product_attention$")[1]
+    assert.are.equal(8, sdpa.parameters.q_len)      -- a rank's queries: half the sequence
+    assert.are.equal(16, sdpa.parameters.key_len)   -- over every key
+    assert.are.equal(8, res:find("^model%.layers%.self_attn%.q_proj$")[1].parameters.N)
+    -- K and V of the whole sequence a layer: 2 KV heads x 16 tokens x (16 + 16) x 2 bytes =
+    -- 2,048; 4 layers: gathered forward, their gradients reduce-scattered backward
+    local gather, scatter, grads
+    for _, c in ipairs(r.collectives[1]) do
+      if c.group == "cp" and c.kind == "all_gather" then gather = c end
+      if c.group == "cp" and c.kind == "reduce_scatter" then scatter = c end
+      if c.group == "dp" then grads = c end
+    end
+    assert.are.same({ 4, 4 * 2048 }, { gather.calls, gather.bytes })
+    assert.are.same({ 4, 4 * 2048 }, { scatter.calls, scatter.bytes })
+    -- the two context-parallel ranks hold the same weights: their gradients are all-reduced
+    assert.are.same({ "all_reduce", 2, FULL * 2 }, { grads.kind, grads.ranks, grads.bytes })
+    assert.are.equal(2, r.layout.gpus)
+    assert.are.equal(16, r.tokens) -- a step's tokens are whole sequences
+    assert.error_matches(function () run({ seq_len = 15, phase = "train" }, { cp = 2 }) end, "does not divide the sequence")
+  end)
+end)
