@@ -646,11 +646,12 @@ function parallel.time(out, hw, train)
     end
     local comm = { tp = 0, pp = 0, dp = 0 }
     for _, x in ipairs(out.collectives[s]) do
-      local bw, alpha = parallel.link(hw, x.group == "pp" and 2 * l.gpus_per_node or x.ranks, l.gpus_per_node)
-      if x.group == "ep" and l.tp * l.ep > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
-      if x.group == "cp" and l.tp * l.cp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
-      if x.group == "pp" and l.tp * l.pp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
-      if x.group == "dp" and l.tp * l.dp > l.gpus_per_node then bw, alpha = parallel.link(hw, l.gpus_per_node + 1, l.gpus_per_node) end
+      -- a group's ranks span SPAN[group] consecutive GPUs (Megatron's order: tp innermost,
+      -- then cp, then dp (whose ranks the ep groups are), pp outermost): within a node they
+      -- use the GPU link, else the network
+      local span = ({ tp = l.tp, cp = l.tp * l.cp, ep = l.tp * l.cp * l.ep, dp = l.tp * l.cp * l.dp,
+                      pp = l.tp * l.cp * l.dp * l.pp })[x.group]
+      local bw, alpha = parallel.link(hw, span, l.gpus_per_node)
       local per_call = x.calls > 0 and x.bytes / x.calls or 0
       x.seconds = x.calls * parallel.collective_time(x.kind, per_call, x.ranks, bw, alpha)
       comm[x.group] = (comm[x.group] or 0) + x.seconds
