@@ -347,7 +347,7 @@ local function layout_json(p)
   local stages = {}
   for s, e in ipairs(p.stages) do
     local x = {}
-    for k, v in pairs(e) do if k ~= "result" and k ~= "split" then x[k] = v end end
+    for k, v in pairs(e) do if k ~= "result" and k ~= "split" and k ~= "recompute_forward" then x[k] = v end end
     x.replicated_layers = e.split.replicated
     x.untied_layers = e.split.untied
     stages[s] = x
