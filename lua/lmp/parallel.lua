@@ -480,10 +480,13 @@ function parallel.run(analyze, load, model, given, layout, opts)
       -- 1F1B: stage s holds the activations of pp - s + 1 micro-batches at once (the first
       -- stage the most), at most the micro-batches a step runs
       e.in_flight = math.min(l.micro_batches, l.pp - s + 1)
+      -- ZeRO shards over the ranks that hold the same weights: the data-parallel ones and the
+      -- context-parallel ones (Megatron's distributed optimizer over dp x cp)
+      local shards = l.dp * l.cp
       local weights = ceil_div(P * w_bits, 8)
-      e.weights = l.zero >= 3 and ceil_div(weights, l.dp) or weights
-      e.gradients = l.zero >= 2 and ceil_div(weights, l.dp) or weights
-      e.optimizer = l.zero >= 1 and ceil_div(f.optimizer, l.dp) or f.optimizer
+      e.weights = l.zero >= 3 and ceil_div(weights, shards) or weights
+      e.gradients = l.zero >= 2 and ceil_div(weights, shards) or weights
+      e.optimizer = l.zero >= 1 and ceil_div(f.optimizer, shards) or f.optimizer
       local saved, extra = parallel.recompute(r, l.recompute, inputs, hidden_size(model), a_bytes)
       e.saved_per_micro_batch, e.recompute_forward = saved, extra
       e.activations = saved * e.in_flight
@@ -664,7 +667,7 @@ function parallel.time(out, hw, train)
     if train then
       exposed = math.max(exposed, comm.dp - t.backward_s)
       local opt_bytes = e.result.totals.optimizer_bytes
-      if l.zero >= 1 then opt_bytes = opt_bytes / l.dp end
+      if l.zero >= 1 then opt_bytes = opt_bytes / (l.dp * l.cp) end
       optimizer = math.max(optimizer, require("lmp.roofline").optimizer_time(hw, opt_bytes))
     end
   end

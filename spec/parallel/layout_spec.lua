@@ -277,5 +277,7 @@ describe("context parallelism", function ()
     assert.are.equal(2, r.layout.gpus)
     assert.are.equal(16, r.tokens) -- a step's tokens are whole sequences
     assert.error_matches(function () run({ seq_len = 15, phase = "train" }, { cp = 2 }) end, "does not divide the sequence")
+    -- ZeRO shards over the ranks holding the same weights: dp x cp = 2
+    assert.are.equal(FULL * 12 // 2, run({ seq_len = 16, phase = "train" }, { cp = 2, zero = 1 }).stages[1].optimizer)
   end)
 end)
