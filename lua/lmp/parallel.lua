@@ -127,13 +127,14 @@ local function scale_tokens(layers, factor, where)
   end
 end
 
--- the EP split of one rank: each expert block (a composite with `active`) keeps repeat / ep of
+-- the EP split of one rank: each expert block (a layer with `active`: a composite of one
+-- expert's layers, or a fused experts layer, gpt-oss's and Llama 4's) keeps repeat / ep of
 -- its experts; with routing balanced, its tokens' picks spread evenly over the ranks, so a
 -- rank's experts run as many expert-token pairs as one rank ran without EP
 local function split_ep(layers, ep, out, path)
   for _, layer in ipairs(layers) do
     local where = path .. layer.name
-    if layer.sub_layers and layer.active ~= nil then
+    if layer.active ~= nil then
       local E, k = layer["repeat"] or 1, layer.active
       if math.type(k) ~= "integer" then util.fail(where .. ": --ep needs a number of active experts, not a formula") end
       if E % ep ~= 0 then util.fail(("%s: %d experts are not divisible by --ep %d"):format(where, E, ep)) end
@@ -143,7 +144,7 @@ local function split_ep(layers, ep, out, path)
       else
         if k % R ~= 0 then util.fail(("%s: %d active experts do not spread over %d a rank"):format(where, k, R)) end
         layer.active = R
-        scale_tokens(layer.sub_layers, k // R, where)
+        scale_tokens(layer.sub_layers or { layer }, k // R, where)
       end
       layer["repeat"] = R > 1 and R or nil
       if R == 1 then layer.active = nil end

@@ -281,3 +281,22 @@ describe("context parallelism", function ()
     assert.are.equal(FULL * 12 // 2, run({ seq_len = 16, phase = "train" }, { cp = 2, zero = 1 }).stages[1].optimizer)
   end)
 end)
+
+describe("expert parallelism over fused experts", function ()
+  it("splits gpt-oss-20b's GptOssExperts (32 of them, top-4) over the ranks", function ()
+    local m = lmp.load_config("spec/fixtures/configs/openai--gpt-oss-20b.json")
+    local given = { seq_len = 64, phase = "train" }
+    -- an expert: gate_up 2880 x 5760 + 5760 bias, down 2880 x 2880 + 2880 bias = 24,891,840;
+    -- 24 layers; the model 20,914,757,184 (the card's 20.91B)
+    local expert, full = 24891840, 20914757184
+    local base = lmp.parallel(m, given, {})
+    assert.are.equal(full, base.stages[1].params)
+    local ep4 = lmp.parallel(m, given, { dp = 4, ep = 4 }).stages[1]
+    assert.are.equal(full - 24 * 24 * expert, ep4.params) -- 8 of 32 experts a rank: 6,577,057,344
+    -- one expert a rank, a token's 4 picks: it runs 4 times the tokens
+    local ep32 = lmp.parallel(m, given, { dp = 32, ep = 32 }).stages[1]
+    assert.are.equal(full - 24 * 31 * expert, ep32.params) -- 2,395,228,224
+    assert.are.equal(base.stages[1].result.totals.matmul_flops, ep4.result.totals.matmul_flops)
+    assert.are.equal(base.stages[1].result.totals.matmul_flops, ep32.result.totals.matmul_flops)
+  end)
+end)
